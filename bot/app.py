@@ -1,0 +1,286 @@
+"""The composition root and the event loop of the core.
+
+`build_app(settings, adapters, db, clock)` is the one place where Roost is put together.
+`App.handle` takes one inbound event through identify → middleware chain → handler → commit →
+replies, in that order, so nothing a member is told can be rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from bot.adapter import Adapter, Undeliverable
+from bot.clock import Clock
+from bot.context import Context
+from bot.events import (
+    ActionPressed,
+    CommandInvoked,
+    Event,
+    FirstContact,
+    FormSubmitted,
+    MemberActive,
+    MemberLeft,
+    Origin,
+    TextReceived,
+    User,
+)
+from bot.forms import ANSWER_ACTION, Conversations, clean_values
+from bot.handlers import root_router
+from bot.messages import Message, Reply
+from bot.middleware import (
+    Call,
+    Endpoint,
+    Middleware,
+    authorize,
+    log_event,
+    opt_out,
+    rate_limit,
+)
+from bot.router import Role, Routes, UsageError
+from bot.settings import RoleSettings, Settings
+from bot.web import WebServer
+from storage.db import Database
+from storage.members import create_member, find_identity
+from storage.models import Identity
+
+log = logging.getLogger("roost")
+
+SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
+
+
+def role_of(roles: RoleSettings, user: User) -> Role:
+    """The highest role any of the user's tags earns: `platform:user_id` or `platform:role`."""
+    tags = {f"{user.platform}:{user.id}"} | {f"{user.platform}:{r}" for r in user.platform_roles}
+    for role, holders in ((Role.ADMIN, roles.admin), (Role.HR, roles.hr)):
+        if tags & set(holders):
+            return role
+    return Role.EMPLOYEE if tags & set(roles.employee) else Role.MEMBER
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        adapters: Sequence[Adapter],
+        db: Database,
+        clock: Clock,
+        routes: Routes,
+    ) -> None:
+        self.settings = settings
+        self.adapters = {adapter.platform: adapter for adapter in adapters}
+        self.db = db
+        self.clock = clock
+        self.routes = routes
+        self.conversations = Conversations()
+        self.web = WebServer(settings.web, self)
+        stop = routes.commands["stop"]
+        self.chain: list[Middleware] = [
+            log_event,
+            opt_out(Endpoint("stop", stop.handler, command=stop), self.conversations.end),
+            rate_limit(settings.limits.commands_per_minute),
+            authorize,
+        ]
+
+    async def handle(self, event: Event) -> None:
+        """Handle one inbound event completely; never raises for a member's mistake."""
+        ctx = await self._handle(event)
+        if ctx is None:
+            return
+        await self._deliver(ctx)
+        for followup in ctx.followups:
+            await self.handle(followup)
+
+    async def _handle(self, event: Event) -> Context[Any] | None:
+        origin = event.origin
+        async with self.db.session() as session:
+            found = await find_identity(session, origin.platform, origin.user.id)
+            if found is None and isinstance(event, MemberActive | MemberLeft):
+                return None  # never heard of them: keep nothing
+            now = self.clock.now()
+            if found is None:
+                member, identity = await create_member(
+                    session,
+                    platform=origin.platform,
+                    platform_user_id=origin.user.id,
+                    name=origin.user.name,
+                    handle=origin.user.handle,
+                    now=now,
+                )
+            else:
+                member, identity = found
+                _refresh(identity, origin.user)
+            member.last_active_at = now
+            ctx: Context[Any] = Context(
+                event=event,
+                session=session,
+                settings=self.settings,
+                now=now,
+                member=member,
+                identity=identity,
+                role=role_of(self.settings.roles, origin.user),
+                capabilities=self.adapters[origin.platform].capabilities,
+            )
+            try:
+                if member.privacy_notice_at is None:
+                    first = dataclasses.replace(ctx, event=FirstContact(origin=origin))
+                    for greet in self.routes.events.get(FirstContact, ()):
+                        await greet(first)
+                await self._run_chain(Call(ctx, self._resolve(ctx)))
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                log.exception("failed handling %s on %s", type(event).__name__, origin.platform)
+                ctx.replies[:] = [Reply(Message(SORRY))]
+                ctx.followups.clear()
+        return ctx
+
+    def _resolve(self, ctx: Context[Any]) -> Endpoint | None:
+        event = ctx.event
+        key = (event.origin.platform, event.origin.user.id)
+        conversation = self.conversations.get(key)
+        if isinstance(event, CommandInvoked):
+            command = self.routes.commands.get(event.name.lower())
+            if command is None:
+                return Endpoint("unknown", _unknown_command)
+            return Endpoint(command.name, command.handler, command.role, command)
+        if isinstance(event, ActionPressed):
+            if event.action == ANSWER_ACTION and conversation:
+                return Endpoint("form.answer", self._answer)
+            action = self.routes.actions.get(event.action)
+            if action is None:
+                return Endpoint("stale", _stale_button)
+            return Endpoint(action.name, action.handler, action.role)
+        if isinstance(event, FormSubmitted):
+            form = self.routes.forms.get(event.form)
+            return Endpoint(event.form, form.handler, form.role, form=form) if form else None
+        if isinstance(event, TextReceived):
+            if conversation:
+                return Endpoint("form.answer", self._answer)
+            return Endpoint("chat", _chat) if ctx.in_dm else None
+        handlers = self.routes.events.get(type(event), [])
+        return Endpoint(type(event).__name__, _all(handlers)) if handlers else None
+
+    async def _run_chain(self, call: Call) -> None:
+        async def step(index: int) -> None:
+            if index < len(self.chain):
+                await self.chain[index](call, lambda: step(index + 1))
+            elif call.endpoint is not None:
+                await _invoke(call)
+
+        await step(0)
+
+    async def _answer(self, ctx: Context[Any]) -> None:
+        """The next answer in a conversation standing in for a modal form."""
+        event = ctx.event
+        key = (event.origin.platform, event.origin.user.id)
+        conversation = self.conversations.get(key)
+        assert conversation is not None
+        raw = event.value if isinstance(event, ActionPressed) else event.text
+        result = conversation.answer(raw)
+        if isinstance(result, Message):
+            ctx.reply(result)
+            return
+        self.conversations.end(key)
+        form = conversation.form.id
+        ctx.followups.append(FormSubmitted(origin=event.origin, form=form, values=result))
+
+    async def _deliver(self, ctx: Context[Any]) -> None:
+        origin = ctx.event.origin
+        adapter = self.adapters[origin.platform]
+        for reply in ctx.replies:
+            try:
+                await self._deliver_one(adapter, origin, reply)
+            except Undeliverable as exc:
+                await self._mark_undeliverable(origin, str(exc))
+            except Exception:
+                log.exception("could not deliver a reply on %s", origin.platform)
+
+    async def _deliver_one(self, adapter: Adapter, origin: Origin, reply: Reply) -> None:
+        if reply.form is not None:
+            form = reply.form
+            caps = adapter.capabilities
+            if caps.modal_forms and origin.interaction and len(form.fields) <= caps.max_form_fields:
+                await adapter.open_form(origin, form)
+                return
+            start = self.conversations.start((origin.platform, origin.user.id), form)
+            await adapter.reply(origin, start, ephemeral=False)
+        elif reply.target is not None:
+            await adapter.send(reply.target, reply.message)
+        else:
+            await adapter.reply(origin, reply.message, ephemeral=reply.ephemeral)
+
+    async def _mark_undeliverable(self, origin: Origin, reason: str) -> None:
+        async with self.db.session() as session:
+            found = await find_identity(session, origin.platform, origin.user.id)
+            if found:
+                found[1].deliverable = False
+                found[1].undeliverable_reason = reason[:200]
+                await session.commit()
+
+    async def run(self) -> None:
+        """Serve until every adapter has finished (the console at end of input) or cancelled."""
+        await self.web.start()
+        try:
+            async with asyncio.TaskGroup() as group:
+                for adapter in self.adapters.values():
+                    group.create_task(adapter.run(self.handle), name=adapter.platform)
+        finally:
+            await self.web.stop()
+
+
+def build_app(settings: Settings, adapters: Sequence[Adapter], db: Database, clock: Clock) -> App:
+    return App(settings, adapters, db, clock, Routes(root_router()))
+
+
+async def _invoke(call: Call) -> None:
+    endpoint, ctx = call.endpoint, call.ctx
+    assert endpoint is not None
+    event = ctx.event
+    if endpoint.command is not None and isinstance(event, CommandInvoked):
+        try:
+            ctx.args = endpoint.command.parse(event.text, event.options)
+        except UsageError as exc:
+            command = endpoint.command
+            ctx.reply(f"Hmm, {exc}. Usage: `{command.usage()}` — {command.help}")
+            return
+    if endpoint.form is not None:
+        submitted = ctx.event
+        assert isinstance(submitted, FormSubmitted)
+        try:
+            values = clean_values(endpoint.form.build(ctx), submitted.values)
+        except ValueError as exc:
+            ctx.reply(f"{exc} Nothing was saved; please try again.")
+            return
+        ctx.event = dataclasses.replace(submitted, values=values)
+    await endpoint.handler(ctx)
+
+
+def _refresh(identity: Identity, user: User) -> None:
+    if user.handle and identity.handle != user.handle:
+        identity.handle = user.handle
+    if user.name and identity.display_name != user.name:
+        identity.display_name = user.name
+
+
+def _all(handlers: list[Any]) -> Any:
+    async def run_all(ctx: Context[Any]) -> None:
+        for handler in handlers:
+            await handler(ctx)
+
+    return run_all
+
+
+async def _unknown_command(ctx: Context[CommandInvoked]) -> None:
+    ctx.reply(f"I don't know /{ctx.event.name}. Type /help to see what I can do.")
+
+
+async def _stale_button(ctx: Context[ActionPressed]) -> None:
+    ctx.reply("That button no longer does anything. Type /help to see what I can do.")
+
+
+async def _chat(ctx: Context[TextReceived]) -> None:
+    ctx.reply("I answer commands: type /help to see them, or STOP to stop messages from us.")

@@ -1,0 +1,87 @@
+"""The one object a handler receives: the event, who sent it, and what it may use.
+
+Replies are queued, not sent: the app sends them only after the handler's transaction commits,
+so a member never reads "done" about something that was rolled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.adapter import Capabilities
+from bot.events import ChatKind, Event
+from bot.messages import DirectTarget, Form, Message, Reply, Target
+from bot.router import Role
+from bot.settings import Settings
+from storage.models import AuditEntry, Identity, Member
+
+E = TypeVar("E", bound=Event)
+
+
+@dataclass
+class Context(Generic[E]):
+    event: E
+    session: AsyncSession
+    settings: Settings
+    now: datetime
+    member: Member
+    identity: Identity
+    role: Role
+    capabilities: Capabilities
+    args: dict[str, str] = field(default_factory=dict)
+    replies: list[Reply] = field(default_factory=list)
+    followups: list[Event] = field(default_factory=list)
+    audited: bool = False
+
+    @property
+    def member_id(self) -> int:
+        assert self.member.id is not None
+        return self.member.id
+
+    @property
+    def platform(self) -> str:
+        return self.event.origin.platform
+
+    @property
+    def in_dm(self) -> bool:
+        return self.event.origin.chat.kind is ChatKind.DM
+
+    def reply(self, message: Message | str, *, ephemeral: bool = False) -> None:
+        if isinstance(message, str):
+            message = Message(body=message)
+        self.replies.append(Reply(message, ephemeral=ephemeral))
+
+    def send(self, target: Target, message: Message) -> None:
+        self.replies.append(Reply(message, target=target))
+
+    def dm(self, message: Message | str) -> None:
+        """Answer privately: in place when already in a DM, else in the member's DM."""
+        if isinstance(message, str):
+            message = Message(body=message)
+        if self.in_dm:
+            self.reply(message)
+        else:
+            user = self.event.origin.user
+            self.send(DirectTarget(user.platform, user.id), message)
+
+    def ask(self, form: Form) -> None:
+        """Open `form`: a modal where the platform has one, otherwise a short conversation."""
+        self.replies.append(Reply(Message(), form=form))
+
+    def audit(self, action: str, target: Member | None = None, **detail: Any) -> None:
+        """Record an HR action. `detail` takes ids and settings, never names or free text."""
+        self.session.add(
+            AuditEntry(
+                actor_member_id=self.member.id,
+                action=action,
+                target_member_id=target.id if target else None,
+                detail=detail,
+                platform=self.platform,
+                at=self.now,
+            )
+        )
+        self.audited = True

@@ -1,0 +1,108 @@
+"""Forms everywhere: validation shared by modals and by the conversation that replaces a modal
+on platforms without one (Telegram, the console), one question at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.messages import ActionButton, FieldKind, Form, FormField, Message
+
+ANSWER_ACTION = "form.answer"
+YES = ("yes", "y", "true", "1", "on")
+NO = ("no", "n", "false", "0", "off")
+
+
+def clean_value(spec: FormField, raw: str | None) -> str:
+    """The canonical value of one answer, or ValueError with a sentence for the member."""
+    value = (raw or "").strip()
+    if not value:
+        if spec.required and spec.default is None:
+            raise ValueError(f"{spec.label} is required.")
+        return spec.default or ""
+    if len(value) > spec.max_length:
+        raise ValueError(f"{spec.label} can be at most {spec.max_length} characters.")
+    if spec.kind is FieldKind.YES_NO:
+        if value.lower() in YES:
+            return "yes"
+        if value.lower() in NO:
+            return "no"
+        raise ValueError(f"Please answer {spec.label} with yes or no.")
+    if spec.kind is FieldKind.CHOICE:
+        by_name = {choice.lower(): choice for choice in spec.choices}
+        if value.lower() in by_name:
+            return by_name[value.lower()]
+        if value.isdigit() and 1 <= int(value) <= len(spec.choices):
+            return spec.choices[int(value) - 1]
+        raise ValueError(f"{spec.label} must be one of: {', '.join(spec.choices)}.")
+    return value
+
+
+def clean_values(form: Form, values: Mapping[str, str]) -> dict[str, str]:
+    """Validate a whole submission (from a modal); raises ValueError listing every problem."""
+    cleaned, problems = {}, []
+    for spec in form.fields:
+        try:
+            cleaned[spec.name] = clean_value(spec, values.get(spec.name))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ValueError(" ".join(problems))
+    return cleaned
+
+
+def question(form: Form, index: int, problem: str | None = None) -> Message:
+    spec = form.fields[index]
+    lines = [problem] if problem else []
+    if index == 0 and form.intro and not problem:
+        lines.append(form.intro)
+    lines.append(f"**{spec.label}**")
+    buttons: tuple[ActionButton, ...] = ()
+    if spec.kind is FieldKind.CHOICE:
+        buttons = tuple(ActionButton(c, ANSWER_ACTION, c) for c in spec.choices)
+    elif spec.kind is FieldKind.YES_NO:
+        buttons = (ActionButton("Yes", ANSWER_ACTION, "yes"), ActionButton("No", ANSWER_ACTION, "no"))
+    elif spec.default:
+        lines.append(f"(now: {spec.default}; send - to keep it)")
+    elif not spec.required:
+        lines.append("(optional; send - to skip)")
+    title = f"{form.title} ({index + 1}/{len(form.fields)})"
+    return Message(title=title, body="\n".join(lines), buttons=buttons)
+
+
+@dataclass
+class Conversation:
+    form: Form
+    index: int = 0
+    values: dict[str, str] = field(default_factory=dict)
+
+    def answer(self, raw: str) -> Message | dict[str, str]:
+        """Take one answer: the next question (or the same one, explained), or all values."""
+        spec = self.form.fields[self.index]
+        text = "" if raw.strip() == "-" else raw
+        try:
+            self.values[spec.name] = clean_value(spec, text)
+        except ValueError as exc:
+            return question(self.form, self.index, str(exc))
+        self.index += 1
+        if self.index == len(self.form.fields):
+            return self.values
+        return question(self.form, self.index)
+
+
+class Conversations:
+    """Forms in progress, keyed by (platform, user id). Held in memory on purpose: one process
+    receives a given platform's updates, and a half-finished form is cheap to start again."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str], Conversation] = {}
+
+    def start(self, key: tuple[str, str], form: Form) -> Message:
+        self._open[key] = Conversation(form)
+        return question(form, 0)
+
+    def get(self, key: tuple[str, str]) -> Conversation | None:
+        return self._open.get(key)
+
+    def end(self, key: tuple[str, str]) -> None:
+        self._open.pop(key, None)

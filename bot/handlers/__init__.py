@@ -1,0 +1,12 @@
+"""Features, platform-blind. Each module exposes a `router`; this assembles the tree."""
+
+from __future__ import annotations
+
+from bot.handlers import admin, membership, privacy
+from bot.handlers.help import help_router
+from bot.router import Router, Routes
+
+
+def root_router() -> Router:
+    features = Router("features", children=(membership.router, privacy.router, admin.router))
+    return Router("roost", children=(features, help_router(Routes(features))))

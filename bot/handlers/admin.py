@@ -1,0 +1,149 @@
+"""HR's view of the community: label members, find them, count them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlmodel import delete, select
+
+from bot.context import Context
+from bot.events import CommandInvoked
+from bot.messages import Message, MessageField
+from bot.router import Arg, Command, Role, Router, UsageError
+from storage.members import ConsentKind, MemberFilter, breakdown, labels, resolve, search
+from storage.models import Identity, Label, Member
+
+DURATION = re.compile(r"^(\d+)([mhdw])$")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+FILTER_KEYS = ("function", "seniority", "location", "label", "source", "platform", "active",
+               "inactive", "consent", "onboarded")  # fmt: skip
+MEMBER_HINT = "Name a member as #12, @handle or platform:user_id."
+
+
+def label_name(text: str) -> str:
+    return "-".join(text.lower().split())[:40]
+
+
+async def _target(ctx: Context[CommandInvoked]) -> Member | None:
+    member = await resolve(ctx.session, ctx.args["member"], ctx.platform)
+    if member is None:
+        ctx.reply(f"I can't find {ctx.args['member'][:40]}. {MEMBER_HINT}")
+    return member
+
+
+async def label(ctx: Context[CommandInvoked]) -> None:
+    target = await _target(ctx)
+    if target is None or target.id is None:
+        return
+    name = label_name(ctx.args["label"])
+    if name in await labels(ctx.session, target.id):
+        ctx.reply(f"#{target.id} already has the label {name}.")
+        return
+    ctx.session.add(
+        Label(member_id=target.id, name=name, created_by_member_id=ctx.member.id, created_at=ctx.now)
+    )
+    ctx.audit("label", target, label=name)
+    ctx.reply(f"Labelled #{target.id} {target.display_name or ''}: {name}".rstrip())
+
+
+async def unlabel(ctx: Context[CommandInvoked]) -> None:
+    target = await _target(ctx)
+    if target is None or target.id is None:
+        return
+    name = label_name(ctx.args["label"])
+    result = await ctx.session.exec(
+        delete(Label).where(Label.member_id == target.id, Label.name == name)  # type: ignore[call-overload]
+    )
+    if not result.rowcount:
+        ctx.reply(f"#{target.id} has no label {name}.")
+        return
+    ctx.audit("unlabel", target, label=name)
+    ctx.reply(f"Removed the label {name} from #{target.id}.")
+
+
+def parse_filter(text: str) -> MemberFilter:
+    """`function=engineering label=alumni active=30d consent=jobs` → a MemberFilter."""
+    given: dict[str, object] = {}
+    for token in text.split():
+        key, sep, value = token.partition("=")
+        key = key.lower()
+        if not sep or not value or key not in FILTER_KEYS:
+            raise UsageError(f"{token[:30]} is not a filter (use key=value with {', '.join(FILTER_KEYS)})")
+        if key in ("active", "inactive"):
+            match = DURATION.match(value.lower())
+            if not match:
+                raise UsageError(f"{key} takes a duration such as 30d, 12h or 2w")
+            delta = timedelta(**{UNITS[match[2]]: int(match[1])})
+            given["active_within" if key == "active" else "inactive_for"] = delta
+        elif key == "consent":
+            if value.lower() not in ("news", "jobs"):
+                raise UsageError("consent is news or jobs")
+            given["consent"] = ConsentKind(value.lower())
+        elif key == "onboarded":
+            given["onboarded"] = value.lower() in ("yes", "true", "1")
+        else:
+            given[key] = value.lower() if key != "location" else value
+    return MemberFilter(**given)  # type: ignore[arg-type]
+
+
+async def members(ctx: Context[CommandInvoked]) -> None:
+    try:
+        flt = parse_filter(ctx.args.get("filters", ""))
+    except UsageError as exc:
+        ctx.reply(f"Hmm, {exc}. Example: `/members function=engineering active=30d consent=jobs`")
+        return
+    total, found = await search(ctx.session, flt, ctx.now)
+    by_function = await breakdown(ctx.session, flt, ctx.now, "function")
+    lines = [await _line(ctx, m) for m in found]
+    more = f"\n…and {total - len(found)} more." if total > len(found) else ""
+    ctx.audit("members.search", filters=ctx.args.get("filters", ""), matched=total)
+    ctx.reply(
+        Message(
+            title=f"{total} member{'s' if total != 1 else ''} match",
+            body="\n".join(lines) + more if lines else "Nobody matches these filters.",
+            fields=tuple(MessageField(name, str(count)) for name, count in by_function[:10]),
+        )
+    )
+
+
+async def _line(ctx: Context[CommandInvoked], member: Member) -> str:
+    assert member.id is not None
+    accounts = (await ctx.session.exec(
+        select(Identity).where(Identity.member_id == member.id)
+    )).all()  # fmt: skip
+    where = ", ".join(f"{i.platform}:@{i.handle}" if i.handle else i.platform for i in accounts)
+    tags = await labels(ctx.session, member.id)
+    parts = [
+        f"#{member.id} {member.display_name or '(no name)'} ({where})",
+        "/".join(p for p in (member.function, member.seniority) if p) or "not onboarded",
+        member.location or "",
+        f"labels: {', '.join(tags)}" if tags else "",
+        f"active {_ago(ctx.now, member.last_active_at)}",
+    ]
+    return " · ".join(p for p in parts if p)
+
+
+def _ago(now: datetime, then: datetime | None) -> str:
+    if then is None:
+        return "never"
+    seconds = int((now - then).total_seconds())
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return "just now"
+
+
+router = Router(
+    "admin",
+    commands=(
+        Command("label", label, "Add a label to a member.", role=Role.HR,
+                args=(Arg("member"), Arg("label", rest=True))),
+        Command("unlabel", unlabel, "Remove a label from a member.", role=Role.HR,
+                args=(Arg("member"), Arg("label", rest=True))),
+        Command("members", members,
+                "Find and count members: function= seniority= location= label= source= "
+                "platform= active=30d inactive=90d consent=news|jobs onboarded=yes|no",
+                role=Role.HR, args=(Arg("filters", required=False, rest=True),)),
+    ),
+)  # fmt: skip

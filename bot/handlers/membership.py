@@ -1,0 +1,237 @@
+"""Joining the community: first contact, /join with or without a code, onboarding, /profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from bot.context import Context
+from bot.events import (
+    ActionPressed,
+    CommandInvoked,
+    FirstContact,
+    FormSubmitted,
+    MemberJoined,
+    MemberLeft,
+)
+from bot.forms import clean_value
+from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
+from bot.router import Action, Arg, Command, FormHandler, On, Router
+from storage.members import ConsentKind, consents, first_source, labels, set_consent
+from storage.models import InviteCode, Join, Label
+
+ONBOARDING = "onboarding"
+SOURCE_LABELS = {"alumni": "alumni", "rejection-letter": "past-candidate"}
+
+
+async def greet(ctx: Context[FirstContact]) -> None:
+    """The privacy notice, once, at first contact: what is kept, why, and how to object."""
+    ctx.member.privacy_notice_at = ctx.now
+    name = ctx.settings.community.name
+    ctx.dm(
+        Message(
+            title=f"Hi from the {name}",
+            body=(
+                "Before we start, how we treat your data:\n"
+                "• We keep your account id and name on this platform, what you tell us when you "
+                "join (function, seniority, location, interests), your message choices, where "
+                "you joined from and when you were last active. Never what you write in chat.\n"
+                "• We use it to send you news and events that fit you and, only if you agree, "
+                "invitations to apply for jobs.\n"
+                "• /mydata shows everything we hold, /forgetme erases it, and STOP ends all "
+                "messages from us at any time."
+            ),
+        )
+    )
+
+
+def onboarding_form(ctx: Context[Any]) -> Form:
+    member, options = ctx.member, ctx.settings.onboarding
+    return Form(
+        id=ONBOARDING,
+        title="Join the community",
+        intro="A few quick questions so we only send you what fits.",
+        fields=(
+            FormField("function", "Your job function", FieldKind.CHOICE, options.functions,
+                      default=member.function),
+            FormField("seniority", "Your seniority", FieldKind.CHOICE, options.seniorities,
+                      default=member.seniority),
+            FormField("location", "Where are you based? (city, country or remote)",
+                      default=member.location, max_length=100),
+            FormField("interests", "What would you like to hear about? (e.g. backend, events)",
+                      required=False, default=member.interests),
+            FormField("news", "May we send you news and event invitations by direct message?",
+                      FieldKind.YES_NO),
+            FormField("jobs", "May we invite you to apply when a job fits your profile?",
+                      FieldKind.YES_NO),
+        ),
+        submit_label="Join",
+    )  # fmt: skip
+
+
+async def join(ctx: Context[CommandInvoked]) -> None:
+    code = ctx.args.get("code")
+    if code:
+        await _record_join(ctx, code)
+    elif ctx.member.joined_at is None:
+        await _record_join(ctx, None)
+    if ctx.member.onboarded_at is not None:
+        ctx.reply("You're already a member. /profile shows and edits what we know about you.")
+        return
+    ctx.ask(onboarding_form(ctx))
+
+
+async def joined(ctx: Context[MemberJoined]) -> None:
+    """The platform says someone joined the community (a group, a server, a workspace)."""
+    ctx.member.left_at = None
+    await _record_join(ctx, ctx.event.invite)
+    if ctx.member.onboarded_at is None:
+        ctx.dm("Welcome! Type /join to tell us a little about yourself.")
+
+
+async def left(ctx: Context[MemberLeft]) -> None:
+    ctx.member.left_at = ctx.now
+
+
+async def _record_join(ctx: Context[Any], code: str | None) -> None:
+    """First touch wins; a later code is kept as a secondary touch. A bad code never stops
+    anyone from joining."""
+    invite = await _valid_invite(ctx, code) if code else None
+    if code and invite is None:
+        ctx.reply(
+            f"I couldn't find a valid invite code “{code[:32]}” (it may have expired or been "
+            "used up). No problem: you're joining without one."
+        )
+    if invite is None and ctx.member.joined_at is not None:
+        return
+    earlier = (
+        await ctx.session.exec(select(Join.id).where(Join.member_id == ctx.member_id).limit(1))
+    ).first()
+    source = invite.source if invite else "direct"
+    ctx.session.add(
+        Join(
+            member_id=ctx.member_id,
+            invite_code_id=invite.id if invite else None,
+            source=source,
+            platform=ctx.platform,
+            first_touch=earlier is None,
+            at=ctx.now,
+        )
+    )
+    ctx.member.joined_at = ctx.member.joined_at or ctx.now
+    ctx.member.left_at = None
+    if invite is not None:
+        invite.uses += 1
+        label = SOURCE_LABELS.get(invite.source)
+        if label and label not in await labels(ctx.session, ctx.member_id):
+            ctx.session.add(Label(member_id=ctx.member_id, name=label, created_at=ctx.now))
+
+
+async def _valid_invite(ctx: Context[Any], code: str) -> InviteCode | None:
+    invite = (
+        await ctx.session.exec(select(InviteCode).where(InviteCode.code == code.strip().upper()))
+    ).first()
+    if invite is None or invite.revoked_at is not None:
+        return None
+    if invite.expires_at is not None and invite.expires_at <= ctx.now:
+        return None
+    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        return None
+    return invite
+
+
+async def onboarded(ctx: Context[FormSubmitted]) -> None:
+    values, member = ctx.event.values, ctx.member
+    member.function = values["function"]
+    member.seniority = values["seniority"]
+    member.location = values["location"]
+    member.interests = values["interests"] or None
+    first_time = member.onboarded_at is None
+    member.onboarded_at = member.onboarded_at or ctx.now
+    member.joined_at = member.joined_at or ctx.now
+    version = ctx.settings.onboarding.consent_version
+    current = await consents(ctx.session, ctx.member_id)
+    for kind in ConsentKind:
+        granted = values[kind.value] == "yes"
+        if first_time or current[kind] != granted:
+            await set_consent(ctx.session, ctx.member_id, kind, granted,
+                              wording_version=version, platform=ctx.platform, now=ctx.now)  # fmt: skip
+    intro = "Welcome aboard! " if first_time else "Saved. "
+    ctx.reply(await profile_message(ctx, intro + "Here's your profile:"))
+
+
+async def profile(ctx: Context[CommandInvoked]) -> None:
+    field, value = ctx.args.get("field"), ctx.args.get("value")
+    if field is None:
+        ctx.reply(await profile_message(ctx))
+        return
+    if value is None:
+        ctx.reply(f"What should your {field} be? For example: `/profile {field} …`")
+        return
+    if ctx.member.onboarded_at is None:
+        ctx.reply("You haven't joined yet: type /join first.")
+        return
+    spec = next(f for f in onboarding_form(ctx).fields if f.name == field)
+    try:
+        setattr(ctx.member, field, clean_value(spec, value))
+    except ValueError as exc:
+        ctx.reply(f"{exc} Nothing was changed.")
+        return
+    ctx.reply(await profile_message(ctx, f"Saved your {field}."))
+
+
+async def edit_profile(ctx: Context[ActionPressed]) -> None:
+    ctx.ask(onboarding_form(ctx))
+
+
+async def profile_message(ctx: Context[Any], intro: str = "") -> Message:
+    member = ctx.member
+    if member.onboarded_at is None:
+        return Message(
+            body=(intro + "\n" if intro else "") + "You haven't joined yet: type /join to start.",
+        )
+    current = await consents(ctx.session, ctx.member_id)
+    tags = await labels(ctx.session, ctx.member_id)
+    source = await first_source(ctx.session, ctx.member_id)
+
+    def on_off(kind: ConsentKind) -> str:
+        return "on" if current[kind] else "off"
+
+    fields = (
+        MessageField("Function", member.function or "—"),
+        MessageField("Seniority", member.seniority or "—"),
+        MessageField("Location", member.location or "—"),
+        MessageField("Interests", member.interests or "—"),
+        MessageField("News by DM", on_off(ConsentKind.NEWS)),
+        MessageField("Job invitations", on_off(ConsentKind.JOBS)),
+        MessageField("Joined via", source or "direct"),
+        *((MessageField("Labels", ", ".join(tags)),) if tags else ()),
+    )
+    buttons = (
+        ActionButton("Edit profile", "profile.edit", style=Style.PRIMARY),
+        *(
+            ActionButton(f"Turn {label} {'off' if current[kind] else 'on'}", "consent.set",
+                         f"{kind.value}:{'off' if current[kind] else 'on'}")
+            for kind, label in ((ConsentKind.NEWS, "news"), (ConsentKind.JOBS, "job invitations"))
+        ),
+    )  # fmt: skip
+    return Message(title="Your profile", body=intro, fields=fields, buttons=buttons)
+
+
+PROFILE_FIELDS = ("function", "seniority", "location", "interests")
+
+router = Router(
+    "membership",
+    commands=(
+        Command("join", join, "Join the community, with an invite code if you have one.",
+                args=(Arg("code", "an invite code", required=False),), aliases=("start",)),
+        Command("profile", profile, "Show your profile, or change one field of it.",
+                args=(Arg("field", required=False, choices=PROFILE_FIELDS),
+                      Arg("value", required=False, rest=True))),
+    ),
+    actions=(Action("profile.edit", edit_profile),),
+    forms=(FormHandler(ONBOARDING, onboarded, onboarding_form),),
+    events=(On(FirstContact, greet), On(MemberJoined, joined), On(MemberLeft, left)),
+)  # fmt: skip
+

@@ -1,0 +1,126 @@
+"""Outbound messages: what the core asks adapters to show. Each adapter renders them natively
+(Discord embeds, Telegram HTML, Slack Block Kit, plain console text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Style(StrEnum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionButton:
+    label: str
+    action: str
+    value: str = ""
+    style: Style = Style.DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class LinkButton:
+    label: str
+    url: str
+
+
+Button = ActionButton | LinkButton
+
+
+@dataclass(frozen=True, slots=True)
+class MessageField:
+    name: str
+    value: str
+    inline: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str | None = None
+    data: bytes | None = None
+    alt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Body is a small Markdown subset: **bold**, _italic_, `code`, [text](url), line breaks."""
+
+    body: str = ""
+    title: str | None = None
+    fields: tuple[MessageField, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    image: Image | None = None
+    attachment: Attachment | None = None
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    name: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    choices: tuple[str, ...] = ()
+    required: bool = True
+    default: str | None = None
+    max_length: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A modal where the platform has one; elsewhere the core asks field by field."""
+
+    id: str
+    title: str
+    fields: tuple[FormField, ...]
+    intro: str = ""
+    submit_label: str = "Submit"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTarget:
+    platform: str
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DirectTarget:
+    platform: str
+    user_id: str
+
+
+Target = ChannelTarget | DirectTarget
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Where a message landed, so it can be edited or deleted later."""
+
+    platform: str
+    chat_id: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One answer the core queued while handling an event; sent after the transaction commits."""
+
+    message: Message
+    ephemeral: bool = False
+    target: Target | None = None  # None: answer where the event came from
+    form: Form | None = field(default=None)

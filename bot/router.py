@@ -1,0 +1,180 @@
+"""Routing: commands, actions, forms and events declared as data, grouped in nested routers.
+
+Each feature module exposes a `Router` constant listing what it answers. Nothing registers
+itself at import time; `Routes` indexes the tree once when the app is built and refuses
+duplicates, so two features can never silently claim the same command.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+from bot.events import Event
+from bot.messages import Form
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+Handler = Callable[["Context[Any]"], Awaitable[None]]
+
+
+class Role(IntEnum):
+    MEMBER = 0
+    EMPLOYEE = 1
+    HR = 2
+    ADMIN = 3
+
+
+class UsageError(Exception):
+    """The arguments do not fit the command; the message says what was wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    name: str
+    help: str = ""
+    required: bool = True
+    rest: bool = False  # takes the remainder of the line, spaces and all
+    choices: tuple[str, ...] = ()
+
+    def usage(self) -> str:
+        shown = "|".join(self.choices) if self.choices else self.name
+        shown += "…" if self.rest else ""
+        return f"<{shown}>" if self.required else f"[{shown}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    handler: Handler
+    help: str
+    args: tuple[Arg, ...] = ()
+    role: Role = Role.MEMBER
+    aliases: tuple[str, ...] = ()
+
+    def usage(self) -> str:
+        return " ".join([f"/{self.name}", *(arg.usage() for arg in self.args)])
+
+    def parse(self, text: str, options: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Bind the raw argument text (or a platform's named options) to the declared args."""
+        if options is not None:
+            values = {k: v for k, v in options.items() if v != ""}
+            unknown = set(values) - {arg.name for arg in self.args}
+            if unknown:
+                raise UsageError(f"unexpected {', '.join(sorted(unknown))}")
+        else:
+            values = self._split(text)
+        for arg in self.args:
+            value = values.get(arg.name)
+            if value is None:
+                if arg.required:
+                    raise UsageError(f"{arg.name} is missing")
+                continue
+            if arg.choices and value.lower() not in arg.choices:
+                raise UsageError(f"{arg.name} must be one of {', '.join(arg.choices)}")
+            if arg.choices:
+                values[arg.name] = value.lower()
+        return values
+
+    def _split(self, text: str) -> dict[str, str]:
+        lexer = shlex.shlex(text.strip(), posix=True)
+        lexer.whitespace_split = True
+        lexer.commenters = ""
+        values: dict[str, str] = {}
+        try:
+            for arg in self.args:
+                if arg.rest:
+                    remaining = lexer.instream.read().strip()
+                    if remaining:
+                        values[arg.name] = remaining
+                    return values
+                token = lexer.get_token()
+                if token is None:
+                    return values
+                values[arg.name] = token
+            if lexer.get_token() is not None:
+                raise UsageError("too many arguments")
+        except ValueError:
+            raise UsageError("a quote is not closed") from None
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button or select: `ActionPressed.action == name`."""
+
+    name: str
+    handler: Handler
+    role: Role = Role.MEMBER
+
+
+@dataclass(frozen=True, slots=True)
+class FormHandler:
+    """Receives a submitted form. `build` makes the form for this member (choices come from
+    settings, defaults from their profile); submissions are validated against it first."""
+
+    form: str
+    handler: Handler
+    build: Callable[[Context[Any]], Form]
+    role: Role = Role.MEMBER
+
+
+@dataclass(frozen=True, slots=True)
+class On:
+    """Any other inbound event of a type (a join, a leave, a poll answer)."""
+
+    event: type[Event]
+    handler: Handler
+
+
+@dataclass(frozen=True, slots=True)
+class Router:
+    name: str
+    commands: tuple[Command, ...] = ()
+    actions: tuple[Action, ...] = ()
+    forms: tuple[FormHandler, ...] = ()
+    events: tuple[On, ...] = ()
+    children: tuple[Router, ...] = ()
+
+    def walk(self) -> Iterator[Router]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+class Routes:
+    """The index of a router tree."""
+
+    def __init__(self, root: Router) -> None:
+        self.commands: dict[str, Command] = {}
+        self.actions: dict[str, Action] = {}
+        self.forms: dict[str, FormHandler] = {}
+        self.events: dict[type[Event], list[Handler]] = {}
+        for router in root.walk():
+            for command in router.commands:
+                for name in (command.name, *command.aliases):
+                    _claim(self.commands, name, command, router.name)
+            for action in router.actions:
+                _claim(self.actions, action.name, action, router.name)
+            for form in router.forms:
+                _claim(self.forms, form.form, form, router.name)
+            for on in router.events:
+                self.events.setdefault(on.event, []).append(on.handler)
+
+    def visible(self, role: Role) -> list[Command]:
+        """Distinct commands a role may run, in declaration order, for /help."""
+        seen: dict[str, Command] = {}
+        for command in self.commands.values():
+            if command.role <= role:
+                seen.setdefault(command.name, command)
+        return list(seen.values())
+
+
+def _claim(index: dict[str, Any], key: str, value: Any, owner: str) -> None:
+    if key in index and index[key] is not value:
+        raise ValueError(f"{owner}: {key!r} is already routed elsewhere")
+    index[key] = value

@@ -1,0 +1,130 @@
+"""Typed, frozen settings: a TOML file for the shape, the environment for secrets.
+
+Why pydantic: SQLModel already brings it, and its errors name the exact key and what was
+expected, which is what an operator needs when Roost refuses to start. Values are never echoed
+back in errors, so a secret pasted into the wrong key cannot leak into a log.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+DEFAULT_FUNCTIONS = (
+    "engineering", "product", "design", "data", "sales", "marketing",
+    "operations", "people", "finance", "other",
+)  # fmt: skip
+DEFAULT_SENIORITIES = ("student", "junior", "mid", "senior", "lead", "executive")
+
+# Secrets are read from these environment variables only; (section, key) -> variable.
+SECRET_ENV = {
+    ("database", "url"): "ROOST_DATABASE_URL",
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the file and the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CommunitySettings(_Section):
+    name: str = "Talent Community"
+    timezone: str = "UTC"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class DatabaseSettings(_Section):
+    url: SecretStr = SecretStr("sqlite+aiosqlite:///roost.db")
+    echo: bool = False
+
+
+class WebSettings(_Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+
+
+class RoleSettings(_Section):
+    """Who holds a role: `platform:user_id` entries, or platform role names such as a Discord
+    role, a Slack user group or `telegram:group_admin`, as the adapter reports them."""
+
+    admin: tuple[str, ...] = ()
+    hr: tuple[str, ...] = ()
+    employee: tuple[str, ...] = ()
+
+
+class OnboardingSettings(_Section):
+    functions: tuple[str, ...] = Field(DEFAULT_FUNCTIONS, min_length=2)
+    seniorities: tuple[str, ...] = Field(DEFAULT_SENIORITIES, min_length=2)
+    privacy_version: str = "2026-11"
+    consent_version: str = "2026-11"
+
+
+class LimitSettings(_Section):
+    commands_per_minute: int = Field(20, ge=1)
+
+
+class ConsoleSettings(_Section):
+    enabled: bool | Literal["auto"] = "auto"
+    user: str = Field("guest", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+
+
+class Settings(_Section):
+    community: CommunitySettings = CommunitySettings()
+    database: DatabaseSettings = DatabaseSettings()
+    web: WebSettings = WebSettings()
+    roles: RoleSettings = RoleSettings()
+    onboarding: OnboardingSettings = OnboardingSettings()
+    limits: LimitSettings = LimitSettings()
+    console: ConsoleSettings = ConsoleSettings()
+
+    def platforms_configured(self) -> tuple[str, ...]:
+        """Chat platforms with credentials; the adapters arrive in their own modules."""
+        return ()
+
+    def console_enabled(self) -> bool:
+        if self.console.enabled == "auto":
+            return not self.platforms_configured()
+        return self.console.enabled
+
+
+def load_settings(path: str | Path | None, environ: Mapping[str, str]) -> Settings:
+    """Read `path` (or $ROOST_CONFIG; no file at all means defaults) and the secrets in `environ`."""
+    source = path or environ.get("ROOST_CONFIG")
+    name = str(source) if source else "<defaults>"
+    raw: dict[str, Any] = {}
+    if source:
+        try:
+            raw = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{name}: no such file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{name}: not valid TOML ({exc})") from None
+    for (section, key), variable in SECRET_ENV.items():
+        if environ.get(variable):
+            raw.setdefault(section, {})
+            if isinstance(raw[section], dict):
+                raw[section][key] = environ[variable]
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(name, exc)) from None
+
+
+def _describe(name: str, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = ".".join(str(part) for part in error["loc"])
+        section = str(error["loc"][0]) if error["loc"] else ""
+        message = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
+        hint = f" [{section}]" if len(error["loc"]) > 1 else ""
+        problems.append(f"{name}:{hint} {loc}: {message.lower()}")
+    return "\n".join(problems)

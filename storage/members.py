@@ -1,0 +1,212 @@
+"""Queries about members: who is this account, what did they consent to, who matches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Consent, Identity, Join, Label, Member
+
+
+class ConsentKind(StrEnum):
+    NEWS = "news"  # news and event DMs
+    JOBS = "jobs"  # invitations to apply
+
+
+async def find_identity(
+    session: AsyncSession, platform: str, platform_user_id: str
+) -> tuple[Member, Identity] | None:
+    row = (
+        await session.exec(
+            select(Member, Identity)
+            .join(Identity, col(Identity.member_id) == col(Member.id))
+            .where(Identity.platform == platform, Identity.platform_user_id == platform_user_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def create_member(
+    session: AsyncSession,
+    *,
+    platform: str,
+    platform_user_id: str,
+    name: str | None,
+    handle: str | None,
+    now: datetime,
+) -> tuple[Member, Identity]:
+    member = Member(display_name=name, created_at=now, last_active_at=now)
+    session.add(member)
+    await session.flush()
+    assert member.id is not None
+    identity = Identity(
+        member_id=member.id,
+        platform=platform,
+        platform_user_id=platform_user_id,
+        handle=handle,
+        display_name=name,
+        created_at=now,
+    )
+    session.add(identity)
+    await session.flush()
+    return member, identity
+
+
+async def consents(session: AsyncSession, member_id: int) -> dict[ConsentKind, bool]:
+    """The member's current answer per kind; never asked counts as no."""
+    rows = await session.exec(
+        select(Consent).where(Consent.member_id == member_id).order_by(col(Consent.id))
+    )
+    current = dict.fromkeys(ConsentKind, False)
+    for row in rows:
+        current[ConsentKind(row.kind)] = row.granted
+    return current
+
+
+async def set_consent(
+    session: AsyncSession,
+    member_id: int,
+    kind: ConsentKind,
+    granted: bool,
+    *,
+    wording_version: str,
+    platform: str,
+    now: datetime,
+) -> None:
+    session.add(
+        Consent(
+            member_id=member_id,
+            kind=kind,
+            granted=granted,
+            wording_version=wording_version,
+            platform=platform,
+            at=now,
+        )
+    )
+
+
+async def labels(session: AsyncSession, member_id: int) -> list[str]:
+    rows = await session.exec(
+        select(Label.name).where(Label.member_id == member_id).order_by(Label.name)
+    )
+    return list(rows)
+
+
+async def first_source(session: AsyncSession, member_id: int) -> str | None:
+    return (
+        await session.exec(
+            select(Join.source)
+            .where(Join.member_id == member_id, col(Join.first_touch).is_(True))
+            .limit(1)
+        )
+    ).first()
+
+
+async def resolve(session: AsyncSession, ref: str, platform: str) -> Member | None:
+    """A member named the way HR would: `#12` (member number), `@handle` on the same platform,
+    or `platform:user_id`."""
+    ref = ref.strip()
+    if ref.startswith("#") and ref[1:].isdigit():
+        member = await session.get(Member, int(ref[1:]))
+        return member if member and member.erased_at is None else None
+    if ref.startswith("@"):
+        where = [Identity.platform == platform, func.lower(Identity.handle) == ref[1:].lower()]
+    elif ":" in ref:
+        other, _, user_id = ref.partition(":")
+        where = [Identity.platform == other, Identity.platform_user_id == user_id]
+    else:
+        return None
+    return (
+        await session.exec(
+            select(Member).join(Identity, col(Identity.member_id) == col(Member.id)).where(*where)
+        )
+    ).first()
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    """A segment: every given criterion must hold. Used by HR search now and by every campaign
+    audience later."""
+
+    function: str | None = None
+    seniority: str | None = None
+    location: str | None = None
+    label: str | None = None
+    source: str | None = None
+    platform: str | None = None
+    active_within: timedelta | None = None
+    inactive_for: timedelta | None = None
+    consent: ConsentKind | None = None
+    onboarded: bool | None = None
+
+
+def _latest_consent(kind: ConsentKind):  # type: ignore[no-untyped-def]
+    latest = (
+        select(func.max(Consent.id))
+        .where(Consent.member_id == Member.id, Consent.kind == kind)
+        .correlate(Member)
+        .scalar_subquery()
+    )
+    return (
+        select(Consent.granted).where(col(Consent.id) == latest).correlate(Member).scalar_subquery()
+    )
+
+
+def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
+    query = select(Member).where(col(Member.erased_at).is_(None), col(Member.left_at).is_(None))
+    if flt.function:
+        query = query.where(func.lower(Member.function) == flt.function.lower())
+    if flt.seniority:
+        query = query.where(func.lower(Member.seniority) == flt.seniority.lower())
+    if flt.location:
+        query = query.where(col(Member.location).ilike(f"%{flt.location}%"))
+    if flt.label:
+        labelled = select(Label.member_id).where(Label.name == flt.label.lower())
+        query = query.where(col(Member.id).in_(labelled))
+    if flt.source:
+        joined = select(Join.member_id).where(
+            Join.source == flt.source.lower(), col(Join.first_touch).is_(True)
+        )
+        query = query.where(col(Member.id).in_(joined))
+    if flt.platform:
+        on = select(Identity.member_id).where(Identity.platform == flt.platform)
+        query = query.where(col(Member.id).in_(on))
+    if flt.active_within is not None:
+        query = query.where(col(Member.last_active_at) >= now - flt.active_within)
+    if flt.inactive_for is not None:
+        query = query.where(col(Member.last_active_at) < now - flt.inactive_for)
+    if flt.consent is not None:
+        query = query.where(_latest_consent(flt.consent).is_(True))
+    if flt.onboarded is not None:
+        onboarded = col(Member.onboarded_at)
+        query = query.where(onboarded.is_not(None) if flt.onboarded else onboarded.is_(None))
+    return query
+
+
+async def search(
+    session: AsyncSession, flt: MemberFilter, now: datetime, *, limit: int = 20
+) -> tuple[int, Sequence[Member]]:
+    """How many members match, and the most recently active of them."""
+    query = _segment(flt, now)
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    order = (col(Member.last_active_at).desc(), col(Member.id))
+    members = (await session.exec(query.order_by(*order).limit(limit))).all()
+    return total, members
+
+
+async def breakdown(
+    session: AsyncSession, flt: MemberFilter, now: datetime, attribute: str
+) -> list[tuple[str, int]]:
+    """Counts of the segment by one attribute (function, seniority), largest first."""
+    segment = _segment(flt, now).subquery()
+    column = segment.c[attribute]
+    rows = await session.exec(
+        select(column, func.count()).group_by(column).order_by(func.count().desc(), column)
+    )
+    return [(value or "not onboarded", count) for value, count in rows]

@@ -1,0 +1,34 @@
+"""Every table of Roost; importing this package registers them all on SQLModel.metadata."""
+
+from storage.models.audit import AuditEntry
+from storage.models.content import (
+    Campaign,
+    ContentItem,
+    Delivery,
+    Interaction,
+    PlatformPost,
+    TitleVariant,
+)
+from storage.models.engagement import (
+    CommunityEvent,
+    Competition,
+    Entry,
+    Judge,
+    Poll,
+    PollOption,
+    Registration,
+    Score,
+    Survey,
+    SurveyResponse,
+    Vote,
+)
+from storage.models.growth import InviteCode, Join, Referral
+from storage.models.people import Consent, Identity, Label, LinkCode, Member
+from storage.models.pipeline import Feedback, Invitation, Job
+
+__all__ = [
+    "AuditEntry", "Campaign", "CommunityEvent", "Competition", "Consent", "ContentItem",
+    "Delivery", "Entry", "Feedback", "Identity", "Interaction", "Invitation", "InviteCode",
+    "Job", "Join", "Judge", "Label", "LinkCode", "Member", "PlatformPost", "Poll", "PollOption",
+    "Referral", "Registration", "Score", "Survey", "SurveyResponse", "TitleVariant", "Vote",
+]  # fmt: skip

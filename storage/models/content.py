@@ -1,0 +1,107 @@
+"""Content, the campaigns that send it, the outbox of deliveries and the fact log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class ContentItem(SQLModel, table=True):
+    __tablename__ = "content_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # industry_news | company_news | employee_voice
+    body: str
+    image_url: str | None = None
+    link_url: str | None = None
+    status: str = "draft"  # draft | pending_approval | approved | declined
+    author_member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TitleVariant(SQLModel, table=True):
+    __tablename__ = "title_variant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    content_id: int = Field(foreign_key="content_item.id", index=True)
+    position: int
+    title: str
+
+
+class Campaign(SQLModel, table=True):
+    """One push of something to an audience; every unsolicited send belongs to one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # content | invitation | reminder | survey | announcement
+    subject_type: str
+    subject_id: int
+    audience: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: str = "draft"  # draft | scheduled | sending | done | cancelled
+    scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recurrence: str | None = None
+    on_unknown: str = "skip"  # what to do with rows a crash left uncertain: skip | resend
+    created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per (campaign, recipient). `recipient` is `m:<member id>` for a DM
+    or `c:<platform>:<chat id>` for a channel post."""
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "recipient"),
+        Index("ix_delivery_claim", "state", "campaign_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    recipient: str
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    platform: str
+    variant_id: int | None = Field(default=None, foreign_key="title_variant.id")
+    state: str = "pending"  # pending | sending | sent | failed | skipped | unknown
+    reason: str | None = None
+    attempts: int = 0
+    nonce: str | None = None
+    platform_message_id: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Interaction(SQLModel, table=True):
+    """A fact: member M did `kind` (delivered, opened, finished, clicked, voted, registered,
+    attended, answered, invited, responded, applied) to a subject at a time. Every metric is a
+    query over these rows."""
+
+    __table_args__ = (Index("ix_interaction_subject", "subject_type", "subject_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    kind: str
+    subject_type: str
+    subject_id: int
+    variant_id: int | None = None
+    platform: str
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PlatformPost(SQLModel, table=True):
+    """Where a subject (poll, announcement, content page) was posted on a platform, so votes,
+    edits and presses can be mapped back to it."""
+
+    __tablename__ = "platform_post"
+    __table_args__ = (Index("ix_platform_post_native", "platform", "native_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_type: str
+    subject_id: int
+    platform: str
+    chat_id: str
+    message_id: str
+    native_id: str | None = None
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,58 @@
+"""Where members come from: source-tagged invite codes, joins and employee referrals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class InviteCode(SQLModel, table=True):
+    """A code HR (or an employee, for referrals) hands out; `platform_links` keeps each
+    platform's native way in (a Telegram invite link, a Discord invite code)."""
+
+    __tablename__ = "invite_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    source: str = Field(index=True)  # Source
+    campaign: str | None = None
+    referrer_member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    max_uses: int | None = None
+    uses: int = 0
+    visits: int = 0
+    platform_links: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Join(SQLModel, table=True):
+    """A member arriving, with the code and source that brought them. The first row per member
+    is the first touch; later codes are kept as secondary touches."""
+
+    __tablename__ = "member_join"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    invite_code_id: int | None = Field(default=None, foreign_key="invite_code.id", index=True)
+    source: str = Field(index=True)
+    platform: str
+    first_touch: bool = True
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Referral(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    referrer_member_id: int = Field(foreign_key="member.id", index=True)
+    referred_member_id: int = Field(foreign_key="member.id", unique=True)
+    invite_code_id: int = Field(foreign_key="invite_code.id")
+    status: str = "pending"  # pending | qualified | refused
+    flagged: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    qualified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

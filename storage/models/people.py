@@ -1,0 +1,83 @@
+"""Members, the platform accounts they chat from, and what they agreed to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class Member(SQLModel, table=True):
+    """One person, however many platforms they use. Personal fields are exactly what onboarding
+    asks; erasure nulls them and keeps the row so anonymous counts still add up."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str | None = None
+    function: str | None = Field(default=None, index=True)
+    seniority: str | None = Field(default=None, index=True)
+    location: str | None = None
+    interests: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    privacy_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    onboarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_active_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    last_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Identity(SQLModel, table=True):
+    """A member's account on one platform. `deliverable` turns false when the platform says the
+    member blocked the bot or closed DMs, so nobody is retried forever."""
+
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    platform: str
+    platform_user_id: str
+    handle: str | None = None
+    display_name: str | None = None
+    dm_chat_id: str | None = None
+    deliverable: bool = True
+    undeliverable_reason: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Consent(SQLModel, table=True):
+    """Append-only history: the newest row per (member, kind) is the member's current answer,
+    with the wording they saw."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    kind: str  # ConsentKind
+    granted: bool
+    wording_version: str
+    platform: str
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Label(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("member_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    name: str = Field(index=True)
+    created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that links a second platform account to the same member."""
+
+    __tablename__ = "link_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    code: str = Field(unique=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

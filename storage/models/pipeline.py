@@ -1,0 +1,48 @@
+"""Jobs, invitations to apply, and what candidates answered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class Job(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    function: str = Field(index=True)
+    seniority: str | None = None
+    location: str | None = None
+    apply_url: str
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Invitation(SQLModel, table=True):
+    """An invitation to apply and how far it got: invited → interested → applied → hired."""
+
+    __table_args__ = (UniqueConstraint("job_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    status: str = "invited"  # invited|interested|not_now|not_for_me|applied|interviewing|hired
+    invited_at: datetime = Field(sa_type=UTCDateTime)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    interviewing_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Feedback(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    reason: str  # salary | location | timing | role_fit | already_applied | other
+    comment: str | None = None
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,130 @@
+"""A member's right to see and to erase their data.
+
+`POLICY` names every column that points at a member and says what erasure does to the rows it
+points from. A test fails when a new table references members without an entry here, so a
+feature cannot quietly keep personal data out of reach of /mydata and /forgetme.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Table, delete, or_, select, update
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import storage.models  # noqa: F401  (every table on the metadata)
+
+
+class Erase(StrEnum):
+    DELETE = "delete"  # the rows are about the member and nothing else
+    SCRUB = "scrub"  # keep the row for anonymous counts, null its personal columns
+    KEEP = "keep"  # only an id: once the member row is scrubbed it points at nobody
+
+
+@dataclass(frozen=True)
+class Rule:
+    table: str
+    column: str
+    erase: Erase
+    scrub: tuple[str, ...] = ()
+
+
+MEMBER_FIELDS = ("display_name", "function", "seniority", "location", "interests")
+
+POLICY = (
+    Rule("identity", "member_id", Erase.DELETE),
+    Rule("consent", "member_id", Erase.DELETE),
+    Rule("label", "member_id", Erase.DELETE),
+    Rule("label", "created_by_member_id", Erase.KEEP),
+    Rule("link_code", "member_id", Erase.DELETE),
+    Rule("invite_code", "referrer_member_id", Erase.KEEP),
+    Rule("invite_code", "created_by_member_id", Erase.KEEP),
+    Rule("member_join", "member_id", Erase.KEEP),
+    Rule("referral", "referrer_member_id", Erase.KEEP),
+    Rule("referral", "referred_member_id", Erase.KEEP),
+    Rule("content_item", "author_member_id", Erase.KEEP),
+    Rule("campaign", "created_by_member_id", Erase.KEEP),
+    Rule("delivery", "member_id", Erase.KEEP),
+    Rule("interaction", "member_id", Erase.KEEP),
+    Rule("poll", "created_by_member_id", Erase.KEEP),
+    Rule("vote", "member_id", Erase.KEEP),
+    Rule("competition", "created_by_member_id", Erase.KEEP),
+    Rule("judge", "member_id", Erase.KEEP),
+    Rule("entry", "member_id", Erase.SCRUB, ("link", "text")),
+    Rule("score", "judge_member_id", Erase.KEEP),
+    Rule("community_event", "created_by_member_id", Erase.KEEP),
+    Rule("registration", "member_id", Erase.KEEP),
+    Rule("survey", "created_by_member_id", Erase.KEEP),
+    Rule("survey_response", "member_id", Erase.SCRUB, ("comment",)),
+    Rule("job", "created_by_member_id", Erase.KEEP),
+    Rule("invitation", "member_id", Erase.KEEP),
+    Rule("feedback", "member_id", Erase.SCRUB, ("comment",)),
+    Rule("audit_entry", "actor_member_id", Erase.KEEP),
+    Rule("audit_entry", "target_member_id", Erase.KEEP),
+)
+
+
+def member_references() -> set[tuple[str, str]]:
+    """Every (table, column) with a foreign key to member.id."""
+    found = set()
+    for table in SQLModel.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.target_fullname == "member.id" for fk in column.foreign_keys):
+                found.add((table.name, column.name))
+    return found
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+async def export(session: AsyncSession, member_id: int) -> dict[str, Any]:
+    """Everything Roost holds that points at the member, table by table."""
+    member = _table("member")
+    result: dict[str, Any] = {"member": _rows(await session.execute(
+        select(member).where(member.c.id == member_id)
+    ))}  # fmt: skip
+    by_table: dict[str, list[str]] = {}
+    for rule in POLICY:
+        by_table.setdefault(rule.table, []).append(rule.column)
+    for name, columns in by_table.items():
+        table = _table(name)
+        condition = or_(*(table.c[column] == member_id for column in columns))
+        rows = _rows(await session.execute(select(table).where(condition).order_by(table.c.id)))
+        if rows:
+            result[name] = rows
+    return result
+
+
+def to_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, indent=2, default=_default, ensure_ascii=False).encode()
+
+
+async def erase(session: AsyncSession, member_id: int, now: datetime) -> None:
+    """Remove the member's personal data everywhere, in the caller's transaction."""
+    for rule in POLICY:
+        table = _table(rule.table)
+        where = table.c[rule.column] == member_id
+        if rule.erase is Erase.DELETE:
+            await session.execute(delete(table).where(where))
+        elif rule.erase is Erase.SCRUB:
+            await session.execute(update(table).where(where).values(dict.fromkeys(rule.scrub)))
+    member = _table("member")
+    values: dict[str, Any] = dict.fromkeys(MEMBER_FIELDS)
+    values["erased_at"] = now
+    await session.execute(update(member).where(member.c.id == member_id).values(values))
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in result]
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot export {type(value).__name__}")
