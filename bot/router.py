@@ -88,7 +88,7 @@ class Command:
         try:
             for arg in self.args:
                 if arg.rest:
-                    remaining = lexer.instream.read().strip()
+                    remaining = _unquote(lexer.instream.read().strip())
                     if remaining:
                         values[arg.name] = remaining
                     return values
@@ -172,6 +172,12 @@ class Routes:
             if command.role <= role:
                 seen.setdefault(command.name, command)
         return list(seen.values())
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1].strip()
+    return text
 
 
 def _claim(index: dict[str, Any], key: str, value: Any, owner: str) -> None:

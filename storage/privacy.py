@@ -85,17 +85,18 @@ def _table(name: str) -> Table:
 
 async def export(session: AsyncSession, member_id: int) -> dict[str, Any]:
     """Everything Roost holds that points at the member, table by table."""
+    conn = await session.connection()
     member = _table("member")
-    result: dict[str, Any] = {"member": _rows(await session.execute(
-        select(member).where(member.c.id == member_id)
-    ))}  # fmt: skip
+    result: dict[str, Any] = {
+        "member": _rows(await conn.execute(select(member).where(member.c.id == member_id)))
+    }
     by_table: dict[str, list[str]] = {}
     for rule in POLICY:
         by_table.setdefault(rule.table, []).append(rule.column)
     for name, columns in by_table.items():
         table = _table(name)
         condition = or_(*(table.c[column] == member_id for column in columns))
-        rows = _rows(await session.execute(select(table).where(condition).order_by(table.c.id)))
+        rows = _rows(await conn.execute(select(table).where(condition).order_by(table.c.id)))
         if rows:
             result[name] = rows
     return result
@@ -107,17 +108,19 @@ def to_json(data: dict[str, Any]) -> bytes:
 
 async def erase(session: AsyncSession, member_id: int, now: datetime) -> None:
     """Remove the member's personal data everywhere, in the caller's transaction."""
+    await session.flush()
+    conn = await session.connection()
     for rule in POLICY:
         table = _table(rule.table)
         where = table.c[rule.column] == member_id
         if rule.erase is Erase.DELETE:
-            await session.execute(delete(table).where(where))
+            await conn.execute(delete(table).where(where))
         elif rule.erase is Erase.SCRUB:
-            await session.execute(update(table).where(where).values(dict.fromkeys(rule.scrub)))
+            await conn.execute(update(table).where(where).values(dict.fromkeys(rule.scrub)))
     member = _table("member")
     values: dict[str, Any] = dict.fromkeys(MEMBER_FIELDS)
     values["erased_at"] = now
-    await session.execute(update(member).where(member.c.id == member_id).values(values))
+    await conn.execute(update(member).where(member.c.id == member_id).values(values))
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:

@@ -97,7 +97,8 @@ async def members(ctx: Context[CommandInvoked]) -> None:
     by_function = await breakdown(ctx.session, flt, ctx.now, "function")
     lines = [await _line(ctx, m) for m in found]
     more = f"\n…and {total - len(found)} more." if total > len(found) else ""
-    ctx.audit("members.search", filters=ctx.args.get("filters", ""), matched=total)
+    used = sorted({t.partition("=")[0].lower() for t in ctx.args.get("filters", "").split()})
+    ctx.audit("members.search", filters=used, matched=total)  # keys only: values can be personal
     ctx.reply(
         Message(
             title=f"{total} member{'s' if total != 1 else ''} match",
