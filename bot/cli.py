@@ -8,7 +8,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from bot.adapter import Adapter
 from bot.adapters.console import ConsoleAdapter
@@ -76,9 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run_until_signalled(job)
 
 
-def _run_until_signalled(job: object) -> int:
+def _run_until_signalled(job: Coroutine[Any, Any, int]) -> int:
     async def guarded() -> int:
-        task = asyncio.ensure_future(job)  # type: ignore[arg-type]
+        task = asyncio.ensure_future(job)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)

@@ -61,7 +61,10 @@ def question(form: Form, index: int, problem: str | None = None) -> Message:
     if spec.kind is FieldKind.CHOICE:
         buttons = tuple(ActionButton(c, ANSWER_ACTION, c) for c in spec.choices)
     elif spec.kind is FieldKind.YES_NO:
-        buttons = (ActionButton("Yes", ANSWER_ACTION, "yes"), ActionButton("No", ANSWER_ACTION, "no"))
+        buttons = (
+            ActionButton("Yes", ANSWER_ACTION, "yes"),
+            ActionButton("No", ANSWER_ACTION, "no"),
+        )
     elif spec.default:
         lines.append(f"(now: {spec.default}; send - to keep it)")
     elif not spec.required:

@@ -7,6 +7,7 @@ duplicates, so two features can never silently claim the same command.
 
 from __future__ import annotations
 
+import io
 import shlex
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -81,14 +82,15 @@ class Command:
         return values
 
     def _split(self, text: str) -> dict[str, str]:
-        lexer = shlex.shlex(text.strip(), posix=True)
+        stream = io.StringIO(text.strip())
+        lexer = shlex.shlex(stream, posix=True)
         lexer.whitespace_split = True
         lexer.commenters = ""
         values: dict[str, str] = {}
         try:
             for arg in self.args:
                 if arg.rest:
-                    remaining = _unquote(lexer.instream.read().strip())
+                    remaining = _unquote(stream.read().strip())
                     if remaining:
                         values[arg.name] = remaining
                     return values

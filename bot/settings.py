@@ -15,9 +15,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 DEFAULT_FUNCTIONS = (
-    "engineering", "product", "design", "data", "sales", "marketing",
-    "operations", "people", "finance", "other",
-)  # fmt: skip
+    "engineering",
+    "product",
+    "design",
+    "data",
+    "sales",
+    "marketing",
+    "operations",
+    "people",
+    "finance",
+    "other",
+)
 DEFAULT_SENIORITIES = ("student", "junior", "mid", "senior", "lead", "executive")
 
 # Secrets are read from these environment variables only; (section, key) -> variable.
@@ -97,7 +105,7 @@ class Settings(_Section):
 
 
 def load_settings(path: str | Path | None, environ: Mapping[str, str]) -> Settings:
-    """Read `path` (or $ROOST_CONFIG; no file at all means defaults) and the secrets in `environ`."""
+    """Read `path` (or $ROOST_CONFIG; none means defaults) and the secrets in `environ`."""
     source = path or environ.get("ROOST_CONFIG")
     name = str(source) if source else "<defaults>"
     raw: dict[str, Any] = {}

@@ -26,9 +26,7 @@ class WebServer:
         self.port: int | None = None
 
     async def health(self, _request: web.Request) -> web.Response:
-        return web.json_response(
-            {"status": "ok", "platforms": sorted(self.roost.adapters)}
-        )
+        return web.json_response({"status": "ok", "platforms": sorted(self.roost.adapters)})
 
     async def start(self) -> None:
         if not self.settings.enabled:

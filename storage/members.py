@@ -116,10 +116,10 @@ async def resolve(session: AsyncSession, ref: str, platform: str) -> Member | No
         member = await session.get(Member, int(ref[1:]))
         return member if member and member.erased_at is None else None
     if ref.startswith("@"):
-        where = [Identity.platform == platform, func.lower(Identity.handle) == ref[1:].lower()]
+        where = [col(Identity.platform) == platform, func.lower(Identity.handle) == ref[1:].lower()]
     elif ":" in ref:
         other, _, user_id = ref.partition(":")
-        where = [Identity.platform == other, Identity.platform_user_id == user_id]
+        where = [col(Identity.platform) == other, col(Identity.platform_user_id) == user_id]
     else:
         return None
     return (

@@ -30,7 +30,10 @@ async def test_hr_labels_a_member_and_it_is_audited_without_names(chat: Chat) ->
     assert "can't find @nobody" in await chat.say("/label @nobody x", as_="hr")
     hr = await member_named(chat, "hr")
     async with chat.app.db.session() as session:
-        labels = [(lb.member_id, lb.name, lb.created_by_member_id) for lb in await session.exec(select(Label))]
+        labels = [
+            (lb.member_id, lb.name, lb.created_by_member_id)
+            for lb in await session.exec(select(Label))
+        ]
         audit = list(await session.exec(select(AuditEntry)))
     assert labels == [(ana.id, "senior-python", hr.id)]
     assert [(a.actor_member_id, a.action, a.target_member_id, a.detail) for a in audit] == [
@@ -38,14 +41,19 @@ async def test_hr_labels_a_member_and_it_is_audited_without_names(chat: Chat) ->
         (hr.id, "label", None, {}),
         (hr.id, "label", None, {}),
     ]
-    assert "Removed the label senior-python" in await chat.say("/unlabel console:ana senior-python", as_="hr")
+    assert "Removed the label senior-python" in await chat.say(
+        "/unlabel console:ana senior-python", as_="hr"
+    )
 
 
 async def test_hr_finds_members_by_every_attribute(chat: Chat) -> None:
     await add_code(chat, "FAIR", "job-fair")
-    await chat.onboard("ana", function="engineering", seniority="senior", location="Berlin", jobs="yes")
-    await chat.onboard("ben", function="engineering", seniority="junior", location="Paris", jobs="no",
-                       code="FAIR")  # fmt: skip
+    await chat.onboard(
+        "ana", function="engineering", seniority="senior", location="Berlin", jobs="yes"
+    )
+    await chat.onboard(
+        "ben", function="engineering", seniority="junior", location="Paris", jobs="no", code="FAIR"
+    )
     chat.app.clock.advance(timedelta(days=40))  # type: ignore[attr-defined]
     await chat.onboard("cy", function="design", seniority="senior", location="berlin", jobs="yes")
     await chat.say("/label @cy alumni", as_="hr")

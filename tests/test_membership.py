@@ -36,8 +36,15 @@ async def test_first_contact_shows_the_privacy_notice_once(chat: Chat) -> None:
 
 
 async def test_join_without_a_code_onboards_and_records_everything(chat: Chat) -> None:
-    seen = await chat.onboard("ana", function="2", seniority="junior", location="Lisbon",
-                              interests="data, events", news="yes", jobs="no")  # fmt: skip
+    seen = await chat.onboard(
+        "ana",
+        function="2",
+        seniority="junior",
+        location="Lisbon",
+        interests="data, events",
+        news="yes",
+        jobs="no",
+    )
     assert "Join the community (1/6)" in seen and "Join the community (6/6)" in seen
     assert "Welcome aboard!" in seen
     assert "Function: product" in seen and "Location: Lisbon" in seen
@@ -45,15 +52,24 @@ async def test_join_without_a_code_onboards_and_records_everything(chat: Chat) -
 
     member = await member_named(chat, "ana")
     assert (member.function, member.seniority, member.location, member.interests) == (
-        "product", "junior", "Lisbon", "data, events",
-    )  # fmt: skip
+        "product",
+        "junior",
+        "Lisbon",
+        "data, events",
+    )
     assert member.onboarded_at is not None and member.joined_at is not None
     async with chat.app.db.session() as session:
-        assert await consents(session, member.id) == {ConsentKind.NEWS: True, ConsentKind.JOBS: False}
+        assert await consents(session, member.id) == {
+            ConsentKind.NEWS: True,
+            ConsentKind.JOBS: False,
+        }
         join = (await session.exec(select(Join).where(Join.member_id == member.id))).one()
     assert (join.source, join.invite_code_id, join.platform, join.first_touch) == (
-        "direct", None, "console", True,
-    )  # fmt: skip
+        "direct",
+        None,
+        "console",
+        True,
+    )
 
 
 async def test_join_with_a_code_attributes_the_source(chat: Chat) -> None:
@@ -104,7 +120,9 @@ async def test_joining_twice_keeps_one_first_touch(chat: Chat) -> None:
     seen = await chat.say("/join SOCIAL1", as_="ana")
     assert "already a member" in seen
     async with chat.app.db.session() as session:
-        joins = [(j.source, j.first_touch) for j in await session.exec(select(Join).order_by(Join.id))]
+        joins = [
+            (j.source, j.first_touch) for j in await session.exec(select(Join).order_by(Join.id))
+        ]
     assert joins == [("direct", True), ("social", False)]
 
 
@@ -127,7 +145,10 @@ async def test_edit_profile_button_reasks_with_current_answers_kept(chat: Chat) 
     member = await member_named(chat, "ana")
     assert (member.function, member.seniority, member.location) == ("data", "senior", "Berlin")
     async with chat.app.db.session() as session:
-        assert await consents(session, member.id) == {ConsentKind.NEWS: False, ConsentKind.JOBS: True}
+        assert await consents(session, member.id) == {
+            ConsentKind.NEWS: False,
+            ConsentKind.JOBS: True,
+        }
 
 
 async def test_activity_is_a_timestamp_and_strangers_leave_no_trace(chat: Chat) -> None:

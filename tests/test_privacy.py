@@ -21,7 +21,10 @@ async def test_typing_stop_withdraws_every_consent_with_one_confirmation(chat: C
     assert "you won't get any more messages from us" in seen
     member = await member_named(chat, "ana")
     async with chat.app.db.session() as session:
-        assert await consents(session, member.id) == {ConsentKind.NEWS: False, ConsentKind.JOBS: False}
+        assert await consents(session, member.id) == {
+            ConsentKind.NEWS: False,
+            ConsentKind.JOBS: False,
+        }
 
 
 async def test_every_stop_word_works(chat: Chat) -> None:
@@ -49,7 +52,9 @@ async def test_consent_can_be_changed_later_with_its_wording_version(chat: Chat)
     await chat.say("2", as_="ana")  # the button "Turn job invitations off"
     member = await member_named(chat, "ana")
     async with chat.app.db.session() as session:
-        rows = list(await session.exec(select(Consent).where(Consent.kind == "jobs").order_by(Consent.id)))
+        rows = list(
+            await session.exec(select(Consent).where(Consent.kind == "jobs").order_by(Consent.id))
+        )
     assert [r.granted for r in rows] == [False, True, False]
     assert {r.wording_version for r in rows} == {"2026-11"} and rows[0].member_id == member.id
 
@@ -60,7 +65,7 @@ async def test_mydata_exports_everything_held_about_the_member(chat: Chat) -> No
     await chat.say("/label @ana python", as_="hr")
     seen = await chat.say("/mydata", as_="ana")
     assert "[file roost-mydata.json" in seen
-    data = json.loads(seen[seen.index("{"):])
+    data = json.loads(seen[seen.index("{") :])
     assert data["member"][0]["location"] == "Lisbon"
     assert data["identity"][0]["platform_user_id"] == "ana"
     assert {c["kind"] for c in data["consent"]} == {"news", "jobs"}

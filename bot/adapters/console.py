@@ -45,8 +45,9 @@ class ConsoleAdapter:
     platform = PLATFORM
     capabilities = Capabilities(max_text=4000, max_buttons=25)
 
-    def __init__(self, *, user: str = "guest", out: TextIO | None = None,
-                 interactive: bool | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, *, user: str = "guest", out: TextIO | None = None, interactive: bool | None = None
+    ) -> None:
         self.out = out or sys.stdout
         self.interactive = self.out.isatty() if interactive is None else interactive
         self.user = user

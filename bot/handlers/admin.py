@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlmodel import delete, select
+from sqlmodel import select
 
 from bot.context import Context
 from bot.events import CommandInvoked
@@ -16,8 +16,18 @@ from storage.models import Identity, Label, Member
 
 DURATION = re.compile(r"^(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-FILTER_KEYS = ("function", "seniority", "location", "label", "source", "platform", "active",
-               "inactive", "consent", "onboarded")  # fmt: skip
+FILTER_KEYS = (
+    "function",
+    "seniority",
+    "location",
+    "label",
+    "source",
+    "platform",
+    "active",
+    "inactive",
+    "consent",
+    "onboarded",
+)
 MEMBER_HINT = "Name a member as #12, @handle or platform:user_id."
 
 
@@ -41,7 +51,9 @@ async def label(ctx: Context[CommandInvoked]) -> None:
         ctx.reply(f"#{target.id} already has the label {name}.")
         return
     ctx.session.add(
-        Label(member_id=target.id, name=name, created_by_member_id=ctx.member.id, created_at=ctx.now)
+        Label(
+            member_id=target.id, name=name, created_by_member_id=ctx.member.id, created_at=ctx.now
+        )
     )
     ctx.audit("label", target, label=name)
     ctx.reply(f"Labelled #{target.id} {target.display_name or ''}: {name}".rstrip())
@@ -52,12 +64,15 @@ async def unlabel(ctx: Context[CommandInvoked]) -> None:
     if target is None or target.id is None:
         return
     name = label_name(ctx.args["label"])
-    result = await ctx.session.exec(
-        delete(Label).where(Label.member_id == target.id, Label.name == name)  # type: ignore[call-overload]
-    )
-    if not result.rowcount:
+    found = (
+        await ctx.session.exec(
+            select(Label).where(Label.member_id == target.id, Label.name == name)
+        )
+    ).first()
+    if found is None:
         ctx.reply(f"#{target.id} has no label {name}.")
         return
+    await ctx.session.delete(found)
     ctx.audit("unlabel", target, label=name)
     ctx.reply(f"Removed the label {name} from #{target.id}.")
 
@@ -69,7 +84,9 @@ def parse_filter(text: str) -> MemberFilter:
         key, sep, value = token.partition("=")
         key = key.lower()
         if not sep or not value or key not in FILTER_KEYS:
-            raise UsageError(f"{token[:30]} is not a filter (use key=value with {', '.join(FILTER_KEYS)})")
+            raise UsageError(
+                f"{token[:30]} is not a filter (use key=value with {', '.join(FILTER_KEYS)})"
+            )
         if key in ("active", "inactive"):
             match = DURATION.match(value.lower())
             if not match:
@@ -110,9 +127,9 @@ async def members(ctx: Context[CommandInvoked]) -> None:
 
 async def _line(ctx: Context[CommandInvoked], member: Member) -> str:
     assert member.id is not None
-    accounts = (await ctx.session.exec(
-        select(Identity).where(Identity.member_id == member.id)
-    )).all()  # fmt: skip
+    accounts = (
+        await ctx.session.exec(select(Identity).where(Identity.member_id == member.id))
+    ).all()
     where = ", ".join(f"{i.platform}:@{i.handle}" if i.handle else i.platform for i in accounts)
     tags = await labels(ctx.session, member.id)
     parts = [
@@ -138,13 +155,27 @@ def _ago(now: datetime, then: datetime | None) -> str:
 router = Router(
     "admin",
     commands=(
-        Command("label", label, "Add a label to a member.", role=Role.HR,
-                args=(Arg("member"), Arg("label", rest=True))),
-        Command("unlabel", unlabel, "Remove a label from a member.", role=Role.HR,
-                args=(Arg("member"), Arg("label", rest=True))),
-        Command("members", members,
-                "Find and count members: function= seniority= location= label= source= "
-                "platform= active=30d inactive=90d consent=news|jobs onboarded=yes|no",
-                role=Role.HR, args=(Arg("filters", required=False, rest=True),)),
+        Command(
+            "label",
+            label,
+            "Add a label to a member.",
+            role=Role.HR,
+            args=(Arg("member"), Arg("label", rest=True)),
+        ),
+        Command(
+            "unlabel",
+            unlabel,
+            "Remove a label from a member.",
+            role=Role.HR,
+            args=(Arg("member"), Arg("label", rest=True)),
+        ),
+        Command(
+            "members",
+            members,
+            "Find and count members: function= seniority= location= label= source= "
+            "platform= active=30d inactive=90d consent=news|jobs onboarded=yes|no",
+            role=Role.HR,
+            args=(Arg("filters", required=False, rest=True),),
+        ),
     ),
-)  # fmt: skip
+)

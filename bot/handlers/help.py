@@ -35,7 +35,11 @@ def help_router(routes: Routes) -> Router:
     return Router(
         "help",
         commands=(
-            Command("help", show, "List commands, or explain one.",
-                    args=(Arg("command", required=False),)),
+            Command(
+                "help",
+                show,
+                "List commands, or explain one.",
+                args=(Arg("command", required=False),),
+            ),
         ),
-    )  # fmt: skip
+    )

@@ -53,21 +53,43 @@ def onboarding_form(ctx: Context[Any]) -> Form:
         title="Join the community",
         intro="A few quick questions so we only send you what fits.",
         fields=(
-            FormField("function", "Your job function", FieldKind.CHOICE, options.functions,
-                      default=member.function),
-            FormField("seniority", "Your seniority", FieldKind.CHOICE, options.seniorities,
-                      default=member.seniority),
-            FormField("location", "Where are you based? (city, country or remote)",
-                      default=member.location, max_length=100),
-            FormField("interests", "What would you like to hear about? (e.g. backend, events)",
-                      required=False, default=member.interests),
-            FormField("news", "May we send you news and event invitations by direct message?",
-                      FieldKind.YES_NO),
-            FormField("jobs", "May we invite you to apply when a job fits your profile?",
-                      FieldKind.YES_NO),
+            FormField(
+                "function",
+                "Your job function",
+                FieldKind.CHOICE,
+                options.functions,
+                default=member.function,
+            ),
+            FormField(
+                "seniority",
+                "Your seniority",
+                FieldKind.CHOICE,
+                options.seniorities,
+                default=member.seniority,
+            ),
+            FormField(
+                "location",
+                "Where are you based? (city, country or remote)",
+                default=member.location,
+                max_length=100,
+            ),
+            FormField(
+                "interests",
+                "What would you like to hear about? (e.g. backend, events)",
+                required=False,
+                default=member.interests,
+            ),
+            FormField(
+                "news",
+                "May we send you news and event invitations by direct message?",
+                FieldKind.YES_NO,
+            ),
+            FormField(
+                "jobs", "May we invite you to apply when a job fits your profile?", FieldKind.YES_NO
+            ),
         ),
         submit_label="Join",
-    )  # fmt: skip
+    )
 
 
 async def join(ctx: Context[CommandInvoked]) -> None:
@@ -155,8 +177,15 @@ async def onboarded(ctx: Context[FormSubmitted]) -> None:
     for kind in ConsentKind:
         granted = values[kind.value] == "yes"
         if first_time or current[kind] != granted:
-            await set_consent(ctx.session, ctx.member_id, kind, granted,
-                              wording_version=version, platform=ctx.platform, now=ctx.now)  # fmt: skip
+            await set_consent(
+                ctx.session,
+                ctx.member_id,
+                kind,
+                granted,
+                wording_version=version,
+                platform=ctx.platform,
+                now=ctx.now,
+            )
     intro = "Welcome aboard! " if first_time else "Saved. "
     ctx.reply(await profile_message(ctx, intro + "Here's your profile:"))
 
@@ -211,11 +240,14 @@ async def profile_message(ctx: Context[Any], intro: str = "") -> Message:
     buttons = (
         ActionButton("Edit profile", "profile.edit", style=Style.PRIMARY),
         *(
-            ActionButton(f"Turn {label} {'off' if current[kind] else 'on'}", "consent.set",
-                         f"{kind.value}:{'off' if current[kind] else 'on'}")
+            ActionButton(
+                f"Turn {label} {'off' if current[kind] else 'on'}",
+                "consent.set",
+                f"{kind.value}:{'off' if current[kind] else 'on'}",
+            )
             for kind, label in ((ConsentKind.NEWS, "news"), (ConsentKind.JOBS, "job invitations"))
         ),
-    )  # fmt: skip
+    )
     return Message(title="Your profile", body=intro, fields=fields, buttons=buttons)
 
 
@@ -224,14 +256,24 @@ PROFILE_FIELDS = ("function", "seniority", "location", "interests")
 router = Router(
     "membership",
     commands=(
-        Command("join", join, "Join the community, with an invite code if you have one.",
-                args=(Arg("code", "an invite code", required=False),), aliases=("start",)),
-        Command("profile", profile, "Show your profile, or change one field of it.",
-                args=(Arg("field", required=False, choices=PROFILE_FIELDS),
-                      Arg("value", required=False, rest=True))),
+        Command(
+            "join",
+            join,
+            "Join the community, with an invite code if you have one.",
+            args=(Arg("code", "an invite code", required=False),),
+            aliases=("start",),
+        ),
+        Command(
+            "profile",
+            profile,
+            "Show your profile, or change one field of it.",
+            args=(
+                Arg("field", required=False, choices=PROFILE_FIELDS),
+                Arg("value", required=False, rest=True),
+            ),
+        ),
     ),
     actions=(Action("profile.edit", edit_profile),),
     forms=(FormHandler(ONBOARDING, onboarded, onboarding_form),),
     events=(On(FirstContact, greet), On(MemberJoined, joined), On(MemberLeft, left)),
-)  # fmt: skip
-
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked
 from bot.messages import ActionButton, Attachment, Message, Style
@@ -18,18 +17,25 @@ async def consent(ctx: Context[CommandInvoked]) -> None:
     kind, state = ctx.args.get("kind"), ctx.args.get("state")
     if kind is None or state is None:
         current = await consents(ctx.session, ctx.member_id)
-        lines = [f"• {DESCRIBE[k].capitalize()}: {'on' if v else 'off'}" for k, v in current.items()]
+        lines = [
+            f"• {DESCRIBE[k].capitalize()}: {'on' if v else 'off'}" for k, v in current.items()
+        ]
         ctx.reply(
             Message(
                 title="Your message choices",
-                body="\n".join(lines) + "\nChange one with `/consent news on` or `/consent jobs off`.",
+                body="\n".join(
+                    [*lines, "Change one with `/consent news on` or `/consent jobs off`."]
+                ),
                 buttons=tuple(
-                    ActionButton(f"Turn {DESCRIBE[k]} {'off' if v else 'on'}", "consent.set",
-                                 f"{k.value}:{'off' if v else 'on'}")
+                    ActionButton(
+                        f"Turn {DESCRIBE[k]} {'off' if v else 'on'}",
+                        "consent.set",
+                        f"{k.value}:{'off' if v else 'on'}",
+                    )
                     for k, v in current.items()
                 ),
             )
-        )  # fmt: skip
+        )
         return
     await _set(ctx, KINDS[kind], state == "on")
 
@@ -42,11 +48,18 @@ async def consent_pressed(ctx: Context[ActionPressed]) -> None:
     await _set(ctx, KINDS[kind], state == "on")
 
 
-async def _set(ctx: Context[CommandInvoked] | Context[ActionPressed], kind: ConsentKind,
-               granted: bool) -> None:  # fmt: skip
-    await set_consent(ctx.session, ctx.member_id, kind, granted,
-                      wording_version=ctx.settings.onboarding.consent_version,
-                      platform=ctx.platform, now=ctx.now)  # fmt: skip
+async def _set(
+    ctx: Context[CommandInvoked] | Context[ActionPressed], kind: ConsentKind, granted: bool
+) -> None:
+    await set_consent(
+        ctx.session,
+        ctx.member_id,
+        kind,
+        granted,
+        wording_version=ctx.settings.onboarding.consent_version,
+        platform=ctx.platform,
+        now=ctx.now,
+    )
     ctx.reply(f"Done: {DESCRIBE[kind]} are now {'on' if granted else 'off'}.")
 
 
@@ -55,9 +68,15 @@ async def stop(ctx: Context[CommandInvoked]) -> None:
     current = await consents(ctx.session, ctx.member_id)
     for kind, granted in current.items():
         if granted:
-            await set_consent(ctx.session, ctx.member_id, kind, False,
-                              wording_version=ctx.settings.onboarding.consent_version,
-                              platform=ctx.platform, now=ctx.now)  # fmt: skip
+            await set_consent(
+                ctx.session,
+                ctx.member_id,
+                kind,
+                False,
+                wording_version=ctx.settings.onboarding.consent_version,
+                platform=ctx.platform,
+                now=ctx.now,
+            )
     ctx.reply(
         "Done: you won't get any more messages from us unless you ask for them. "
         "You're still in the community; /consent turns messages back on, /forgetme erases "
@@ -104,15 +123,24 @@ async def forget_cancelled(ctx: Context[ActionPressed]) -> None:
     ctx.reply("Nothing was erased.")
 
 
-
 router = Router(
     "privacy",
     commands=(
-        Command("consent", consent, "See or change which messages we may send you.",
-                args=(Arg("kind", required=False, choices=("news", "jobs")),
-                      Arg("state", required=False, choices=("on", "off")))),
-        Command("stop", stop, "Stop all messages from us (typing STOP works too).",
-                aliases=("unsubscribe",)),
+        Command(
+            "consent",
+            consent,
+            "See or change which messages we may send you.",
+            args=(
+                Arg("kind", required=False, choices=("news", "jobs")),
+                Arg("state", required=False, choices=("on", "off")),
+            ),
+        ),
+        Command(
+            "stop",
+            stop,
+            "Stop all messages from us (typing STOP works too).",
+            aliases=("unsubscribe",),
+        ),
         Command("mydata", mydata, "Get a copy of everything we hold about you."),
         Command("forgetme", forgetme, "Erase your data from Roost."),
     ),
@@ -121,4 +149,4 @@ router = Router(
         Action("forgetme.confirm", forget_confirmed),
         Action("forgetme.cancel", forget_cancelled),
     ),
-)  # fmt: skip
+)

@@ -1,0 +1,102 @@
+"""`roost` as an operator runs it: a real process, a scripted console session, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from storage.db import Database
+from storage.models import Consent, Label, Member
+
+SCRIPT = """\
+/join
+engineering
+3
+Berlin
+-
+yes
+yes
+/profile location Hamburg
+STOP
+:as hr
+/label @guest alumni
+/members label=alumni
+:as guest
+/members
+/mydata
+/forgetme
+1
+"""
+
+
+def roost(
+    args: list[str], tmp_path: Path, db_url: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "roost.toml"
+    config.write_text('[web]\nport = 0\n[roles]\nhr = ["console:hr"]\n')
+    env = {**os.environ, "ROOST_DATABASE_URL": db_url, "ROOST_CONFIG": str(config)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+async def test_a_scripted_console_session_end_to_end(tmp_path: Path, db_url: str) -> None:
+    done = roost(["run"], tmp_path, db_url, SCRIPT)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "how we treat your data" in out
+    assert "Welcome aboard!" in out and "Location: Hamburg" in out
+    assert "you won't get any more messages from us" in out
+    assert "Labelled #1 Guest: alumni" in out and "1 member match" in out
+    assert "Sorry, /members is only for the hr team." in out
+    export = json.loads(out[out.index('{\n  "member"') : out.index("\n[DM to guest]\n== Erase")])
+    assert export["member"][0]["location"] == "Hamburg"
+    assert "Your data has been erased." in out
+    assert "Traceback" not in done.stderr and "HTTP server on http://127.0.0.1:" in done.stderr
+
+    db = Database(db_url)
+    try:
+        async with db.session() as session:
+            guest = await session.get(Member, 1)
+            assert guest is not None and guest.erased_at is not None and guest.location is None
+            assert list(await session.exec(select(Consent).where(Consent.member_id == 1))) == []
+            assert list(await session.exec(select(Label))) == []
+    finally:
+        await db.dispose()
+
+
+def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
+    done = roost(["db", "upgrade"], tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    assert done.returncode == 0, done.stderr
+    assert "Database is at revision 0001." in done.stdout
+
+
+def test_a_bad_configuration_stops_roost_before_it_starts(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[web]\nport = 'http'\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(bad), "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "bad configuration, not starting" in done.stderr
+    assert f"{bad}: [web] web.port: input should be a valid integer" in done.stderr
+    assert not (tmp_path / "roost.db").exists()

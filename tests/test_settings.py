@@ -1,0 +1,77 @@
+"""Settings: a bad file stops Roost with the file and key named; secrets never echo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, load_settings
+
+EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "roost.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_documented_example_loads() -> None:
+    settings = load_settings(EXAMPLE, {})
+    assert settings.community.name == "Acme Talent Community"
+    assert settings.roles.hr == ("console:hr",)
+    assert settings.console_enabled()
+
+
+def test_no_file_means_defaults_and_roost_config_names_one(tmp_path: Path) -> None:
+    assert load_settings(None, {}).web.port == 8080
+    path = write(tmp_path, "[web]\nport = 9000\n")
+    assert load_settings(None, {"ROOST_CONFIG": str(path)}).web.port == 9000
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings(None, {})
+    with pytest.raises(Exception, match="frozen"):
+        settings.web.port = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[web]\nport = 'eighty'\n", "roost.toml: [web] web.port: input should be a valid integer"),
+        ("[web]\nport = 70000\n", "web.port: input should be less than or equal to 65535"),
+        ("[web]\nprot = 80\n", "web.prot: unknown setting"),
+        ("[roles]\nhr = 'console:hr'\n", "roles.hr: input should be a valid tuple"),
+        ("[console]\nenabled = 'sometimes'\n", "console.enabled"),
+        (
+            "[onboarding]\nfunctions = ['only-one']\n",
+            "onboarding.functions: tuple should have at least 2",
+        ),
+        ("[web\nport = 1\n", "roost.toml: not valid TOML"),
+    ],
+)
+def test_a_bad_file_names_the_file_the_key_and_what_was_expected(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text), {})
+    assert expected in str(caught.value)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nowhere\.toml: no such file"):
+        load_settings(tmp_path / "nowhere.toml", {})
+
+
+def test_secrets_come_from_the_environment_and_never_appear_in_errors(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://roost:s3cr3t-pw@db/roost"
+    settings = load_settings(None, {"ROOST_DATABASE_URL": url})
+    assert settings.database.url.get_secret_value() == url
+    assert "s3cr3t-pw" not in repr(settings) and "s3cr3t-pw" not in str(settings.model_dump())
+
+    bad = write(tmp_path, "[database]\nurl = 'x'\necho = 'hunter2-not-a-bool'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(bad, {"ROOST_DATABASE_URL": url})
+    assert "database.echo" in str(caught.value)
+    assert "hunter2" not in str(caught.value) and "s3cr3t-pw" not in str(caught.value)
