@@ -7,9 +7,11 @@ nothing: roles, consent and rate limits are the core's.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from aiohttp import web
 
 from bot.events import Event, Origin
 from bot.messages import Form, Message, Sent, Target
@@ -37,12 +39,39 @@ class Capabilities:
     max_buttons: int = 25
 
 
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    name: str
+    help: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandMenu:
+    """What a platform's command menu should show: member commands to everyone, HR commands
+    only where the platform can scope them (HR chats, a role). Showing is not permitting:
+    the core checks roles on every command regardless."""
+
+    member: tuple[MenuEntry, ...]
+    hr: tuple[MenuEntry, ...]
+    hr_holders: tuple[str, ...]  # `platform:id` or `platform:role` entries from [roles]
+
+
 class Adapter(Protocol):
     platform: str
     capabilities: Capabilities
 
-    async def run(self, dispatch: Dispatch) -> None:
-        """Feed events to `dispatch` until cancelled (or, for the console, until input ends)."""
+    async def run(self, dispatch: Dispatch, menu: CommandMenu) -> None:
+        """Publish `menu`, then feed events to `dispatch` until cancelled (or, for the
+        console, until input ends)."""
+        ...
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        """HTTP endpoints to mount on Roost's web server (webhooks); usually none."""
+        ...
+
+    async def invite_links(self, code: str) -> dict[str, str]:
+        """This platform's ways in for an invite code, by kind (e.g. a deep link, a group
+        invite link named after the code); empty where the platform has none."""
         ...
 
     async def send(self, target: Target, message: Message) -> Sent: ...

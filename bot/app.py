@@ -13,12 +13,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from bot.adapter import Adapter, Undeliverable
+from bot.adapter import Adapter, CommandMenu, MenuEntry, Undeliverable
 from bot.clock import Clock
 from bot.context import Context
 from bot.events import (
     ActionPressed,
     CommandInvoked,
+    ChatKind,
     Event,
     FirstContact,
     FormSubmitted,
@@ -76,6 +77,8 @@ class App:
         self.clock = clock
         self.routes = routes
         self.conversations = Conversations()
+        self.handled = 0  # inbound events handled completely since start
+        self._progress = asyncio.Condition()
         self.web = WebServer(settings.web, self)
         stop = routes.commands["stop"]
         self.chain: list[Middleware] = [
@@ -87,12 +90,22 @@ class App:
 
     async def handle(self, event: Event) -> None:
         """Handle one inbound event completely; never raises for a member's mistake."""
+        await self._process(event)
+        async with self._progress:
+            self.handled += 1
+            self._progress.notify_all()
+
+    async def _process(self, event: Event) -> None:
         ctx = await self._handle(event)
-        if ctx is None:
-            return
-        await self._deliver(ctx)
-        for followup in ctx.followups:
-            await self.handle(followup)
+        if ctx is not None:
+            await self._deliver(ctx)
+            for followup in ctx.followups:
+                await self._process(followup)
+
+    async def wait_handled(self, count: int) -> None:
+        """Until `count` inbound events have been handled completely (replies sent)."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.handled >= count)
 
     async def _handle(self, event: Event) -> Context[Any] | None:
         origin = event.origin
@@ -113,6 +126,8 @@ class App:
             else:
                 member, identity = found
                 _refresh(identity, origin.user)
+                if origin.chat.kind is ChatKind.DM and not identity.deliverable:
+                    identity.deliverable, identity.undeliverable_reason = True, None
             member.last_active_at = now
             ctx: Context[Any] = Context(
                 event=event,
@@ -221,13 +236,24 @@ class App:
                 found[1].undeliverable_reason = reason[:200]
                 await session.commit()
 
+    def menu(self) -> CommandMenu:
+        visible = self.routes.visible(Role.ADMIN)
+        roles = self.settings.roles
+        return CommandMenu(
+            member=tuple(MenuEntry(c.name, c.help) for c in visible if c.role < Role.HR),
+            hr=tuple(MenuEntry(c.name, c.help) for c in visible if c.role >= Role.HR),
+            hr_holders=(*roles.admin, *roles.hr),
+        )
+
     async def run(self) -> None:
         """Serve until every adapter has finished (the console at end of input) or cancelled."""
+        for adapter in self.adapters.values():
+            self.web.app.router.add_routes(adapter.routes())
         await self.web.start()
         try:
             async with asyncio.TaskGroup() as group:
                 for adapter in self.adapters.values():
-                    group.create_task(adapter.run(self.handle), name=adapter.platform)
+                    group.create_task(adapter.run(self.handle, self.menu()), name=adapter.platform)
         finally:
             await self.web.stop()
 

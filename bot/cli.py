@@ -24,6 +24,10 @@ log = logging.getLogger("roost")
 def adapters_for(settings: Settings) -> list[Adapter]:
     """Every platform with credentials configured, plus the console when it is enabled."""
     adapters: list[Adapter] = []
+    if settings.telegram.token is not None:
+        from bot.adapters.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(settings.telegram, lambda: settings.web.public_url))
     if settings.console_enabled():
         adapters.append(ConsoleAdapter(user=settings.console.user))
     return adapters
@@ -63,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     args = parser.parse_args(argv)
+    # Opt into python-telegram-bot's coming timedelta API; its internals warn otherwise.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
 
     try:
         settings = load_settings(args.config, os.environ)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 DEFAULT_FUNCTIONS = (
     "engineering",
@@ -28,10 +28,14 @@ DEFAULT_FUNCTIONS = (
 )
 DEFAULT_SENIORITIES = ("student", "junior", "mid", "senior", "lead", "executive")
 
-# Secrets are read from these environment variables only; (section, key) -> variable.
-SECRET_ENV = {
+# Settings read from the environment: (section, key) -> variable. The database URL may also be
+# written in the file (a SQLite path is no secret); tokens may not.
+ENVIRONMENT = {
     ("database", "url"): "ROOST_DATABASE_URL",
+    ("telegram", "token"): "ROOST_TELEGRAM_TOKEN",
+    ("telegram", "webhook_secret"): "ROOST_TELEGRAM_WEBHOOK_SECRET",
 }
+ENV_ONLY = {("telegram", "token"), ("telegram", "webhook_secret")}
 
 
 class ConfigError(Exception):
@@ -85,6 +89,18 @@ class ConsoleSettings(_Section):
     user: str = Field("guest", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
 
 
+class TelegramSettings(_Section):
+    token: SecretStr | None = None  # $ROOST_TELEGRAM_TOKEN
+    webhook_secret: SecretStr | None = None  # $ROOST_TELEGRAM_WEBHOOK_SECRET
+    api_url: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    poll_timeout: int = Field(10, ge=0, le=50)
+    request_timeout: float = Field(10.0, gt=0)
+    max_retries: int = Field(3, ge=0)
+    community_chat_id: int | None = None
+    webhook_path: str = Field("/telegram/webhook", pattern=r"^/[A-Za-z0-9/_-]*$")
+
+
 class Settings(_Section):
     community: CommunitySettings = CommunitySettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -93,10 +109,17 @@ class Settings(_Section):
     onboarding: OnboardingSettings = OnboardingSettings()
     limits: LimitSettings = LimitSettings()
     console: ConsoleSettings = ConsoleSettings()
+    telegram: TelegramSettings = TelegramSettings()
+
+    @model_validator(mode="after")
+    def _webhooks_need_secrets(self) -> Settings:
+        if self.telegram.mode == "webhook" and self.telegram.token and not self.telegram.webhook_secret:
+            raise ValueError("telegram.mode = 'webhook' needs $ROOST_TELEGRAM_WEBHOOK_SECRET")
+        return self
 
     def platforms_configured(self) -> tuple[str, ...]:
-        """Chat platforms with credentials; the adapters arrive in their own modules."""
-        return ()
+        """Chat platforms with credentials."""
+        return ("telegram",) if self.telegram.token else ()
 
     def console_enabled(self) -> bool:
         if self.console.enabled == "auto":
@@ -116,7 +139,11 @@ def load_settings(path: str | Path | None, environ: Mapping[str, str]) -> Settin
             raise ConfigError(f"{name}: no such file") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{name}: not valid TOML ({exc})") from None
-    for (section, key), variable in SECRET_ENV.items():
+    for section, key in ENV_ONLY:
+        if isinstance(raw.get(section), dict) and key in raw[section]:
+            variable = ENVIRONMENT[section, key]
+            raise ConfigError(f"{name}: [{section}] {key}: set ${variable} instead of the file")
+    for (section, key), variable in ENVIRONMENT.items():
         if environ.get(variable):
             raw.setdefault(section, {})
             if isinstance(raw[section], dict):

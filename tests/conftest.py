@@ -25,6 +25,10 @@ from bot.settings import Settings
 from storage.db import Database
 from tests.chat import Chat
 
+# python-telegram-bot's future behaviour (RetryAfter.retry_after as a timedelta), which its
+# own internals otherwise warn about, and warnings are errors here.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 PG_ADMIN = os.environ.get("ROOST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

@@ -15,7 +15,11 @@ import sys
 import threading
 from typing import TextIO
 
-from bot.adapter import Capabilities, Dispatch
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from bot.adapter import Capabilities, CommandMenu, Dispatch
 from bot.events import ActionPressed, Chat, ChatKind, CommandInvoked, Origin, TextReceived, User
 from bot.messages import (
     ActionButton,
@@ -57,7 +61,13 @@ class ConsoleAdapter:
 
     # -- input ------------------------------------------------------------------------------
 
-    async def run(self, dispatch: Dispatch) -> None:
+    def routes(self) -> Sequence[web.RouteDef]:
+        return ()
+
+    async def invite_links(self, code: str) -> dict[str, str]:
+        return {"command": f"/join {code}"}
+
+    async def run(self, dispatch: Dispatch, menu: CommandMenu) -> None:
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
 

@@ -26,7 +26,10 @@ SOURCE_LABELS = {"alumni": "alumni", "rejection-letter": "past-candidate"}
 
 
 async def greet(ctx: Context[FirstContact]) -> None:
-    """The privacy notice, once, at first contact: what is kept, why, and how to object."""
+    """The privacy notice, once, at first contact: what is kept, why, and how to object.
+    Where the bot may not write first (Telegram), it waits for the first private message."""
+    if ctx.capabilities.dm_needs_start and not ctx.in_dm:
+        return
     ctx.member.privacy_notice_at = ctx.now
     name = ctx.settings.community.name
     ctx.dm(
@@ -109,7 +112,11 @@ async def joined(ctx: Context[MemberJoined]) -> None:
     ctx.member.left_at = None
     await _record_join(ctx, ctx.event.invite)
     if ctx.member.onboarded_at is None:
-        ctx.dm("Welcome! Type /join to tell us a little about yourself.")
+        name = ctx.event.origin.user.name or "and welcome"
+        if ctx.capabilities.dm_needs_start:  # the bot may not write first: answer in the group
+            ctx.reply(f"Welcome, {name}! Message me privately and type /join to finish joining.")
+        else:
+            ctx.dm("Welcome! Type /join to tell us a little about yourself.")
 
 
 async def left(ctx: Context[MemberLeft]) -> None:

@@ -1,0 +1,240 @@
+"""Telegram through python-telegram-bot: polling or a webhook on Roost's own web server.
+
+The adapter holds a PTB `Application` and translates; it decides nothing. PTB's
+`AIORateLimiter` keeps sends under Telegram's flood limits and waits out every `retry_after`
+(pausing all sends meanwhile); a `TimedOut` is reported, never resent, because the message may
+have been delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeChatAdministrators,
+    BotCommandScopeDefault,
+    InputFile,
+    Update,
+)
+from telegram import Message as TgMessage
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
+
+from bot.adapter import Capabilities, CommandMenu, DeliveryError, Dispatch, Undeliverable
+from bot.adapters.telegram.inbound import PLATFORM, to_event
+from bot.adapters.telegram.render import CAPTION_LIMIT, keyboard, message_html, pages
+from bot.events import Origin
+from bot.messages import ChannelTarget, DirectTarget, Form, Message, Sent, Target
+from bot.settings import TelegramSettings
+
+log = logging.getLogger("roost.telegram")
+
+UPDATES = ["message", "callback_query", "chat_member", "chat_join_request", "poll_answer"]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class TelegramAdapter:
+    platform = PLATFORM
+    capabilities = Capabilities(native_polls=True, invite_links=True, dm_needs_start=True,
+                                max_text=4096, max_buttons=100)  # fmt: skip
+
+    def __init__(self, settings: TelegramSettings, public_url: Callable[[], str]) -> None:
+        """`public_url` is asked when the webhook is set, once Roost's web server listens."""
+        assert settings.token is not None
+        self.settings = settings
+        self.public_url = public_url
+        api = settings.api_url.rstrip("/")
+        timeout = settings.request_timeout
+        builder = (
+            ApplicationBuilder()
+            .token(settings.token.get_secret_value())
+            .base_url(f"{api}/bot")
+            .base_file_url(f"{api}/file/bot")
+            .rate_limiter(AIORateLimiter(max_retries=settings.max_retries))
+            .request(HTTPXRequest(connection_pool_size=64, read_timeout=timeout,
+                                  write_timeout=timeout, connect_timeout=timeout))
+            .get_updates_request(HTTPXRequest(read_timeout=settings.poll_timeout + timeout))
+        )  # fmt: skip
+        if settings.mode == "webhook":
+            builder = builder.updater(None)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.admins: set[int] = set()
+        self._dispatch: Dispatch | None = None
+        self._seen: deque[int] = deque(maxlen=2048)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def run(self, dispatch: Dispatch, menu: CommandMenu) -> None:
+        self._dispatch = dispatch
+        app = self.application
+        await app.initialize()
+        try:
+            await self._load_admins()
+            await self._publish(menu)
+            await app.start()
+            if app.updater is not None:
+                await app.updater.start_polling(timeout=self.settings.poll_timeout,
+                                                allowed_updates=UPDATES)  # fmt: skip
+            else:
+                await app.bot.set_webhook(
+                    f"{self.public_url().rstrip('/')}{self.settings.webhook_path}",
+                    secret_token=self._secret(), allowed_updates=UPDATES,
+                )  # fmt: skip
+            log.info("Telegram: @%s, %s mode", app.bot.username, self.settings.mode)
+            await asyncio.Event().wait()
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        if self.settings.mode != "webhook":
+            return ()
+        return (web.post(self.settings.webhook_path, self._webhook),)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """Telegram's webhook call: the secret token compared in constant time, nothing read
+        from a request that fails it."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret().encode()):
+            return web.Response(status=401, text="bad secret token")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.application.bot)
+        except (json.JSONDecodeError, TelegramError, KeyError, TypeError):
+            return web.Response(status=400, text="not an update")
+        await self.application.update_queue.put(update)
+        return web.Response(text="ok")
+
+    def _secret(self) -> str:
+        assert self.settings.webhook_secret is not None
+        return self.settings.webhook_secret.get_secret_value()
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.update_id in self._seen:  # Telegram redelivers after a slow answer
+            return
+        self._seen.append(update.update_id)
+        self._track_admins(update)
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        event = to_event(update, self.application.bot.username, self.admins)
+        if event is not None and self._dispatch is not None:
+            await self._dispatch(event)
+
+    async def _load_admins(self) -> None:
+        chat = self.settings.community_chat_id
+        if chat is not None:
+            members = await self.application.bot.get_chat_administrators(chat)
+            self.admins = {m.user.id for m in members}
+
+    def _track_admins(self, update: Update) -> None:
+        change = update.chat_member
+        if change is None or change.chat.id != self.settings.community_chat_id:
+            return
+        user, status = change.new_chat_member.user.id, change.new_chat_member.status
+        if status in ("administrator", "creator"):
+            self.admins.add(user)
+        else:
+            self.admins.discard(user)
+
+    async def _publish(self, menu: CommandMenu) -> None:
+        """Member commands for everyone; HR commands too in HR members' private chats and,
+        when group admins are HR, for the community's administrators."""
+        bot = self.application.bot
+        member = [BotCommand(e.name, e.help[:256]) for e in menu.member]
+        everything = member + [BotCommand(e.name, e.help[:256]) for e in menu.hr]
+        await bot.set_my_commands(member, scope=BotCommandScopeDefault())
+        for holder in menu.hr_holders:
+            platform, _, ident = holder.partition(":")
+            if platform == PLATFORM and ident.lstrip("-").isdigit():
+                await bot.set_my_commands(everything, scope=BotCommandScopeChat(int(ident)))
+        community = self.settings.community_chat_id
+        if community is not None and f"{PLATFORM}:group_admin" in menu.hr_holders:
+            await bot.set_my_commands(everything, scope=BotCommandScopeChatAdministrators(community))
+
+    # -- outbound -----------------------------------------------------------------------------
+
+    async def send(self, target: Target, message: Message) -> Sent:
+        chat = target.user_id if isinstance(target, DirectTarget) else target.chat_id
+        assert isinstance(target, DirectTarget | ChannelTarget)
+        return await self._send(int(chat), message)
+
+    async def reply(self, origin: Origin, message: Message, *, ephemeral: bool) -> Sent | None:
+        return await self._send(int(origin.chat.id), message)
+
+    async def edit(self, sent: Sent, message: Message) -> None:
+        await self._call(self.application.bot.edit_message_text(
+            message_html(message)[:4096], chat_id=int(sent.chat_id), message_id=int(sent.message_id),
+            parse_mode=ParseMode.HTML, reply_markup=keyboard(message.buttons),
+        ))  # fmt: skip
+
+    async def delete(self, sent: Sent) -> None:
+        await self._call(self.application.bot.delete_message(int(sent.chat_id), int(sent.message_id)))
+
+    async def open_form(self, origin: Origin, form: Form) -> None:
+        raise NotImplementedError("Telegram has no modal forms; the core asks in turn")
+
+    async def invite_links(self, code: str) -> dict[str, str]:
+        """A deep link to the bot and, with a community group, an invite link named after the
+        code, so `chat_member.invite_link.name` tells exactly which code brought someone."""
+        bot = self.application.bot
+        links = {"deep_link": f"https://t.me/{bot.username}?start={code}"}
+        if self.settings.community_chat_id is not None:
+            invite = await self._call(bot.create_chat_invite_link(
+                self.settings.community_chat_id, name=code[:32]
+            ))  # fmt: skip
+            links["group_link"] = invite.invite_link
+        return links
+
+    async def _send(self, chat: int, message: Message) -> Sent:
+        bot, text, markup = self.application.bot, message_html(message), keyboard(message.buttons)
+        if message.attachment is not None or message.image is not None:
+            caption = text if len(text) <= CAPTION_LIMIT else None
+            if message.attachment is not None:
+                file = message.attachment
+                call = bot.send_document(chat, InputFile(file.data, filename=file.filename),
+                                         caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup)  # fmt: skip
+            else:
+                assert message.image is not None
+                photo = message.image.data or message.image.url
+                call = bot.send_photo(chat, photo, caption=caption, parse_mode=ParseMode.HTML,
+                                      reply_markup=markup)  # fmt: skip
+            sent = await self._call(call)
+            if caption is None:
+                sent = await self._text(chat, text, markup)
+            return Sent(PLATFORM, str(chat), str(sent.message_id))
+        return Sent(PLATFORM, str(chat), str((await self._text(chat, text, markup)).message_id))
+
+    async def _text(self, chat: int, text: str, markup: Any) -> TgMessage:
+        parts = pages(text)
+        last: TgMessage | None = None
+        for i, part in enumerate(parts):
+            last = await self._call(self.application.bot.send_message(
+                chat, part, parse_mode=ParseMode.HTML, reply_markup=markup if i == len(parts) - 1 else None,
+            ))  # fmt: skip
+        assert last is not None
+        return last
+
+    async def _call(self, request: Any) -> Any:
+        try:
+            return await request
+        except Forbidden as exc:
+            raise Undeliverable(exc.message) from exc
+        except TimedOut as exc:
+            raise DeliveryError("timed out: it may have been delivered, so it is not resent") from exc
+        except TelegramError as exc:
+            raise DeliveryError(exc.message) from exc

@@ -1,0 +1,71 @@
+"""Core messages as Telegram shows them: HTML parse mode and inline keyboards."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.messages import ActionButton, Button, Message
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_LIMIT = 64  # bytes of callback_data
+
+_INLINE = [
+    (re.compile(r"\*\*(.+?)\*\*"), r"<b>\1</b>"),
+    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
+    (re.compile(r"(?<![\w])_(\S(?:.*?\S)?)_(?![\w])"), r"<i>\1</i>"),
+    (re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)"), r'<a href="\2">\1</a>'),
+]
+
+
+def to_html(markdown: str) -> str:
+    """The core's Markdown subset as Telegram HTML; everything else is escaped."""
+    text = html.escape(markdown, quote=False)
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def message_html(message: Message) -> str:
+    parts = []
+    if message.title:
+        parts.append(f"<b>{html.escape(message.title, quote=False)}</b>")
+    if message.body:
+        parts.append(to_html(message.body))
+    if message.fields:
+        parts.append("\n".join(f"<b>{html.escape(f.name, quote=False)}:</b> {to_html(f.value)}"
+                               for f in message.fields))  # fmt: skip
+    return "\n\n".join(parts) or "\u200b"
+
+
+def callback_data(button: ActionButton) -> str:
+    data = f"{button.action}|{button.value}"
+    if len(data.encode()) > CALLBACK_LIMIT:
+        raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {button.action}")
+    return data
+
+
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """Short labels three to a row, long ones on their own, as Telegram clients show best."""
+    if not buttons:
+        return None
+    per_row = 1 if any(len(b.label) > 20 for b in buttons) else 3
+    made = [
+        InlineKeyboardButton(b.label, callback_data=callback_data(b))
+        if isinstance(b, ActionButton)
+        else InlineKeyboardButton(b.label, url=b.url)
+        for b in buttons
+    ]
+    return InlineKeyboardMarkup([made[i : i + per_row] for i in range(0, len(made), per_row)])
+
+
+def pages(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split at paragraph, then line, boundaries so no message exceeds Telegram's limit."""
+    if len(text) <= limit:
+        return [text]
+    cut = max(text.rfind("\n\n", 0, limit), text.rfind("\n", 0, limit))
+    cut = cut if cut > 0 else limit
+    return [text[:cut], *pages(text[cut:].lstrip("\n"), limit)]

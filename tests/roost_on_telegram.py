@@ -1,0 +1,99 @@
+"""A running Roost on the real python-telegram-bot, talking to the local Telegram emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.app import App, build_app
+from bot.clock import ManualClock
+from bot.settings import Settings
+from storage.db import Database
+from tests.emulators.telegram import (
+    COMMUNITY_ID,
+    TelegramEmulator,
+    TelegramUser,
+    add_user,
+    wait_for,
+)
+
+SECRET = "webhook-secret-for-tests"
+
+
+@dataclass
+class TelegramRoost:
+    app: App
+    adapter: TelegramAdapter
+    tg: TelegramEmulator
+    hana: TelegramUser  # an admin of the community group, and so HR
+
+    async def act(self, action: Awaitable[Any], events: int = 1) -> None:
+        """Do something as a user, then wait until Roost has handled what it caused."""
+        before = self.app.handled
+        await action
+        async with asyncio.timeout(10):
+            await self.app.wait_handled(before + events)
+
+    async def say(self, user: TelegramUser, *lines: str) -> str:
+        """Type lines in the user's private chat; the bot's new messages there, as text."""
+        seen = len(user.messages())
+        for line in lines:
+            await self.act(user.send(line))
+        return "\n".join(m.get("text") or m.get("caption") or "" for m in user.messages()[seen:])
+
+    async def press(self, user: TelegramUser, label: str) -> str:
+        seen = len(user.messages())
+        await self.act(user.press(label))
+        return "\n".join(m.get("text") or "" for m in user.messages()[seen:])
+
+    def user(self, name: str, *, admin: bool = False) -> TelegramUser:
+        return add_user(self.tg, name, admin=admin)
+
+
+def telegram_settings(tg: TelegramEmulator, mode: str, **extra: Any) -> Settings:
+    return Settings.model_validate({
+        "web": {"enabled": mode == "webhook", "port": 0},
+        "roles": {"hr": ["telegram:group_admin"]},
+        "telegram": {
+            "token": tg.token, "api_url": tg.url, "mode": mode, "poll_timeout": 1,
+            "request_timeout": 2, "community_chat_id": COMMUNITY_ID, "webhook_secret": SECRET,
+            **extra,
+        },
+    })  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def roost_on_telegram(
+    db: Database, clock: ManualClock, mode: str = "polling", tg: TelegramEmulator | None = None,
+    **extra: Any,
+) -> AsyncIterator[TelegramRoost]:  # fmt: skip
+    tg = tg or TelegramEmulator()
+    await tg.start()
+    hana = add_user(tg, "Hana", admin=True)
+    settings = telegram_settings(tg, mode, **extra)
+    holder: dict[str, App] = {}
+    adapter = TelegramAdapter(settings.telegram, lambda: f"http://127.0.0.1:{holder['app'].web.port}")
+    app = holder["app"] = build_app(settings, [adapter], db, clock)
+    task = asyncio.create_task(app.run())
+    try:
+        ready = (lambda: bool(tg.webhook)) if mode == "webhook" else (lambda: _polling(tg))
+        try:
+            await wait_for(tg, lambda: ready() or task.done(), timeout=10)
+        finally:
+            if task.done():
+                task.result()  # Roost failed to start: show why
+        yield TelegramRoost(app, adapter, tg, hana)
+    finally:
+        await tg.release()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await tg.stop()
+
+
+def _polling(tg: TelegramEmulator) -> bool:
+    return any(r.method == "getUpdates" for r in tg.requests)
