@@ -18,8 +18,8 @@ from bot.clock import Clock
 from bot.context import Context
 from bot.events import (
     ActionPressed,
-    CommandInvoked,
     ChatKind,
+    CommandInvoked,
     Event,
     FirstContact,
     FormSubmitted,

@@ -96,7 +96,7 @@ class TelegramSettings(_Section):
     mode: Literal["polling", "webhook"] = "polling"
     poll_timeout: int = Field(10, ge=0, le=50)
     request_timeout: float = Field(10.0, gt=0)
-    max_retries: int = Field(3, ge=0)
+    max_retries: int = Field(5, ge=0)
     community_chat_id: int | None = None
     webhook_path: str = Field("/telegram/webhook", pattern=r"^/[A-Za-z0-9/_-]*$")
 
@@ -113,7 +113,11 @@ class Settings(_Section):
 
     @model_validator(mode="after")
     def _webhooks_need_secrets(self) -> Settings:
-        if self.telegram.mode == "webhook" and self.telegram.token and not self.telegram.webhook_secret:
+        if (
+            self.telegram.mode == "webhook"
+            and self.telegram.token
+            and not self.telegram.webhook_secret
+        ):
             raise ValueError("telegram.mode = 'webhook' needs $ROOST_TELEGRAM_WEBHOOK_SECRET")
         return self
 

@@ -121,6 +121,15 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
+    """For tests of adapters and emulators, where the store is beside the point."""
+    shutil.copy(sqlite_template, tmp_path / "roost.db")
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'roost.db'}")
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
 

@@ -55,34 +55,46 @@ class TelegramRoost:
 
 
 def telegram_settings(tg: TelegramEmulator, mode: str, **extra: Any) -> Settings:
-    return Settings.model_validate({
-        "web": {"enabled": mode == "webhook", "port": 0},
-        "roles": {"hr": ["telegram:group_admin"]},
-        "telegram": {
-            "token": tg.token, "api_url": tg.url, "mode": mode, "poll_timeout": 1,
-            "request_timeout": 2, "community_chat_id": COMMUNITY_ID, "webhook_secret": SECRET,
-            **extra,
-        },
-    })  # fmt: skip
+    return Settings.model_validate(
+        {
+            "web": {"enabled": mode == "webhook", "port": 0},
+            "roles": {"hr": ["telegram:group_admin"]},
+            "telegram": {
+                "token": tg.token,
+                "api_url": tg.url,
+                "mode": mode,
+                "poll_timeout": 1,
+                "request_timeout": 2,
+                "community_chat_id": COMMUNITY_ID,
+                "webhook_secret": SECRET,
+                **extra,
+            },
+        }
+    )
 
 
 @contextlib.asynccontextmanager
 async def roost_on_telegram(
-    db: Database, clock: ManualClock, mode: str = "polling", tg: TelegramEmulator | None = None,
+    db: Database,
+    clock: ManualClock,
+    mode: str = "polling",
+    tg: TelegramEmulator | None = None,
     **extra: Any,
-) -> AsyncIterator[TelegramRoost]:  # fmt: skip
+) -> AsyncIterator[TelegramRoost]:
     tg = tg or TelegramEmulator()
     await tg.start()
     hana = add_user(tg, "Hana", admin=True)
     settings = telegram_settings(tg, mode, **extra)
     holder: dict[str, App] = {}
-    adapter = TelegramAdapter(settings.telegram, lambda: f"http://127.0.0.1:{holder['app'].web.port}")
+    adapter = TelegramAdapter(
+        settings.telegram, lambda: f"http://127.0.0.1:{holder['app'].web.port}"
+    )
     app = holder["app"] = build_app(settings, [adapter], db, clock)
     task = asyncio.create_task(app.run())
     try:
         ready = (lambda: bool(tg.webhook)) if mode == "webhook" else (lambda: _polling(tg))
         try:
-            await wait_for(tg, lambda: ready() or task.done(), timeout=10)
+            await wait_for(tg, lambda: ready() or task.done(), seconds=10)
         finally:
             if task.done():
                 task.result()  # Roost failed to start: show why

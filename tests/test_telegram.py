@@ -31,10 +31,11 @@ async def member_of(roost: TelegramRoost, user_id: int) -> Member:
     async with roost.app.db.session() as session:
         return (
             await session.exec(
-                select(Member).join(Identity).where(Identity.platform == "telegram",
-                                                    Identity.platform_user_id == str(user_id))
+                select(Member)
+                .join(Identity)
+                .where(Identity.platform == "telegram", Identity.platform_user_id == str(user_id))
             )
-        ).one()  # fmt: skip
+        ).one()
 
 
 async def onboard(roost: TelegramRoost, user, start: str = "/start") -> str:  # type: ignore[no-untyped-def]
@@ -57,10 +58,17 @@ async def test_join_through_a_deep_link_with_onboarding_by_buttons(roost: Telegr
     assert profile["parse_mode" if "parse_mode" in profile else "text"]  # a real message object
     assert "Function: engineering" in profile["text"] and "Joined via: job-fair" in profile["text"]
     member = await member_of(roost, ana.id)
-    assert (member.function, member.seniority, member.location) == ("engineering", "senior", "Berlin")
+    assert (member.function, member.seniority, member.location) == (
+        "engineering",
+        "senior",
+        "Berlin",
+    )
     async with roost.app.db.session() as session:
         join = (await session.exec(select(Join))).one()
-        assert await consents(session, member.id) == {ConsentKind.NEWS: True, ConsentKind.JOBS: True}
+        assert await consents(session, member.id) == {
+            ConsentKind.NEWS: True,
+            ConsentKind.JOBS: True,
+        }
     assert (join.source, join.platform) == ("job-fair", "telegram")
     presses = [r for r in roost.tg.requests if r.method == "answerCallbackQuery"]
     assert len(presses) == 4  # every button press is acknowledged
@@ -72,7 +80,10 @@ async def test_messages_render_as_telegram_html_with_inline_keyboards(roost: Tel
     await roost.say(ana, "/profile")
     sent = [r for r in roost.tg.requests if r.method == "sendMessage"][-1].params
     assert sent["parse_mode"] == "HTML"
-    assert sent["text"].startswith("<b>Your profile</b>") and "<b>Function:</b> engineering" in sent["text"]
+    assert (
+        sent["text"].startswith("<b>Your profile</b>")
+        and "<b>Function:</b> engineering" in sent["text"]
+    )
     keyboard = json.loads(sent["reply_markup"])["inline_keyboard"]
     assert keyboard[0][0] == {"text": "Edit profile", "callback_data": "profile.edit|"}
 
@@ -90,8 +101,10 @@ async def test_join_through_a_named_invite_link_is_attributed_exactly(roost: Tel
     await roost.act(ben.join(other["group_link"]))
     async with roost.app.db.session() as session:
         joins = {j.member_id: j.source for j in await session.exec(select(Join))}
-    assert joins == {(await member_of(roost, ana.id)).id: "alumni",
-                     (await member_of(roost, ben.id)).id: "social"}  # fmt: skip
+    assert joins == {
+        (await member_of(roost, ana.id)).id: "alumni",
+        (await member_of(roost, ben.id)).id: "social",
+    }
     group = [m["text"] for (chat, _), m in roost.tg.messages.items() if chat < 0]
     assert any("Welcome" in text and "/join" in text for text in group)
 
@@ -129,13 +142,17 @@ async def test_hr_commands_for_group_admins_only(roost: TelegramRoost) -> None:
     assert "only for the hr team" in await roost.say(ana, "/members")
     seen = await roost.say(roost.hana, "/members function=engineering")
     assert "1 member match" in seen
-    assert "Labelled" in await roost.say(roost.hana, f"/label #{(await member_of(roost, ana.id)).id} python")
+    assert "Labelled" in await roost.say(
+        roost.hana, f"/label #{(await member_of(roost, ana.id)).id} python"
+    )
 
 
 async def test_command_menus_are_scoped(roost: TelegramRoost) -> None:
     default = roost.tg.commands['{"type": "default"}']
     admins = next(v for k, v in roost.tg.commands.items() if "chat_administrators" in k)
-    assert "join" in [c["command"] for c in default] and "members" not in [c["command"] for c in default]
+    assert "join" in [c["command"] for c in default] and "members" not in [
+        c["command"] for c in default
+    ]
     assert "members" in [c["command"] for c in admins]
 
 

@@ -13,9 +13,8 @@ import itertools
 import re
 import sys
 import threading
-from typing import TextIO
-
 from collections.abc import Sequence
+from typing import TextIO
 
 from aiohttp import web
 

@@ -46,8 +46,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 class TelegramAdapter:
     platform = PLATFORM
-    capabilities = Capabilities(native_polls=True, invite_links=True, dm_needs_start=True,
-                                max_text=4096, max_buttons=100)  # fmt: skip
+    capabilities = Capabilities(
+        native_polls=True, invite_links=True, dm_needs_start=True, max_text=4096, max_buttons=100
+    )
 
     def __init__(self, settings: TelegramSettings, public_url: Callable[[], str]) -> None:
         """`public_url` is asked when the webhook is set, once Roost's web server listens."""
@@ -62,10 +63,16 @@ class TelegramAdapter:
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
             .rate_limiter(AIORateLimiter(max_retries=settings.max_retries))
-            .request(HTTPXRequest(connection_pool_size=64, read_timeout=timeout,
-                                  write_timeout=timeout, connect_timeout=timeout))
+            .request(
+                HTTPXRequest(
+                    connection_pool_size=64,
+                    read_timeout=timeout,
+                    write_timeout=timeout,
+                    connect_timeout=timeout,
+                )
+            )
             .get_updates_request(HTTPXRequest(read_timeout=settings.poll_timeout + timeout))
-        )  # fmt: skip
+        )
         if settings.mode == "webhook":
             builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
@@ -85,13 +92,15 @@ class TelegramAdapter:
             await self._publish(menu)
             await app.start()
             if app.updater is not None:
-                await app.updater.start_polling(timeout=self.settings.poll_timeout,
-                                                allowed_updates=UPDATES)  # fmt: skip
+                await app.updater.start_polling(
+                    timeout=self.settings.poll_timeout, allowed_updates=UPDATES
+                )
             else:
                 await app.bot.set_webhook(
                     f"{self.public_url().rstrip('/')}{self.settings.webhook_path}",
-                    secret_token=self._secret(), allowed_updates=UPDATES,
-                )  # fmt: skip
+                    secret_token=self._secret(),
+                    allowed_updates=UPDATES,
+                )
             log.info("Telegram: @%s, %s mode", app.bot.username, self.settings.mode)
             await asyncio.Event().wait()
         finally:
@@ -164,7 +173,9 @@ class TelegramAdapter:
                 await bot.set_my_commands(everything, scope=BotCommandScopeChat(int(ident)))
         community = self.settings.community_chat_id
         if community is not None and f"{PLATFORM}:group_admin" in menu.hr_holders:
-            await bot.set_my_commands(everything, scope=BotCommandScopeChatAdministrators(community))
+            await bot.set_my_commands(
+                everything, scope=BotCommandScopeChatAdministrators(community)
+            )
 
     # -- outbound -----------------------------------------------------------------------------
 
@@ -177,13 +188,20 @@ class TelegramAdapter:
         return await self._send(int(origin.chat.id), message)
 
     async def edit(self, sent: Sent, message: Message) -> None:
-        await self._call(self.application.bot.edit_message_text(
-            message_html(message)[:4096], chat_id=int(sent.chat_id), message_id=int(sent.message_id),
-            parse_mode=ParseMode.HTML, reply_markup=keyboard(message.buttons),
-        ))  # fmt: skip
+        await self._call(
+            self.application.bot.edit_message_text(
+                message_html(message)[:4096],
+                chat_id=int(sent.chat_id),
+                message_id=int(sent.message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(message.buttons),
+            )
+        )
 
     async def delete(self, sent: Sent) -> None:
-        await self._call(self.application.bot.delete_message(int(sent.chat_id), int(sent.message_id)))
+        await self._call(
+            self.application.bot.delete_message(int(sent.chat_id), int(sent.message_id))
+        )
 
     async def open_form(self, origin: Origin, form: Form) -> None:
         raise NotImplementedError("Telegram has no modal forms; the core asks in turn")
@@ -194,9 +212,9 @@ class TelegramAdapter:
         bot = self.application.bot
         links = {"deep_link": f"https://t.me/{bot.username}?start={code}"}
         if self.settings.community_chat_id is not None:
-            invite = await self._call(bot.create_chat_invite_link(
-                self.settings.community_chat_id, name=code[:32]
-            ))  # fmt: skip
+            invite = await self._call(
+                bot.create_chat_invite_link(self.settings.community_chat_id, name=code[:32])
+            )
             links["group_link"] = invite.invite_link
         return links
 
@@ -206,13 +224,19 @@ class TelegramAdapter:
             caption = text if len(text) <= CAPTION_LIMIT else None
             if message.attachment is not None:
                 file = message.attachment
-                call = bot.send_document(chat, InputFile(file.data, filename=file.filename),
-                                         caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup)  # fmt: skip
+                call = bot.send_document(
+                    chat,
+                    InputFile(file.data, filename=file.filename),
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
             else:
                 assert message.image is not None
                 photo = message.image.data or message.image.url
-                call = bot.send_photo(chat, photo, caption=caption, parse_mode=ParseMode.HTML,
-                                      reply_markup=markup)  # fmt: skip
+                call = bot.send_photo(
+                    chat, photo, caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
             sent = await self._call(call)
             if caption is None:
                 sent = await self._text(chat, text, markup)
@@ -223,9 +247,14 @@ class TelegramAdapter:
         parts = pages(text)
         last: TgMessage | None = None
         for i, part in enumerate(parts):
-            last = await self._call(self.application.bot.send_message(
-                chat, part, parse_mode=ParseMode.HTML, reply_markup=markup if i == len(parts) - 1 else None,
-            ))  # fmt: skip
+            last = await self._call(
+                self.application.bot.send_message(
+                    chat,
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if i == len(parts) - 1 else None,
+                )
+            )
         assert last is not None
         return last
 
@@ -235,6 +264,8 @@ class TelegramAdapter:
         except Forbidden as exc:
             raise Undeliverable(exc.message) from exc
         except TimedOut as exc:
-            raise DeliveryError("timed out: it may have been delivered, so it is not resent") from exc
+            raise DeliveryError(
+                "timed out: it may have been delivered, so it is not resent"
+            ) from exc
         except TelegramError as exc:
             raise DeliveryError(exc.message) from exc

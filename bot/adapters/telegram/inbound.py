@@ -28,8 +28,9 @@ PRESENT = {"member", "administrator", "creator", "restricted"}
 
 def user_of(user: TgUser, admins: set[int]) -> User:
     roles = frozenset({"group_admin"}) if user.id in admins else frozenset()
-    return User(PLATFORM, str(user.id), name=user.full_name, handle=user.username,
-                platform_roles=roles)  # fmt: skip
+    return User(
+        PLATFORM, str(user.id), name=user.full_name, handle=user.username, platform_roles=roles
+    )
 
 
 def chat_of(chat: TgChat) -> Chat:
@@ -43,8 +44,9 @@ def to_event(update: Update, bot_username: str, admins: set[int]) -> Event | Non
             return None
         action, _, value = (query.data or "").partition("|")
         origin = Origin(user_of(query.from_user, admins), chat_of(query.message.chat))
-        return ActionPressed(origin=origin, action=action, value=value,
-                             message_id=str(query.message.message_id))  # fmt: skip
+        return ActionPressed(
+            origin=origin, action=action, value=value, message_id=str(query.message.message_id)
+        )
     if (message := update.message) is not None and message.from_user is not None:
         origin = Origin(user_of(message.from_user, admins), chat_of(message.chat))
         command = _command(message.text or "", message.entities, bot_username)
@@ -56,7 +58,10 @@ def to_event(update: Update, bot_username: str, admins: set[int]) -> Event | Non
         return MemberActive(origin=origin)
     if (change := update.chat_member) is not None:
         origin = Origin(user_of(change.new_chat_member.user, admins), chat_of(change.chat))
-        was, now = change.old_chat_member.status in PRESENT, change.new_chat_member.status in PRESENT
+        was, now = (
+            change.old_chat_member.status in PRESENT,
+            change.new_chat_member.status in PRESENT,
+        )
         if now and not was:
             invite = change.invite_link.name if change.invite_link else None
             return MemberJoined(origin=origin, invite=invite)
@@ -64,7 +69,9 @@ def to_event(update: Update, bot_username: str, admins: set[int]) -> Event | Non
             return MemberLeft(origin=origin)
         return None
     if (answer := update.poll_answer) is not None and answer.user is not None:
-        origin = Origin(user_of(answer.user, admins), Chat(PLATFORM, str(answer.user.id), ChatKind.DM))
+        origin = Origin(
+            user_of(answer.user, admins), Chat(PLATFORM, str(answer.user.id), ChatKind.DM)
+        )
         return PollAnswered(origin=origin, poll=answer.poll_id, options=tuple(answer.option_ids))
     return None
 
@@ -72,7 +79,11 @@ def to_event(update: Update, bot_username: str, admins: set[int]) -> Event | Non
 def _command(text: str, entities: tuple[object, ...], bot_username: str) -> tuple[str, str] | None:
     """`/name@bot rest` → (name, rest) when the first entity is a bot_command at offset 0."""
     first = entities[0] if entities else None
-    if first is None or getattr(first, "type", None) != "bot_command" or getattr(first, "offset", 1):
+    if (
+        first is None
+        or getattr(first, "type", None) != "bot_command"
+        or getattr(first, "offset", 1)
+    ):
         return None
     length = int(getattr(first, "length", 0))
     name, _, target = text[1:length].partition("@")

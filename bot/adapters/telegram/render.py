@@ -36,8 +36,12 @@ def message_html(message: Message) -> str:
     if message.body:
         parts.append(to_html(message.body))
     if message.fields:
-        parts.append("\n".join(f"<b>{html.escape(f.name, quote=False)}:</b> {to_html(f.value)}"
-                               for f in message.fields))  # fmt: skip
+        parts.append(
+            "\n".join(
+                f"<b>{html.escape(f.name, quote=False)}:</b> {to_html(f.value)}"
+                for f in message.fields
+            )
+        )
     return "\n\n".join(parts) or "\u200b"
 
 

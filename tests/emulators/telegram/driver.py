@@ -32,9 +32,14 @@ class TelegramUser:
             length = len(text.split()[0])
             entities = [build("MessageEntity", type="bot_command", offset=0, length=length)]
         message = build(
-            "Message", message_id=next(emu._message_ids[chat_id]), date=int(time.time()),
-            chat=emu.chat_json(chat_id), from_=self.account.json(), text=text, entities=entities,
-        )  # fmt: skip
+            "Message",
+            message_id=next(emu._message_ids[chat_id]),
+            date=int(time.time()),
+            chat=emu.chat_json(chat_id),
+            from_=self.account.json(),
+            text=text,
+            entities=entities,
+        )
         return await emu.push("message", message)
 
     async def press(self, label: str, message: dict[str, Any] | None = None) -> int:
@@ -44,10 +49,13 @@ class TelegramUser:
             for button in row:
                 if button["text"] == label:
                     query = build(
-                        "CallbackQuery", id=str(time.monotonic_ns()), from_=self.account.json(),
-                        chat_instance=str(message["chat"]["id"]), message=message,
+                        "CallbackQuery",
+                        id=str(time.monotonic_ns()),
+                        from_=self.account.json(),
+                        chat_instance=str(message["chat"]["id"]),
+                        message=message,
                         data=button["callback_data"],
-                    )  # fmt: skip
+                    )
                     return await self.emulator.push("callback_query", query)
         labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
         raise AssertionError(f"no button {label!r}; the message has {labels}")
@@ -55,9 +63,12 @@ class TelegramUser:
     async def answer_poll(self, poll_id: str, options: list[int]) -> int:
         poll = self.emulator.polls[poll_id]["poll"]
         answer = build(
-            "PollAnswer", poll_id=poll_id, user=self.account.json(), option_ids=options,
+            "PollAnswer",
+            poll_id=poll_id,
+            user=self.account.json(),
+            option_ids=options,
             option_persistent_ids=[poll["options"][i]["persistent_id"] for i in options],
-        )  # fmt: skip
+        )
         return await self.emulator.push("poll_answer", answer)
 
     async def join(self, link: str | None = None) -> int:
@@ -67,9 +78,13 @@ class TelegramUser:
             self.emulator.group_members[self.id] = "pending"
             self.emulator.pending_link[self.id] = invite
             request = build(
-                "ChatJoinRequest", chat=self.emulator.chat_json(COMMUNITY_ID), from_=self.account.json(),
-                user_chat_id=self.id, date=int(time.time()), invite_link=invite,
-            )  # fmt: skip
+                "ChatJoinRequest",
+                chat=self.emulator.chat_json(COMMUNITY_ID),
+                from_=self.account.json(),
+                user_chat_id=self.id,
+                date=int(time.time()),
+                invite_link=invite,
+            )
             return await self.emulator.push("chat_join_request", request)
         await self.emulator._set_status(self.account, "member", invite)
         return self.emulator.updates[-1]["update_id"] if self.emulator.updates else 0
@@ -82,8 +97,11 @@ class TelegramUser:
 
     def messages(self) -> list[dict[str, Any]]:
         """What the bot sent to this user's private chat, oldest first."""
-        return [m for (chat, _), m in sorted(self.emulator.messages.items()) if chat == self.id
-                and m["from"]["id"] == self.emulator.bot["id"]]  # fmt: skip
+        return [
+            m
+            for (chat, _), m in sorted(self.emulator.messages.items())
+            if chat == self.id and m["from"]["id"] == self.emulator.bot["id"]
+        ]
 
     def last(self, *, with_buttons: bool = False) -> dict[str, Any]:
         found = [m for m in self.messages() if not with_buttons or m.get("reply_markup")]
@@ -106,8 +124,10 @@ def add_user(emulator: TelegramEmulator, first_name: str, *, admin: bool = False
     return TelegramUser(emulator, account)
 
 
-async def wait_for(emulator: TelegramEmulator, condition: Callable[[], bool], timeout: float = 5) -> None:
+async def wait_for(
+    emulator: TelegramEmulator, condition: Callable[[], bool], seconds: float = 5
+) -> None:
     """Until `condition()` holds, woken by every request the bot makes; no polling sleeps."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(seconds):
         async with emulator._changed:
             await emulator._changed.wait_for(condition)

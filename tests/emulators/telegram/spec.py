@@ -23,7 +23,11 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
     def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
         return body
@@ -80,7 +84,7 @@ def _from_form(name: str, types: list[str], raw: Any) -> Any:
             return value
         except (ValueError, ApiError) as exc:
             errors.append(str(exc))
-    raise bad_request(f"{name}: expected {' or '.join(types)} ({errors[-1] if errors else ''})")
+    raise bad_request(f"{name}: expected {' or '.join(types)} ({errors[0] if errors else ''})")
 
 
 def _scalar_text(kind: str, text: str) -> Any:

@@ -1,0 +1,202 @@
+"""Telegram on the wire: webhook security, flood limits, timeouts and the emulator's honesty."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot.adapter import DeliveryError
+from bot.clock import ManualClock
+from bot.messages import DirectTarget, Message
+from storage.db import Database
+from storage.models import Member
+from tests.emulators.telegram import COMMUNITY_ID, TelegramEmulator, add_user
+from tests.emulators.telegram.spec import build
+from tests.roost_on_telegram import SECRET, TelegramRoost, roost_on_telegram
+
+
+@pytest.fixture
+async def hooked(db: Database, clock: ManualClock) -> AsyncIterator[TelegramRoost]:
+    async with roost_on_telegram(db, clock, mode="webhook") as running:
+        yield running
+
+
+def update(user_id: int, text: str, update_id: int) -> dict[str, object]:
+    user = build("User", id=user_id, is_bot=False, first_name="Mallory")
+    chat = build("Chat", id=user_id, type="private", first_name="Mallory")
+    entities = [build("MessageEntity", type="bot_command", offset=0, length=len(text.split()[0]))]
+    message = build(
+        "Message", message_id=update_id, date=0, chat=chat, from_=user, text=text, entities=entities
+    )
+    return build("Update", update_id=update_id, message=message)
+
+
+async def test_webhook_mode_serves_members(hooked: TelegramRoost) -> None:
+    assert hooked.tg.webhook is not None
+    assert hooked.tg.webhook["url"].endswith("/telegram/webhook")
+    assert hooked.tg.webhook["secret"] == SECRET
+    ana = hooked.user("Ana")
+    seen = await hooked.say(ana, "/join")
+    assert "how we treat your data" in seen and "Join the community (1/6)" in seen
+    assert not any(r.method == "getUpdates" for r in hooked.tg.requests)
+
+
+@pytest.mark.parametrize("secret", ["wrong-secret", None])
+async def test_a_bad_or_missing_secret_token_is_refused_and_nothing_processed(
+    hooked: TelegramRoost, db: Database, secret: str | None
+) -> None:
+    url = hooked.tg.webhook["url"]  # type: ignore[index]
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+    body = update(666, "/start", 9001)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, json=body, headers=headers) as answer,
+    ):
+        assert answer.status == 401
+    assert hooked.app.handled == 0
+    async with db.session() as session:
+        assert list(await session.exec(select(Member))) == []
+
+
+async def test_a_redelivered_update_is_handled_once(hooked: TelegramRoost) -> None:
+    ana = hooked.user("Ana")
+    ana.account.started = True
+    url = hooked.tg.webhook["url"]  # type: ignore[index]
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with aiohttp.ClientSession() as http:
+        for body in (
+            update(ana.id, "/consent", 7001),
+            update(ana.id, "/consent", 7001),
+            update(ana.id, "/help", 7002),
+        ):
+            async with http.post(url, json=body, headers=headers) as response:
+                assert response.status == 200
+    async with asyncio.timeout(10):
+        await hooked.app.wait_handled(2)
+    assert hooked.app.handled == 2
+    texts = [m["text"] for m in ana.messages()]
+    assert sum("Your message choices" in t for t in texts) == 1
+    assert any("/profile" in t for t in texts)
+
+
+async def test_a_flood_loses_nothing_and_waits_out_every_retry_after(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    async with roost_on_telegram(sqlite_db, clock) as roost:
+        users = [add_user(roost.tg, f"User{i}") for i in range(90)]
+        for user in users:
+            user.account.started = True
+        roost.tg.faults.storm = 3  # a 429 storm hits the first sends
+        await asyncio.gather(
+            *(
+                roost.adapter.send(
+                    DirectTarget("telegram", str(u.id)), Message(f"News for {u.account.first_name}")
+                )
+                for u in users
+            )
+        )
+        delivered = [len(u.messages()) for u in users]
+        assert delivered == [1] * 90  # nothing lost, nothing twice
+        assert sum(r.status == 429 for r in roost.tg.requests) >= 3
+        assert roost.tg.sends_inside_windows() == []
+
+
+async def test_a_send_that_times_out_after_delivering_is_not_resent(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    async with roost_on_telegram(sqlite_db, clock) as roost:
+        ana = add_user(roost.tg, "Ana")
+        ana.account.started = True
+        roost.tg.faults.deliver_then_stall = 1
+        with pytest.raises(DeliveryError, match="may have been delivered"):
+            await roost.adapter.send(DirectTarget("telegram", str(ana.id)), Message("Hello"))
+        assert len(ana.messages()) == 1
+        assert sum(r.method == "sendMessage" for r in roost.tg.requests) == 1
+
+
+async def test_server_errors_are_survived(sqlite_db: Database, clock: ManualClock) -> None:
+    async with roost_on_telegram(sqlite_db, clock) as roost:
+        ana = roost.user("Ana")
+        roost.tg.faults.errors = 2  # the greeting and the answer are lost to 500s
+        await roost.act(ana.send("/help"))
+        assert await roost.say(ana, "/consent") != ""  # Roost is still there
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[TelegramEmulator]:
+    tg = TelegramEmulator()
+    await tg.start()
+    add_user(tg, "Ana").account.started = True
+    yield tg
+    await tg.stop()
+
+
+@pytest.mark.parametrize(
+    ("method", "data", "status", "description"),
+    [
+        ("sendMessagee", {"chat_id": "5001", "text": "x"}, 404, "Not Found"),
+        ("sendMessage", {"text": "hello"}, 400, "Bad Request: chat_id is empty"),
+        (
+            "sendMessage",
+            {"chat_id": "5001", "text": "x", "colour": "red"},
+            400,
+            'Bad Request: unknown parameter "colour"',
+        ),
+        (
+            "deleteMessage",
+            {"chat_id": "5001", "message_id": "first"},
+            400,
+            "Bad Request: message_id: expected Integer",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": "5001", "text": "x", "reply_markup": '{"inline_keyboard": [[{}]]}'},
+            400,
+            "InlineKeyboardButton.text is required",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": "5001", "text": "<b>bold", "parse_mode": "HTML"},
+            400,
+            "Bad Request: can't parse entities",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": "5001", "text": "<blink>x</blink>", "parse_mode": "HTML"},
+            400,
+            'unsupported start tag "blink"',
+        ),
+        (
+            "sendMessage",
+            {"chat_id": "5001", "text": "   "},
+            400,
+            "Bad Request: message text is empty",
+        ),
+        (
+            "createChatInviteLink",
+            {"chat_id": str(COMMUNITY_ID), "name": "x" * 33},
+            400,
+            "invite link name is too long",
+        ),
+    ],
+)
+async def test_the_emulator_rejects_requests_that_break_the_spec(
+    emulator: TelegramEmulator, method: str, data: dict[str, str], status: int, description: str
+) -> None:
+    url = f"{emulator.url}/bot{emulator.token}/{method}"
+    async with aiohttp.ClientSession() as http, http.post(url, data=data) as response:
+        body = json.loads(await response.text())
+    assert response.status == status and body["ok"] is False and body["error_code"] == status
+    assert description in body["description"]
+
+
+async def test_the_emulator_refuses_a_wrong_token(emulator: TelegramEmulator) -> None:
+    url = f"{emulator.url}/bot1:WRONG/getMe"
+    async with aiohttp.ClientSession() as http, http.post(url) as response:
+        assert response.status == 401
+        assert (await response.json())["description"] == "Unauthorized"
