@@ -14,7 +14,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.events import Event, Origin
-from bot.messages import Form, Message, Sent, Target
+from bot.messages import Form, Message, PollSpec, Sent, Target
 
 Dispatch = Callable[[Event], Awaitable[None]]
 
@@ -86,4 +86,13 @@ class Adapter(Protocol):
 
     async def open_form(self, origin: Origin, form: Form) -> None:
         """Show a modal; only called when `capabilities.modal_forms`."""
+        ...
+
+    async def send_poll(self, target: Target, poll: PollSpec) -> Sent:
+        """Post a native poll; only called when `capabilities.native_polls`. `Sent.native_id`
+        is the id that `PollAnswered.poll` will carry."""
+        ...
+
+    async def answer_join(self, origin: Origin, *, approve: bool) -> None:
+        """Approve or decline the join request `origin` came from."""
         ...

@@ -31,7 +31,7 @@ from bot.events import (
 )
 from bot.forms import ANSWER_ACTION, Conversations, clean_values
 from bot.handlers import root_router
-from bot.messages import Message, Reply
+from bot.messages import AnswerJoin, Ask, Message, Outbound, Say
 from bot.middleware import (
     Call,
     Endpoint,
@@ -149,7 +149,7 @@ class App:
             except Exception:
                 await session.rollback()
                 log.exception("failed handling %s on %s", type(event).__name__, origin.platform)
-                ctx.replies[:] = [Reply(Message(SORRY))]
+                ctx.outbound[:] = [Say(Message(SORRY))]
                 ctx.followups.clear()
         return ctx
 
@@ -206,27 +206,29 @@ class App:
     async def _deliver(self, ctx: Context[Any]) -> None:
         origin = ctx.event.origin
         adapter = self.adapters[origin.platform]
-        for reply in ctx.replies:
+        for op in ctx.outbound:
             try:
-                await self._deliver_one(adapter, origin, reply)
+                await self._deliver_one(adapter, origin, op)
             except Undeliverable as exc:
                 await self._mark_undeliverable(origin, str(exc))
             except Exception:
                 log.exception("could not deliver a reply on %s", origin.platform)
 
-    async def _deliver_one(self, adapter: Adapter, origin: Origin, reply: Reply) -> None:
-        if reply.form is not None:
-            form = reply.form
+    async def _deliver_one(self, adapter: Adapter, origin: Origin, op: Outbound) -> None:
+        if isinstance(op, Ask):
+            form = op.form
             caps = adapter.capabilities
             if caps.modal_forms and origin.interaction and len(form.fields) <= caps.max_form_fields:
                 await adapter.open_form(origin, form)
                 return
             start = self.conversations.start((origin.platform, origin.user.id), form)
             await adapter.reply(origin, start, ephemeral=False)
-        elif reply.target is not None:
-            await adapter.send(reply.target, reply.message)
+        elif isinstance(op, AnswerJoin):
+            await adapter.answer_join(origin, approve=op.approve)
+        elif op.target is not None:
+            await adapter.send(op.target, op.message)
         else:
-            await adapter.reply(origin, reply.message, ephemeral=reply.ephemeral)
+            await adapter.reply(origin, op.message, ephemeral=op.ephemeral)
 
     async def _mark_undeliverable(self, origin: Origin, reason: str) -> None:
         async with self.db.session() as session:

@@ -1,7 +1,7 @@
 """The one object a handler receives: the event, who sent it, and what it may use.
 
-Replies are queued, not sent: the app sends them only after the handler's transaction commits,
-so a member never reads "done" about something that was rolled back.
+What a handler asks for is queued, not done: the app carries it out only after the handler's
+transaction commits, so a member never reads "done" about something that was rolled back.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Capabilities
 from bot.events import ChatKind, Event
-from bot.messages import DirectTarget, Form, Message, Reply, Target
+from bot.messages import AnswerJoin, Ask, DirectTarget, Form, Message, Outbound, Say, Target
 from bot.router import Role
 from bot.settings import Settings
 from storage.models import AuditEntry, Identity, Member
@@ -33,7 +33,7 @@ class Context(Generic[E]):
     role: Role
     capabilities: Capabilities
     args: dict[str, str] = field(default_factory=dict)
-    replies: list[Reply] = field(default_factory=list)
+    outbound: list[Outbound] = field(default_factory=list)
     followups: list[Event] = field(default_factory=list)
     audited: bool = False
 
@@ -53,10 +53,10 @@ class Context(Generic[E]):
     def reply(self, message: Message | str, *, ephemeral: bool = False) -> None:
         if isinstance(message, str):
             message = Message(body=message)
-        self.replies.append(Reply(message, ephemeral=ephemeral))
+        self.outbound.append(Say(message, ephemeral=ephemeral))
 
     def send(self, target: Target, message: Message) -> None:
-        self.replies.append(Reply(message, target=target))
+        self.outbound.append(Say(message, target=target))
 
     def dm(self, message: Message | str) -> None:
         """Answer privately: in place when already in a DM, else in the member's DM."""
@@ -70,7 +70,11 @@ class Context(Generic[E]):
 
     def ask(self, form: Form) -> None:
         """Open `form`: a modal where the platform has one, otherwise a short conversation."""
-        self.replies.append(Reply(Message(), form=form))
+        self.outbound.append(Ask(form))
+
+    def answer_join(self, approve: bool) -> None:
+        """Approve or decline the join request being handled."""
+        self.outbound.append(AnswerJoin(approve))
 
     def audit(self, action: str, target: Member | None = None, **detail: Any) -> None:
         """Record an HR action. `detail` takes ids and settings, never names or free text."""

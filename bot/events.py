@@ -88,6 +88,13 @@ class MemberJoined(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class JoinRequested(Event):
+    """Asked to join through an invite that needs approval; answered with `AnswerJoin`."""
+
+    invite: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MemberLeft(Event):
     pass
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -114,13 +114,46 @@ class Sent:
     platform: str
     chat_id: str
     message_id: str
+    native_id: str | None = None  # e.g. the platform's poll id, which votes refer to
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    """One answer the core queued while handling an event; sent after the transaction commits."""
+class PollSpec:
+    """A poll as the core means it; native where the platform has polls."""
+
+    question: str
+    options: tuple[str, ...]
+    multiple: bool = False
+    anonymous: bool = False
+    correct: int | None = None  # a quiz: the index of the right answer
+    explanation: str | None = None
+
+
+# What handling an event asks of the adapter it came from, queued and carried out only after
+# the transaction commits.
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Send a message: where the event came from (`target` None) or somewhere else."""
 
     message: Message
+    target: Target | None = None
     ephemeral: bool = False
-    target: Target | None = None  # None: answer where the event came from
-    form: Form | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """Open a form: a modal where the platform has one, else a conversation."""
+
+    form: Form
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerJoin:
+    """Approve or decline the request to join that the event was."""
+
+    approve: bool
+
+
+Outbound = Say | Ask | AnswerJoin

@@ -162,8 +162,13 @@ def _describe(name: str, exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
         loc = ".".join(str(part) for part in error["loc"])
-        section = str(error["loc"][0]) if error["loc"] else ""
-        message = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
-        hint = f" [{section}]" if len(error["loc"]) > 1 else ""
-        problems.append(f"{name}:{hint} {loc}: {message.lower()}")
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            message = message[:1].lower() + message[1:]
+        where = (
+            f" [{error['loc'][0]}] {loc}:" if len(error["loc"]) > 1 else f" {loc}:" if loc else ""
+        )
+        problems.append(f"{name}:{where} {message}")
     return "\n".join(problems)

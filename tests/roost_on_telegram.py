@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.telegram import TelegramAdapter
-from bot.app import App, build_app
+from bot.app import App
 from bot.clock import ManualClock
+from bot.handlers import root_router
+from bot.router import Router, Routes
 from bot.settings import Settings
 from storage.db import Database
 from tests.emulators.telegram import (
@@ -78,10 +80,12 @@ async def roost_on_telegram(
     db: Database,
     clock: ManualClock,
     mode: str = "polling",
-    tg: TelegramEmulator | None = None,
+    *,
+    also: Router | None = None,
     **extra: Any,
 ) -> AsyncIterator[TelegramRoost]:
-    tg = tg or TelegramEmulator()
+    """Roost on Telegram; `also` adds a router beside the real features (to observe events)."""
+    tg = TelegramEmulator()
     await tg.start()
     hana = add_user(tg, "Hana", admin=True)
     settings = telegram_settings(tg, mode, **extra)
@@ -89,7 +93,8 @@ async def roost_on_telegram(
     adapter = TelegramAdapter(
         settings.telegram, lambda: f"http://127.0.0.1:{holder['app'].web.port}"
     )
-    app = holder["app"] = build_app(settings, [adapter], db, clock)
+    root = Router("test", children=(root_router(), also)) if also else root_router()
+    app = holder["app"] = App(settings, [adapter], db, clock, Routes(root))
     task = asyncio.create_task(app.run())
     try:
         ready = (lambda: bool(tg.webhook)) if mode == "webhook" else (lambda: _polling(tg))

@@ -75,3 +75,19 @@ def test_secrets_come_from_the_environment_and_never_appear_in_errors(tmp_path: 
         load_settings(bad, {"ROOST_DATABASE_URL": url})
     assert "database.echo" in str(caught.value)
     assert "hunter2" not in str(caught.value) and "s3cr3t-pw" not in str(caught.value)
+
+
+def test_tokens_are_refused_in_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[telegram]\ntoken = '123:abc'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {})
+    assert "[telegram] token: set $ROOST_TELEGRAM_TOKEN instead of the file" in str(caught.value)
+    assert "123:abc" not in str(caught.value)
+
+
+def test_a_telegram_token_starts_telegram_and_webhooks_need_a_secret(tmp_path: Path) -> None:
+    settings = load_settings(None, {"ROOST_TELEGRAM_TOKEN": "1:x"})
+    assert settings.platforms_configured() == ("telegram",) and not settings.console_enabled()
+    path = write(tmp_path, "[telegram]\nmode = 'webhook'\n")
+    with pytest.raises(ConfigError, match="needs \\$ROOST_TELEGRAM_WEBHOOK_SECRET"):
+        load_settings(path, {"ROOST_TELEGRAM_TOKEN": "1:x"})

@@ -15,9 +15,12 @@ from storage.models import Identity, InviteCode, Join, Member
 from tests.roost_on_telegram import TelegramRoost, roost_on_telegram
 
 
-@pytest.fixture
-async def roost(db: Database, clock: ManualClock) -> AsyncIterator[TelegramRoost]:
-    async with roost_on_telegram(db, clock) as running:
+@pytest.fixture(params=["polling", "webhook"])
+async def roost(
+    request: pytest.FixtureRequest, db: Database, clock: ManualClock
+) -> AsyncIterator[TelegramRoost]:
+    """Every feature test runs with updates fetched by long polling and pushed to a webhook."""
+    async with roost_on_telegram(db, clock, request.param) as running:
         yield running
 
 
@@ -165,3 +168,24 @@ async def test_a_member_who_blocked_the_bot_is_marked_undeliverable(roost: Teleg
     async with roost.app.db.session() as session:
         identity = (await session.exec(select(Identity))).all()[-1]
     assert identity.deliverable is False and "blocked" in (identity.undeliverable_reason or "")
+
+
+async def test_join_requests_are_approved_only_with_a_valid_code(roost: TelegramRoost) -> None:
+    await add_code(roost, "VIP", "event")
+    chat = roost.adapter.settings.community_chat_id
+    approval = await roost.adapter.application.bot.create_chat_invite_link(
+        chat, name="VIP", creates_join_request=True
+    )
+    stranger = await roost.adapter.application.bot.create_chat_invite_link(
+        chat, name="NOSUCHCODE", creates_join_request=True
+    )
+    ana, ben = roost.user("Ana"), roost.user("Ben")
+    await roost.act(ana.join(approval.invite_link), events=2)  # the request, then the join
+    await roost.act(ben.join(stranger.invite_link))
+    assert roost.tg.group_members[ana.id] == "member"
+    assert ben.id not in roost.tg.group_members
+    async with roost.app.db.session() as session:
+        joins = list(await session.exec(select(Join)))
+    assert [(j.member_id, j.source) for j in joins] == [
+        ((await member_of(roost, ana.id)).id, "event")
+    ]

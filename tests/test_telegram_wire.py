@@ -12,7 +12,10 @@ from sqlmodel import select
 
 from bot.adapter import DeliveryError
 from bot.clock import ManualClock
-from bot.messages import DirectTarget, Message
+from bot.context import Context
+from bot.events import PollAnswered
+from bot.messages import ChannelTarget, DirectTarget, Image, Message, PollSpec
+from bot.router import On, Router
 from storage.db import Database
 from storage.models import Member
 from tests.emulators.telegram import COMMUNITY_ID, TelegramEmulator, add_user
@@ -200,3 +203,44 @@ async def test_the_emulator_refuses_a_wrong_token(emulator: TelegramEmulator) ->
     async with aiohttp.ClientSession() as http, http.post(url) as response:
         assert response.status == 401
         assert (await response.json())["description"] == "Unauthorized"
+
+
+async def test_native_polls_and_quizzes_come_back_as_answers(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    answers: list[PollAnswered] = []
+
+    async def record(ctx: Context[PollAnswered]) -> None:
+        answers.append(ctx.event)
+
+    observer = Router("observer", events=(On(PollAnswered, record),))
+    async with roost_on_telegram(sqlite_db, clock, also=observer) as roost:
+        group = ChannelTarget("telegram", str(COMMUNITY_ID))
+        poll = await roost.adapter.send_poll(group, PollSpec("Tabs or spaces?", ("Tabs", "Spaces")))
+        quiz = await roost.adapter.send_poll(
+            group, PollSpec("2 + 2?", ("3", "4", "5"), correct=1, explanation="Arithmetic.")
+        )
+        native = roost.tg.polls[quiz.native_id or ""]["poll"]
+        assert (native["type"], native["correct_option_ids"]) == ("quiz", [1])
+        assert roost.tg.polls[poll.native_id or ""]["poll"]["type"] == "regular"
+        ana = roost.user("Ana")
+        await roost.act(ana.answer_poll(poll.native_id or "", [1]))
+        await roost.act(ana.answer_poll(quiz.native_id or "", [1]))
+    assert [(a.poll, a.options, a.origin.user.id) for a in answers] == [
+        (poll.native_id, (1,), str(ana.id)),
+        (quiz.native_id, (1,), str(ana.id)),
+    ]
+
+
+async def test_images_go_out_as_photos_with_an_html_caption(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    async with roost_on_telegram(sqlite_db, clock) as roost:
+        ana = add_user(roost.tg, "Ana")
+        ana.account.started = True
+        message = Message("Our **new** office", title="Open day", image=Image(data=b"\x89PNG..."))
+        await roost.adapter.send(DirectTarget("telegram", str(ana.id)), message)
+        request = next(r for r in roost.tg.requests if r.method == "sendPhoto")
+        assert request.params["caption"] == "<b>Open day</b>\n\nOur <b>new</b> office"
+        assert ana.last()["caption"] == "Open day\n\nOur new office"
+        assert [e["type"] for e in ana.last()["caption_entities"]] == ["bold", "bold"]

@@ -28,6 +28,7 @@ from bot.messages import (
     Form,
     LinkButton,
     Message,
+    PollSpec,
     Sent,
     Target,
 )
@@ -148,6 +149,12 @@ class ConsoleAdapter:
 
     async def open_form(self, origin: Origin, form: Form) -> None:
         raise NotImplementedError("the console has no modal forms; the core asks in turn")
+
+    async def send_poll(self, target: Target, poll: PollSpec) -> Sent:
+        raise NotImplementedError("the console has no native polls; the core uses buttons")
+
+    async def answer_join(self, origin: Origin, *, approve: bool) -> None:
+        raise NotImplementedError("nobody asks to join on the console")
 
     def _show(self, chat_id: str, message: Message, note: str = "") -> Sent:
         sent = Sent(PLATFORM, chat_id, str(next(self._ids)))

@@ -12,6 +12,7 @@ from bot.events import (
     CommandInvoked,
     FirstContact,
     FormSubmitted,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
 )
@@ -117,6 +118,12 @@ async def joined(ctx: Context[MemberJoined]) -> None:
             ctx.reply(f"Welcome, {name}! Message me privately and type /join to finish joining.")
         else:
             ctx.dm("Welcome! Type /join to tell us a little about yourself.")
+
+
+async def join_requested(ctx: Context[JoinRequested]) -> None:
+    """Through an invite that asks for approval: let in whoever holds a code still valid."""
+    code = ctx.event.invite
+    ctx.answer_join(bool(code) and await _valid_invite(ctx, code or "") is not None)
 
 
 async def left(ctx: Context[MemberLeft]) -> None:
@@ -282,5 +289,10 @@ router = Router(
     ),
     actions=(Action("profile.edit", edit_profile),),
     forms=(FormHandler(ONBOARDING, onboarded, onboarding_form),),
-    events=(On(FirstContact, greet), On(MemberJoined, joined), On(MemberLeft, left)),
+    events=(
+        On(FirstContact, greet),
+        On(MemberJoined, joined),
+        On(JoinRequested, join_requested),
+        On(MemberLeft, left),
+    ),
 )

@@ -35,7 +35,7 @@ from bot.adapter import Capabilities, CommandMenu, DeliveryError, Dispatch, Unde
 from bot.adapters.telegram.inbound import PLATFORM, to_event
 from bot.adapters.telegram.render import CAPTION_LIMIT, keyboard, message_html, pages
 from bot.events import Origin
-from bot.messages import ChannelTarget, DirectTarget, Form, Message, Sent, Target
+from bot.messages import ChannelTarget, DirectTarget, Form, Message, PollSpec, Sent, Target
 from bot.settings import TelegramSettings
 
 log = logging.getLogger("roost.telegram")
@@ -205,6 +205,30 @@ class TelegramAdapter:
 
     async def open_form(self, origin: Origin, form: Form) -> None:
         raise NotImplementedError("Telegram has no modal forms; the core asks in turn")
+
+    async def send_poll(self, target: Target, poll: PollSpec) -> Sent:
+        chat = int(target.user_id if isinstance(target, DirectTarget) else target.chat_id)
+        quiz = poll.correct is not None
+        sent = await self._call(
+            self.application.bot.send_poll(
+                chat,
+                poll.question,
+                list(poll.options),
+                is_anonymous=poll.anonymous,
+                type="quiz" if quiz else "regular",
+                allows_multiple_answers=poll.multiple,
+                explanation=poll.explanation,
+                # Bot API 10.1 takes correct_option_ids; PTB 22.8 still sends the 10.0 name.
+                api_kwargs={"correct_option_ids": [poll.correct]} if quiz else None,
+            )
+        )
+        assert sent.poll is not None
+        return Sent(PLATFORM, str(chat), str(sent.message_id), native_id=sent.poll.id)
+
+    async def answer_join(self, origin: Origin, *, approve: bool) -> None:
+        bot, chat, user = self.application.bot, int(origin.chat.id), int(origin.user.id)
+        answer = bot.approve_chat_join_request if approve else bot.decline_chat_join_request
+        await self._call(answer(chat, user))
 
     async def invite_links(self, code: str) -> dict[str, str]:
         """A deep link to the bot and, with a community group, an invite link named after the

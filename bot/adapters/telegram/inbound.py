@@ -13,6 +13,7 @@ from bot.events import (
     ChatKind,
     CommandInvoked,
     Event,
+    JoinRequested,
     MemberActive,
     MemberJoined,
     MemberLeft,
@@ -68,6 +69,10 @@ def to_event(update: Update, bot_username: str, admins: set[int]) -> Event | Non
         if was and not now:
             return MemberLeft(origin=origin)
         return None
+    if (request := update.chat_join_request) is not None:
+        origin = Origin(user_of(request.from_user, admins), chat_of(request.chat))
+        invite = request.invite_link.name if request.invite_link else None
+        return JoinRequested(origin=origin, invite=invite)
     if (answer := update.poll_answer) is not None and answer.user is not None:
         origin = Origin(
             user_of(answer.user, admins), Chat(PLATFORM, str(answer.user.id), ChatKind.DM)
