@@ -35,6 +35,8 @@ class Capabilities:
     ephemeral_replies: bool = False
     invite_links: bool = False
     dm_needs_start: bool = False  # Telegram: a bot cannot DM someone who never started it
+    home: bool = False  # a personal home view (Slack's App Home)
+    command_prefix: str = "/"  # how members type a command: "/join", or "/roost join" on Slack
     max_text: int = 4000
     max_buttons: int = 25
 
@@ -95,4 +97,8 @@ class Adapter(Protocol):
 
     async def answer_join(self, origin: Origin, *, approve: bool) -> None:
         """Approve or decline the join request `origin` came from."""
+        ...
+
+    async def publish_home(self, origin: Origin, message: Message) -> None:
+        """Show `message` as the member's home view; only called when `capabilities.home`."""
         ...

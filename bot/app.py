@@ -31,7 +31,7 @@ from bot.events import (
 )
 from bot.forms import ANSWER_ACTION, Conversations, clean_values
 from bot.handlers import root_router
-from bot.messages import AnswerJoin, Ask, Message, Outbound, Say
+from bot.messages import AnswerJoin, Ask, DirectTarget, Message, Outbound, PublishHome, Say
 from bot.middleware import (
     Call,
     Endpoint,
@@ -222,9 +222,15 @@ class App:
                 await adapter.open_form(origin, form)
                 return
             start = self.conversations.start((origin.platform, origin.user.id), form)
-            await adapter.reply(origin, start, ephemeral=False)
+            if origin.chat.kind is ChatKind.DM:
+                await adapter.reply(origin, start, ephemeral=False)
+            else:  # answers are personal: ask in private
+                await adapter.send(DirectTarget(origin.platform, origin.user.id), start)
         elif isinstance(op, AnswerJoin):
             await adapter.answer_join(origin, approve=op.approve)
+        elif isinstance(op, PublishHome):
+            if adapter.capabilities.home:
+                await adapter.publish_home(origin, op.message)
         elif op.target is not None:
             await adapter.send(op.target, op.message)
         else:
@@ -273,7 +279,8 @@ async def _invoke(call: Call) -> None:
             ctx.args = endpoint.command.parse(event.text, event.options)
         except UsageError as exc:
             command = endpoint.command
-            ctx.reply(f"Hmm, {exc}. Usage: `{command.usage()}` — {command.help}")
+            usage = command.usage(ctx.capabilities.command_prefix)
+            ctx.reply(f"Hmm, {exc}. Usage: `{usage}` — {command.help}")
             return
     if endpoint.form is not None:
         submitted = ctx.event
@@ -303,12 +310,14 @@ def _all(handlers: list[Any]) -> Any:
 
 
 async def _unknown_command(ctx: Context[CommandInvoked]) -> None:
-    ctx.reply(f"I don't know /{ctx.event.name}. Type /help to see what I can do.")
+    ctx.reply(
+        f"I don't know {ctx.cmd(ctx.event.name)}. Type {ctx.cmd('help')} to see what I can do."
+    )
 
 
 async def _stale_button(ctx: Context[ActionPressed]) -> None:
-    ctx.reply("That button no longer does anything. Type /help to see what I can do.")
+    ctx.reply(f"That button no longer does anything. Type {ctx.cmd('help')} to see what I can do.")
 
 
 async def _chat(ctx: Context[TextReceived]) -> None:
-    ctx.reply("I answer commands: type /help to see them, or STOP to stop messages from us.")
+    ctx.reply(f"I answer commands: type {ctx.cmd('help')} to see them, or STOP to stop messages.")

@@ -28,6 +28,10 @@ def adapters_for(settings: Settings) -> list[Adapter]:
         from bot.adapters.telegram import TelegramAdapter
 
         adapters.append(TelegramAdapter(settings.telegram, lambda: settings.web.public_url))
+    if settings.slack.bot_token is not None:
+        from bot.adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(settings.slack))
     if settings.console_enabled():
         adapters.append(ConsoleAdapter(user=settings.console.user))
     return adapters

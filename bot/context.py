@@ -14,7 +14,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Capabilities
 from bot.events import ChatKind, Event
-from bot.messages import AnswerJoin, Ask, DirectTarget, Form, Message, Outbound, Say, Target
+from bot.messages import (
+    AnswerJoin,
+    Ask,
+    DirectTarget,
+    Form,
+    Message,
+    Outbound,
+    PublishHome,
+    Say,
+    Target,
+)
 from bot.router import Role
 from bot.settings import Settings
 from storage.models import AuditEntry, Identity, Member
@@ -50,6 +60,10 @@ class Context(Generic[E]):
     def in_dm(self) -> bool:
         return self.event.origin.chat.kind is ChatKind.DM
 
+    def cmd(self, name: str, args: str = "") -> str:
+        """A command as the member types it on their platform (`/join`, `/roost join`)."""
+        return f"{self.capabilities.command_prefix}{name}{' ' + args if args else ''}"
+
     def reply(self, message: Message | str, *, ephemeral: bool = False) -> None:
         if isinstance(message, str):
             message = Message(body=message)
@@ -71,6 +85,9 @@ class Context(Generic[E]):
     def ask(self, form: Form) -> None:
         """Open `form`: a modal where the platform has one, otherwise a short conversation."""
         self.outbound.append(Ask(form))
+
+    def publish_home(self, message: Message) -> None:
+        self.outbound.append(PublishHome(message))
 
     def answer_join(self, approve: bool) -> None:
         """Approve or decline the join request being handled."""

@@ -111,6 +111,11 @@ class MemberActive(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HomeOpened(Event):
+    """The member opened the app's home (Slack's App Home tab)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FirstContact(Event):
     """Raised by the core, not an adapter: the first time Roost hears from an account. Its
     handlers run before the event that made the contact, with that event's context."""

@@ -156,4 +156,11 @@ class AnswerJoin:
     approve: bool
 
 
-Outbound = Say | Ask | AnswerJoin
+@dataclass(frozen=True, slots=True)
+class PublishHome:
+    """Show `message` as the member's personal home view (Slack's App Home)."""
+
+    message: Message
+
+
+Outbound = Say | Ask | AnswerJoin | PublishHome

@@ -110,14 +110,12 @@ async def authorize(call: Call, call_next: Next) -> None:
             call.ctx.audit(endpoint.name)
         return
     log.info("refused %s to member=%s", endpoint.name, call.ctx.member.id)
-    call.ctx.reply(
-        f"Sorry, {_what(endpoint)} is only for the {endpoint.role.name.lower()} team. "
-        "Type /help to see what you can do."
+    ctx = call.ctx
+    what = ctx.cmd(endpoint.command.name) if endpoint.command else "that"
+    ctx.reply(
+        f"Sorry, {what} is only for the {endpoint.role.name.lower()} team. "
+        f"Type {ctx.cmd('help')} to see what you can do."
     )
-
-
-def _what(endpoint: Endpoint) -> str:
-    return f"/{endpoint.command.name}" if endpoint.command else "that"
 
 
 def _normal(text: str) -> str:

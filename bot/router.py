@@ -57,8 +57,8 @@ class Command:
     role: Role = Role.MEMBER
     aliases: tuple[str, ...] = ()
 
-    def usage(self) -> str:
-        return " ".join([f"/{self.name}", *(arg.usage() for arg in self.args)])
+    def usage(self, prefix: str = "/") -> str:
+        return " ".join([f"{prefix}{self.name}", *(arg.usage() for arg in self.args)])
 
     def parse(self, text: str, options: Mapping[str, str] | None = None) -> dict[str, str]:
         """Bind the raw argument text (or a platform's named options) to the declared args."""

@@ -34,8 +34,11 @@ ENVIRONMENT = {
     ("database", "url"): "ROOST_DATABASE_URL",
     ("telegram", "token"): "ROOST_TELEGRAM_TOKEN",
     ("telegram", "webhook_secret"): "ROOST_TELEGRAM_WEBHOOK_SECRET",
+    ("slack", "bot_token"): "ROOST_SLACK_BOT_TOKEN",
+    ("slack", "signing_secret"): "ROOST_SLACK_SIGNING_SECRET",
+    ("slack", "app_token"): "ROOST_SLACK_APP_TOKEN",
 }
-ENV_ONLY = {("telegram", "token"), ("telegram", "webhook_secret")}
+ENV_ONLY = set(ENVIRONMENT) - {("database", "url")}
 
 
 class ConfigError(Exception):
@@ -101,6 +104,19 @@ class TelegramSettings(_Section):
     webhook_path: str = Field("/telegram/webhook", pattern=r"^/[A-Za-z0-9/_-]*$")
 
 
+class SlackSettings(_Section):
+    bot_token: SecretStr | None = None  # $ROOST_SLACK_BOT_TOKEN (xoxb-…)
+    signing_secret: SecretStr | None = None  # $ROOST_SLACK_SIGNING_SECRET (HTTP mode)
+    app_token: SecretStr | None = None  # $ROOST_SLACK_APP_TOKEN (xapp-…, Socket Mode)
+    mode: Literal["http", "socket"] = "socket"
+    api_url: str = "https://slack.com/api/"
+    command: str = Field("/roost", pattern=r"^/[a-z0-9_-]{1,31}$")
+    events_path: str = Field("/slack/events", pattern=r"^/[A-Za-z0-9/_-]*$")
+    community_channel: str | None = None
+    max_retries: int = Field(5, ge=0)
+    rate_window: float = Field(60.0, gt=0)  # Slack's rate-limit minute; only tests shorten it
+
+
 class Settings(_Section):
     community: CommunitySettings = CommunitySettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -110,6 +126,7 @@ class Settings(_Section):
     limits: LimitSettings = LimitSettings()
     console: ConsoleSettings = ConsoleSettings()
     telegram: TelegramSettings = TelegramSettings()
+    slack: SlackSettings = SlackSettings()
 
     @model_validator(mode="after")
     def _webhooks_need_secrets(self) -> Settings:
@@ -119,11 +136,17 @@ class Settings(_Section):
             and not self.telegram.webhook_secret
         ):
             raise ValueError("telegram.mode = 'webhook' needs $ROOST_TELEGRAM_WEBHOOK_SECRET")
+        slack = self.slack
+        if slack.bot_token and slack.mode == "http" and not slack.signing_secret:
+            raise ValueError("slack.mode = 'http' needs $ROOST_SLACK_SIGNING_SECRET")
+        if slack.bot_token and slack.mode == "socket" and not slack.app_token:
+            raise ValueError("slack.mode = 'socket' needs $ROOST_SLACK_APP_TOKEN")
         return self
 
     def platforms_configured(self) -> tuple[str, ...]:
         """Chat platforms with credentials."""
-        return ("telegram",) if self.telegram.token else ()
+        configured = {"telegram": self.telegram.token, "slack": self.slack.bot_token}
+        return tuple(name for name, token in configured.items() if token)
 
     def console_enabled(self) -> bool:
         if self.console.enabled == "auto":

@@ -129,7 +129,8 @@ async def test_platform_joins_and_leaves_are_recorded(chat: Chat) -> None:
     user = User("console", "dora", name="Dora", handle="dora")
     origin = Origin(user, Where("console", "community", ChatKind.CHANNEL))
     await chat.app.handle(MemberJoined(origin=origin, invite="EVENT7"))
-    assert "Welcome! Type /join" in chat.out.getvalue()
+    assert "Welcome! Tell us a little about yourself" in chat.out.getvalue()
+    assert "[1] Join the community" in chat.out.getvalue()
     await chat.app.handle(MemberLeft(origin=origin))
     dora = await member_named(chat, "dora")
     assert dora.joined_at is not None and dora.left_at is not None

@@ -156,6 +156,9 @@ class ConsoleAdapter:
     async def answer_join(self, origin: Origin, *, approve: bool) -> None:
         raise NotImplementedError("nobody asks to join on the console")
 
+    async def publish_home(self, origin: Origin, message: Message) -> None:
+        raise NotImplementedError("the console has no home view")
+
     def _show(self, chat_id: str, message: Message, note: str = "") -> Sent:
         sent = Sent(PLATFORM, chat_id, str(next(self._ids)))
         if any(isinstance(b, ActionButton) for b in message.buttons):

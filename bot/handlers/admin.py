@@ -108,7 +108,8 @@ async def members(ctx: Context[CommandInvoked]) -> None:
     try:
         flt = parse_filter(ctx.args.get("filters", ""))
     except UsageError as exc:
-        ctx.reply(f"Hmm, {exc}. Example: `/members function=engineering active=30d consent=jobs`")
+        example = ctx.cmd("members", "function=engineering active=30d consent=jobs")
+        ctx.reply(f"Hmm, {exc}. Example: `{example}`")
         return
     total, found = await search(ctx.session, flt, ctx.now)
     by_function = await breakdown(ctx.session, flt, ctx.now, "function")

@@ -20,13 +20,13 @@ def help_router(routes: Routes) -> Router:
         if name:
             command = routes.commands.get(name)
             if command is None or command.role > ctx.role:
-                ctx.reply(f"There's no /{name[:30]} for you. Type /help to see all commands.")
+                ctx.reply(f"There's no {ctx.cmd(name[:30])} for you. Type {ctx.cmd('help')}.")
             else:
-                ctx.reply(f"`{command.usage()}`\n{command.help}")
+                ctx.reply(f"`{command.usage(ctx.capabilities.command_prefix)}`\n{command.help}")
             return
         visible = [c for c in routes.visible(ctx.role) if c.name != "help"]
-        lines = [f"`/{c.name}` {c.help}" for c in visible if c.role < Role.HR]
-        hr = [f"`/{c.name}` {c.help}" for c in visible if c.role >= Role.HR]
+        lines = [f"`{ctx.cmd(c.name)}` {c.help}" for c in visible if c.role < Role.HR]
+        hr = [f"`{ctx.cmd(c.name)}` {c.help}" for c in visible if c.role >= Role.HR]
         body = "\n".join(lines)
         if hr:
             body += "\n\n**For HR**\n" + "\n".join(hr)

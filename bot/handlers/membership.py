@@ -12,6 +12,7 @@ from bot.events import (
     CommandInvoked,
     FirstContact,
     FormSubmitted,
+    HomeOpened,
     JoinRequested,
     MemberJoined,
     MemberLeft,
@@ -43,8 +44,8 @@ async def greet(ctx: Context[FirstContact]) -> None:
                 "you joined from and when you were last active. Never what you write in chat.\n"
                 "• We use it to send you news and events that fit you and, only if you agree, "
                 "invitations to apply for jobs.\n"
-                "• /mydata shows everything we hold, /forgetme erases it, and STOP ends all "
-                "messages from us at any time."
+                f"• {ctx.cmd('mydata')} shows everything we hold, {ctx.cmd('forgetme')} "
+                "erases it, and STOP ends all messages from us at any time."
             ),
         )
     )
@@ -103,7 +104,7 @@ async def join(ctx: Context[CommandInvoked]) -> None:
     elif ctx.member.joined_at is None:
         await _record_join(ctx, None)
     if ctx.member.onboarded_at is not None:
-        ctx.reply("You're already a member. /profile shows and edits what we know about you.")
+        ctx.reply(f"You're already a member. {ctx.cmd('profile')} shows and edits your profile.")
         return
     ctx.ask(onboarding_form(ctx))
 
@@ -115,9 +116,68 @@ async def joined(ctx: Context[MemberJoined]) -> None:
     if ctx.member.onboarded_at is None:
         name = ctx.event.origin.user.name or "and welcome"
         if ctx.capabilities.dm_needs_start:  # the bot may not write first: answer in the group
-            ctx.reply(f"Welcome, {name}! Message me privately and type /join to finish joining.")
+            ctx.reply(
+                f"Welcome, {name}! Message me privately and type {ctx.cmd('join')} to finish."
+            )
         else:
-            ctx.dm("Welcome! Type /join to tell us a little about yourself.")
+            ctx.dm(
+                Message(
+                    "Welcome! Tell us a little about yourself so we only send what fits.",
+                    buttons=(
+                        ActionButton("Join the community", "join.start", style=Style.PRIMARY),
+                    ),
+                )
+            )
+
+
+REDEEM = Form(
+    id="redeem",
+    title="Redeem an invite code",
+    fields=(FormField("code", "Your invite code", max_length=64),),
+    submit_label="Redeem",
+)
+
+
+async def start_joining(ctx: Context[ActionPressed]) -> None:
+    ctx.ask(onboarding_form(ctx))
+
+
+async def ask_for_code(ctx: Context[ActionPressed]) -> None:
+    ctx.ask(REDEEM)
+
+
+async def redeemed(ctx: Context[FormSubmitted]) -> None:
+    """A code typed into a form (Slack's App Home): the same attribution as `/join CODE`."""
+    code = ctx.event.values["code"]
+    invite = await _valid_invite(ctx, code)
+    await _record_join(ctx, code)
+    if invite is not None:
+        ctx.dm(f"Thanks! Your code {invite.code} is noted.")
+    if ctx.member.onboarded_at is None:
+        ctx.ask(onboarding_form(ctx))
+
+
+async def home(ctx: Context[HomeOpened]) -> None:
+    ctx.publish_home(await home_message(ctx))
+
+
+async def home_message(ctx: Context[Any]) -> Message:
+    """The member's own page: their profile and choices, what is coming up, ways to act."""
+    redeem = ActionButton("Redeem an invite code", "join.redeem")
+    name = ctx.settings.community.name
+    if ctx.member.onboarded_at is None:
+        return Message(
+            title=f"Welcome to the {name}",
+            body="Join to hear about news, events and jobs that fit you.",
+            buttons=(ActionButton("Join the community", "join.start", style=Style.PRIMARY), redeem),
+        )
+    profile = await profile_message(ctx)
+    return Message(
+        title=f"{name}: your profile",
+        body="**Coming up:** nothing is scheduled yet.",
+        fields=profile.fields,
+        buttons=(*profile.buttons, redeem),
+    )
 
 
 async def join_requested(ctx: Context[JoinRequested]) -> None:
@@ -201,19 +261,20 @@ async def onboarded(ctx: Context[FormSubmitted]) -> None:
                 now=ctx.now,
             )
     intro = "Welcome aboard! " if first_time else "Saved. "
-    ctx.reply(await profile_message(ctx, intro + "Here's your profile:"))
+    ctx.dm(await profile_message(ctx, intro + "Here's your profile:"))
+    ctx.publish_home(await home_message(ctx))
 
 
 async def profile(ctx: Context[CommandInvoked]) -> None:
     field, value = ctx.args.get("field"), ctx.args.get("value")
     if field is None:
-        ctx.reply(await profile_message(ctx))
+        ctx.dm(await profile_message(ctx))
         return
     if value is None:
-        ctx.reply(f"What should your {field} be? For example: `/profile {field} …`")
+        ctx.reply(f"What should your {field} be? For example: `{ctx.cmd('profile', field)} …`")
         return
     if ctx.member.onboarded_at is None:
-        ctx.reply("You haven't joined yet: type /join first.")
+        ctx.reply(f"You haven't joined yet: type {ctx.cmd('join')} first.")
         return
     spec = next(f for f in onboarding_form(ctx).fields if f.name == field)
     try:
@@ -221,7 +282,7 @@ async def profile(ctx: Context[CommandInvoked]) -> None:
     except ValueError as exc:
         ctx.reply(f"{exc} Nothing was changed.")
         return
-    ctx.reply(await profile_message(ctx, f"Saved your {field}."))
+    ctx.dm(await profile_message(ctx, f"Saved your {field}."))
 
 
 async def edit_profile(ctx: Context[ActionPressed]) -> None:
@@ -232,7 +293,8 @@ async def profile_message(ctx: Context[Any], intro: str = "") -> Message:
     member = ctx.member
     if member.onboarded_at is None:
         return Message(
-            body=(intro + "\n" if intro else "") + "You haven't joined yet: type /join to start.",
+            body=(intro + "\n" if intro else "")
+            + f"You haven't joined yet: type {ctx.cmd('join')} to start.",
         )
     current = await consents(ctx.session, ctx.member_id)
     tags = await labels(ctx.session, ctx.member_id)
@@ -287,11 +349,19 @@ router = Router(
             ),
         ),
     ),
-    actions=(Action("profile.edit", edit_profile),),
-    forms=(FormHandler(ONBOARDING, onboarded, onboarding_form),),
+    actions=(
+        Action("profile.edit", edit_profile),
+        Action("join.start", start_joining),
+        Action("join.redeem", ask_for_code),
+    ),
+    forms=(
+        FormHandler(ONBOARDING, onboarded, onboarding_form),
+        FormHandler(REDEEM.id, redeemed, lambda _ctx: REDEEM),
+    ),
     events=(
         On(FirstContact, greet),
         On(MemberJoined, joined),
+        On(HomeOpened, home),
         On(JoinRequested, join_requested),
         On(MemberLeft, left),
     ),

@@ -20,12 +20,10 @@ async def consent(ctx: Context[CommandInvoked]) -> None:
         lines = [
             f"• {DESCRIBE[k].capitalize()}: {'on' if v else 'off'}" for k, v in current.items()
         ]
-        ctx.reply(
+        ctx.dm(
             Message(
                 title="Your message choices",
-                body="\n".join(
-                    [*lines, "Change one with `/consent news on` or `/consent jobs off`."]
-                ),
+                body="\n".join([*lines, f"Change one with `{ctx.cmd('consent', 'news on')}`."]),
                 buttons=tuple(
                     ActionButton(
                         f"Turn {DESCRIBE[k]} {'off' if v else 'on'}",
@@ -43,7 +41,7 @@ async def consent(ctx: Context[CommandInvoked]) -> None:
 async def consent_pressed(ctx: Context[ActionPressed]) -> None:
     kind, _, state = ctx.event.value.partition(":")
     if kind not in KINDS or state not in ("on", "off"):
-        ctx.reply("That button no longer does anything. Type /consent to see your choices.")
+        ctx.reply(f"That button no longer works. Type {ctx.cmd('consent')} to see your choices.")
         return
     await _set(ctx, KINDS[kind], state == "on")
 
@@ -60,7 +58,7 @@ async def _set(
         platform=ctx.platform,
         now=ctx.now,
     )
-    ctx.reply(f"Done: {DESCRIBE[kind]} are now {'on' if granted else 'off'}.")
+    ctx.dm(f"Done: {DESCRIBE[kind]} are now {'on' if granted else 'off'}.")
 
 
 async def stop(ctx: Context[CommandInvoked]) -> None:
@@ -79,8 +77,8 @@ async def stop(ctx: Context[CommandInvoked]) -> None:
             )
     ctx.reply(
         "Done: you won't get any more messages from us unless you ask for them. "
-        "You're still in the community; /consent turns messages back on, /forgetme erases "
-        "your data."
+        f"You're still in the community; {ctx.cmd('consent')} turns messages back on, "
+        f"{ctx.cmd('forgetme')} erases your data."
     )
 
 
@@ -116,7 +114,7 @@ async def forget_confirmed(ctx: Context[ActionPressed]) -> None:
     await privacy.erase(ctx.session, ctx.member_id, ctx.now)
     ctx.session.expunge(ctx.identity)
     ctx.session.expunge(ctx.member)
-    ctx.reply("Your data has been erased. Goodbye, and you're always welcome back with /join.")
+    ctx.reply(f"Your data has been erased. Goodbye; you're always welcome back: {ctx.cmd('join')}.")
 
 
 async def forget_cancelled(ctx: Context[ActionPressed]) -> None:

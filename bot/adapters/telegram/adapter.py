@@ -230,6 +230,9 @@ class TelegramAdapter:
         answer = bot.approve_chat_join_request if approve else bot.decline_chat_join_request
         await self._call(answer(chat, user))
 
+    async def publish_home(self, origin: Origin, message: Message) -> None:
+        raise NotImplementedError("Telegram has no home view")
+
     async def invite_links(self, code: str) -> dict[str, str]:
         """A deep link to the bot and, with a community group, an invite link named after the
         code, so `chat_member.invite_link.name` tells exactly which code brought someone."""

@@ -1,0 +1,94 @@
+"""A running Roost on the real slack-bolt, talking to the local Slack emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.adapters.slack import SlackAdapter
+from bot.app import App
+from bot.clock import ManualClock
+from bot.handlers import root_router
+from bot.router import Routes
+from bot.settings import Settings
+from storage.db import Database
+from tests.emulators.slack import COMMUNITY, SlackEmulator, SlackUser, add_user
+
+
+@dataclass
+class SlackRoost:
+    app: App
+    adapter: SlackAdapter
+    slack: SlackEmulator
+    hana: SlackUser  # in the HR user group
+
+    async def act(self, action: Awaitable[Any], events: int = 1) -> None:
+        """Do something as a user, then wait until Roost has handled what it caused."""
+        before = self.app.handled
+        await action
+        async with asyncio.timeout(10):
+            await self.app.wait_handled(before + events)
+
+    async def run(self, user: SlackUser, text: str, **where: Any) -> str:
+        """`/roost text` as `user`; what the app showed them because of it."""
+        seen = len(user.messages())
+        await self.act(user.command(text, **where))
+        return user.text(seen)
+
+    async def press(self, user: SlackUser, label: str) -> str:
+        seen = len(user.messages())
+        await self.act(user.press(label))
+        return user.text(seen)
+
+    def user(self, name: str) -> SlackUser:
+        return add_user(self.slack, name)
+
+
+@contextlib.asynccontextmanager
+async def roost_on_slack(
+    db: Database, clock: ManualClock, mode: str = "socket", *, minute: float = 60.0, **extra: Any
+) -> AsyncIterator[SlackRoost]:
+    slack = SlackEmulator()
+    slack.limits.minute = minute
+    await slack.start()
+    hana = add_user(slack, "Hana")
+    slack.usergroups["S0HR"] = [hana.id]
+    settings = Settings.model_validate(
+        {
+            "web": {"enabled": mode == "http", "port": 0},
+            "roles": {"hr": ["slack:S0HR"]},
+            "slack": {
+                "bot_token": slack.bot_token,
+                "app_token": slack.app_token,
+                "signing_secret": slack.signing_secret,
+                "mode": mode,
+                "api_url": f"{slack.url}/api/",
+                "community_channel": COMMUNITY,
+                "rate_window": minute,
+                **extra,
+            },
+        }
+    )
+    adapter = SlackAdapter(settings.slack)
+    app = App(settings, [adapter], db, clock, Routes(root_router()))
+    task = asyncio.create_task(app.run())
+    try:
+        ready = (
+            (lambda: slack.socket_connected)
+            if mode == "socket"
+            else (lambda: app.web.port is not None)
+        )
+        await slack.wait_for(lambda: ready() or task.done(), seconds=10)
+        if task.done():
+            task.result()
+        if mode == "http":
+            slack.app_url = f"http://127.0.0.1:{app.web.port}/slack/events"
+        yield SlackRoost(app, adapter, slack, hana)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await slack.stop()

@@ -1,0 +1,162 @@
+"""Roost on Slack: the real slack-bolt against the local Slack emulator, in Socket Mode and
+over signed HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select as core_select
+from sqlmodel import SQLModel, select
+
+from bot.clock import ManualClock
+from storage.db import Database
+from storage.members import ConsentKind, consents
+from storage.models import Identity, InviteCode, Join, Member
+from tests.emulators.slack import COMMUNITY, SlackUser
+from tests.roost_on_slack import SlackRoost, roost_on_slack
+
+ANSWERS = {
+    "function": "data",
+    "seniority": "lead",
+    "location": "Oslo",
+    "interests": "",
+    "news": "yes",
+    "jobs": "no",
+}
+
+
+@pytest.fixture(params=["socket", "http"])
+async def roost(
+    request: pytest.FixtureRequest, db: Database, clock: ManualClock
+) -> AsyncIterator[SlackRoost]:
+    async with roost_on_slack(db, clock, request.param) as running:
+        yield running
+
+
+async def add_code(roost: SlackRoost, code: str, source: str) -> None:
+    async with roost.app.db.session() as session:
+        session.add(InviteCode(code=code, source=source, created_at=roost.app.clock.now()))
+        await session.commit()
+
+
+async def member_of(roost: SlackRoost, user: SlackUser) -> Member:
+    async with roost.app.db.session() as session:
+        query = select(Member).join(Identity).where(Identity.platform_user_id == user.id)
+        return (await session.exec(query)).one()
+
+
+async def onboard(roost: SlackRoost, user: SlackUser, command: str = "join") -> str:
+    seen = await roost.run(user, command)
+    assert user.open_view()["callback_id"] == "onboarding"
+    await roost.act(user.submit(ANSWERS))
+    return seen + user.text()
+
+
+async def test_a_code_redeemed_with_the_command_attributes_the_join(roost: SlackRoost) -> None:
+    await add_code(roost, "FAIR24", "job-fair")
+    ana = roost.user("Ana")
+    seen = await onboard(roost, ana, "join FAIR24")
+    assert "how we treat your data" in seen and "Welcome aboard!" in seen
+    modal = ana.open_view()
+    assert modal["title"]["text"] == "Join the community"
+    assert [b["block_id"] for b in modal["blocks"] if b["type"] == "input"] == list(ANSWERS)
+    member = await member_of(roost, ana)
+    assert (member.function, member.seniority, member.location) == ("data", "lead", "Oslo")
+    async with roost.app.db.session() as session:
+        join = (await session.exec(select(Join))).one()
+        assert await consents(session, member.id) == {
+            ConsentKind.NEWS: True,
+            ConsentKind.JOBS: False,
+        }
+    assert (join.source, join.platform) == ("job-fair", "slack")
+
+
+async def test_messages_are_block_kit(roost: SlackRoost) -> None:
+    ana = roost.user("Ana")
+    await onboard(roost, ana)
+    profile = ana.last(with_buttons=True)
+    kinds = [b["type"] for b in profile["blocks"]]
+    assert kinds[0] == "header" and "section" in kinds and kinds[-1] == "actions"
+    fields = next(b["fields"] for b in profile["blocks"] if "fields" in b)
+    assert {"type": "mrkdwn", "text": "*Function*\ndata"} in fields
+    assert profile["text"].startswith("Your profile")  # the notification fallback
+
+
+async def test_the_app_home_shows_the_profile_and_redeems_codes(roost: SlackRoost) -> None:
+    await add_code(roost, "ALUMNI", "alumni")
+    ana = roost.user("Ana")
+    await roost.act(ana.open_home())
+    home = roost.slack.homes[ana.id]
+    assert home["blocks"][0]["text"]["text"].startswith("Welcome to the")
+    await roost.act(ana.press_home("Redeem an invite code"))
+    assert ana.open_view()["callback_id"] == "redeem"
+    await roost.act(ana.submit({"code": "alumni"}))
+    assert "Your code ALUMNI is noted" in ana.text()
+    assert ana.open_view()["callback_id"] == "onboarding"  # then straight on to joining
+    await roost.act(ana.submit(ANSWERS))
+    home = json.dumps(roost.slack.homes[ana.id])
+    assert (
+        "your profile" in home and "*Joined via*\\nalumni" in home and "*Labels*\\nalumni" in home
+    )
+    assert "Coming up" in home
+
+
+async def test_team_join_greets_with_onboarding(roost: SlackRoost) -> None:
+    ben = roost.user("Ben")
+    await roost.act(ben.join_workspace())
+    assert "Tell us a little about yourself" in ben.text()
+    await roost.act(ben.press("Join the community"))
+    await roost.act(ben.submit(ANSWERS))
+    assert (await member_of(roost, ben)).onboarded_at is not None
+
+
+async def test_consent_buttons_and_stop(roost: SlackRoost) -> None:
+    ana = roost.user("Ana")
+    await onboard(roost, ana)
+    assert "job invitations are now on" in await roost.press(ana, "Turn job invitations on")
+    await roost.act(ana.dm("STOP"))
+    assert "you won't get any more messages from us" in ana.text()
+    async with roost.app.db.session() as session:
+        assert not any((await consents(session, (await member_of(roost, ana)).id)).values())
+
+
+async def test_export_and_erasure(roost: SlackRoost) -> None:
+    ana = roost.user("Zorblat")
+    await onboard(roost, ana)
+    await roost.run(ana, "mydata")
+    file = next(f for f in roost.slack.files.values() if f["name"] == "roost-mydata.json")
+    assert json.loads(file["data"])["identity"][0]["platform_user_id"] == ana.id
+    await roost.run(ana, "forgetme")
+    assert "Your data has been erased." in await roost.press(ana, "Yes, erase everything")
+    async with roost.app.db.session() as session:
+        conn = await session.connection()
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await conn.execute(core_select(table))).all():
+                text = json.dumps([str(v) for v in row]).lower()
+                assert ana.id.lower() not in text and "zorblat" not in text, table.name
+
+
+async def test_hr_commands_for_the_hr_user_group_only(roost: SlackRoost) -> None:
+    ana = roost.user("Ana")
+    await onboard(roost, ana)
+    assert "only for the hr team" in await roost.run(ana, "members")
+    assert "1 member match" in await roost.run(roost.hana, "members function=data")
+    # in a channel the answer is ephemeral, through the command's response_url
+    seen = await roost.run(roost.hana, "members", channel=COMMUNITY)
+    assert "members match" in seen
+    assert roost.hana.messages()[-1]["via"] == "response_url"
+    assert roost.hana.messages()[-1]["response_type"] == "ephemeral"
+
+
+async def test_a_deactivated_member_is_marked_undeliverable(roost: SlackRoost) -> None:
+    ana = roost.user("Ana")
+    await roost.act(ana.open_home())
+    ana.deactivate()
+    await roost.act(ana.command("consent", channel=COMMUNITY))  # the answer goes to a closed DM
+    async with roost.app.db.session() as session:
+        identity = (
+            await session.exec(select(Identity).where(Identity.platform_user_id == ana.id))
+        ).one()
+    assert identity.deliverable is False and identity.undeliverable_reason == "user_disabled"
