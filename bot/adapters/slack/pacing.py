@@ -40,7 +40,7 @@ class Pacer:
         keys = [method] + ([f"channel:{channel}"] if channel else [])
         # A deadline, not an event to wait for; another 429 meanwhile may move it later.
         while (delay := max(self._paused.get(k, 0.0) for k in keys) - time.monotonic()) > 0:
-            await asyncio.sleep(delay)  # noqa: ASYNC110
+            await asyncio.sleep(delay)
         if method in self._tiers:
             await self._tiers[method].acquire()
         if method == "chat.postMessage" and channel:
