@@ -39,7 +39,7 @@ class Pacer:
     async def wait(self, method: str, channel: str | None = None) -> None:
         keys = [method] + ([f"channel:{channel}"] if channel else [])
         # A deadline, not an event to wait for; another 429 meanwhile may move it later.
-        while (delay := max(self._paused.get(k, 0.0) for k in keys) - time.monotonic()) > 0:
+        while (delay := max(self._paused.get(k, 0.0) for k in keys) - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(delay)
         if method in self._tiers:
             await self._tiers[method].acquire()
