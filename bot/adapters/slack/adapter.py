@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -115,6 +116,7 @@ class SlackAdapter:
                 listed = await self._api("usergroups.users.list", None, usergroup=ident)
                 self.groups[ident] = set(listed.get("users", []))
         socket: AsyncSocketModeHandler | None = None
+        self.client.session = aiohttp.ClientSession()  # one pool, not a session per call
         try:
             if self.settings.mode == "socket":
                 assert self.settings.app_token is not None
@@ -128,6 +130,7 @@ class SlackAdapter:
         finally:
             if socket is not None:
                 await socket.close_async()  # type: ignore[no-untyped-call]
+            await self.client.session.close()
 
     def routes(self) -> Sequence[web.RouteDef]:
         if self.settings.mode != "http":

@@ -37,15 +37,17 @@ class Pacer:
         self._paused: dict[str, float] = {}
 
     async def wait(self, method: str, channel: str | None = None) -> None:
-        keys = [method] + ([f"channel:{channel}"] if channel else [])
-        # A deadline, not an event to wait for; another 429 meanwhile may move it later.
-        while (delay := max(self._paused.get(k, 0.0) for k in keys) - time.monotonic()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(delay)
+        """Until a call may go out: a slot in its tier and channel, then no pause in force.
+        The pause is checked last, so nothing a limiter releases slips into a 429's window."""
         if method in self._tiers:
             await self._tiers[method].acquire()
         if method == "chat.postMessage" and channel:
             limiter = self._channels.setdefault(channel, AsyncLimiter(CHANNEL_BURST, CHANNEL_BURST))
             await limiter.acquire()
+        keys = [method] + ([f"channel:{channel}"] if channel else [])
+        # A deadline, not an event to wait for; another 429 meanwhile may move it later.
+        while (delay := max(self._paused.get(k, 0.0) for k in keys) - time.monotonic()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(delay)
 
     def pause(self, keys: list[str], seconds: float) -> None:
         until = time.monotonic() + seconds
@@ -54,8 +56,9 @@ class Pacer:
 
 
 class PausingRetryHandler(AsyncRateLimitErrorRetryHandler):
-    """slack-sdk's 429 handler (wait out Retry-After, then retry), which also pauses every
-    other call to the same method or channel for that long."""
+    """slack-sdk's 429 retry, made to queue with everything else: the Retry-After pauses
+    every call to the same method (or channel), and the retry itself waits at the pacer like
+    a new call, so no request goes out inside a window and the retries don't stampede."""
 
     def __init__(self, pacer: Pacer, max_retry_count: int) -> None:
         super().__init__(max_retry_count=max_retry_count)
@@ -69,19 +72,15 @@ class PausingRetryHandler(AsyncRateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        if response is not None:
-            header = next(
-                (v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"]
-            )
-            method = request.url.rstrip("/").rsplit("/", 1)[-1]
-            keys = [method]
-            channel = _channel(request)
-            if method == "chat.postMessage" and channel:
-                keys.append(f"channel:{channel}")
-            self.pacer.pause(keys, float(header[0]) + 0.05)
-        await super().prepare_for_next_attempt_async(
-            state=state, request=request, response=response, error=error
-        )
+        if response is None:
+            raise error or RuntimeError("rate limited without a response")
+        header = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+        method = request.url.rstrip("/").rsplit("/", 1)[-1]
+        channel = _channel(request) if method == "chat.postMessage" else None
+        self.pacer.pause([method] + ([f"channel:{channel}"] if channel else []), float(header[0]))
+        state.next_attempt_requested = True
+        await self.pacer.wait(method, channel)
+        state.increment_current_attempt()
 
 
 def _channel(request: HttpRequest) -> str | None:
