@@ -113,7 +113,11 @@ class SlackAdapter:
         for holder in menu.hr_holders:  # a user group named in [roles] is watched for members
             platform, _, ident = holder.partition(":")
             if platform == PLATFORM and ident.startswith("S"):
-                listed = await self._api("usergroups.users.list", None, usergroup=ident)
+                try:
+                    listed = await self._api("usergroups.users.list", None, usergroup=ident)
+                except DeliveryError as exc:  # HR by group waits; everything else goes on
+                    log.warning("could not read user group %s: %s", ident, exc)
+                    continue
                 self.groups[ident] = set(listed.get("users", []))
         socket: AsyncSocketModeHandler | None = None
         self.client.session = aiohttp.ClientSession()  # one pool, not a session per call
@@ -364,7 +368,12 @@ class SlackAdapter:
         try:
             return await call
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown"))
+            data = exc.response.data
+            error = (
+                str(data.get("error"))
+                if isinstance(data, dict)
+                else f"http {exc.response.status_code}"
+            )
             if error in GONE:
                 raise Undeliverable(error) from exc
             raise DeliveryError(error) from exc

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SPECS = Path(__file__).resolve().parents[4] / "shared" / "specs" / "slack"
+from tests.emulators.specs import specs_dir
 
 # Methods newer than the 2021 spec: name -> required parameters (from Slack's method docs).
 NEWER_METHODS = {
@@ -37,19 +36,21 @@ class SlackError(Exception):
 
 @cache
 def web_api() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((SPECS / "web_openapi_v2.json").read_text())
+    data: dict[str, Any] = json.loads((specs_dir() / "slack" / "web_openapi_v2.json").read_text())
     return data
 
 
 @cache
 def _envelope() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((SPECS / "common_event_wrapper_schema.json").read_text())
+    data: dict[str, Any] = json.loads(
+        (specs_dir() / "slack" / "common_event_wrapper_schema.json").read_text()
+    )
     return data
 
 
 @cache
 def _topics() -> frozenset[str]:
-    spec = json.loads((SPECS / "events_api_async_v1.json").read_text())
+    spec = json.loads((specs_dir() / "slack" / "events_api_async_v1.json").read_text())
     return frozenset(topic.replace(".", "_") for topic in spec["topics"])
 
 

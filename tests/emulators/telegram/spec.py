@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-SPEC = Path(__file__).resolve().parents[4] / "shared" / "specs" / "telegram" / "api.json"
+from tests.emulators.specs import specs_dir
+
 SCALARS = {"Integer", "String", "Boolean", "Float", "True"}
 
 
@@ -39,7 +39,7 @@ def bad_request(text: str) -> ApiError:
 
 @cache
 def spec() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(SPEC.read_text())
+    data: dict[str, Any] = json.loads((specs_dir() / "telegram" / "api.json").read_text())
     return data
 
 
