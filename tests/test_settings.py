@@ -91,3 +91,14 @@ def test_a_telegram_token_starts_telegram_and_webhooks_need_a_secret(tmp_path: P
     path = write(tmp_path, "[telegram]\nmode = 'webhook'\n")
     with pytest.raises(ConfigError, match="needs \\$ROOST_TELEGRAM_WEBHOOK_SECRET"):
         load_settings(path, {"ROOST_TELEGRAM_TOKEN": "1:x"})
+
+
+def test_slack_modes_need_their_secrets(tmp_path: Path) -> None:
+    env = {"ROOST_SLACK_BOT_TOKEN": "xoxb-1"}
+    with pytest.raises(ConfigError, match="socket' needs \\$ROOST_SLACK_APP_TOKEN"):
+        load_settings(None, env)
+    http = write(tmp_path, "[slack]\nmode = 'http'\n")
+    with pytest.raises(ConfigError, match="http' needs \\$ROOST_SLACK_SIGNING_SECRET"):
+        load_settings(http, env)
+    settings = load_settings(None, {**env, "ROOST_SLACK_APP_TOKEN": "xapp-1"})
+    assert settings.platforms_configured() == ("slack",)
