@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.events import Event, Origin
 from bot.messages import Form, Message, PollSpec, Sent, Target
+from bot.router import Arg
 
 Dispatch = Callable[[Event], Awaitable[None]]
 
@@ -45,6 +46,7 @@ class Capabilities:
 class MenuEntry:
     name: str
     help: str
+    args: tuple[Arg, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

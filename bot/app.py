@@ -29,7 +29,14 @@ from bot.events import (
     TextReceived,
     User,
 )
-from bot.forms import ANSWER_ACTION, Conversations, clean_values
+from bot.forms import (
+    ANSWER_ACTION,
+    CONTINUE_ACTION,
+    PART,
+    Conversations,
+    ModalSequences,
+    clean_values,
+)
 from bot.handlers import root_router
 from bot.messages import AnswerJoin, Ask, DirectTarget, Message, Outbound, PublishHome, Say
 from bot.middleware import (
@@ -77,6 +84,7 @@ class App:
         self.clock = clock
         self.routes = routes
         self.conversations = Conversations()
+        self.sequences = ModalSequences()
         self.handled = 0  # inbound events handled completely since start
         self._progress = asyncio.Condition()
         self.web = WebServer(settings.web, self)
@@ -165,10 +173,14 @@ class App:
         if isinstance(event, ActionPressed):
             if event.action == ANSWER_ACTION and conversation:
                 return Endpoint("form.answer", self._answer)
+            if event.action == CONTINUE_ACTION:
+                return Endpoint("form.continue", self._form_continue)
             action = self.routes.actions.get(event.action)
             if action is None:
                 return Endpoint("stale", _stale_button)
             return Endpoint(action.name, action.handler, action.role)
+        if isinstance(event, FormSubmitted) and PART in event.form:
+            return Endpoint("form.part", self._form_part)
         if isinstance(event, FormSubmitted):
             form = self.routes.forms.get(event.form)
             return Endpoint(event.form, form.handler, form.role, form=form) if form else None
@@ -203,6 +215,27 @@ class App:
         form = conversation.form.id
         ctx.followups.append(FormSubmitted(origin=event.origin, form=form, values=result))
 
+    async def _form_part(self, ctx: Context[FormSubmitted]) -> None:
+        """One modal of a longer form: keep its answers, offer the next (a modal cannot open
+        another modal directly), or hand on the whole form once complete."""
+        event = ctx.event
+        key = (event.origin.platform, event.origin.user.id)
+        result = self.sequences.answer(key, event.form, event.values)
+        if result is None:
+            ctx.reply("That form has expired; please start again.")
+        elif isinstance(result, Message):
+            ctx.reply(result)
+        else:
+            form, values = result
+            ctx.followups.append(FormSubmitted(origin=event.origin, form=form, values=values))
+
+    async def _form_continue(self, ctx: Context[ActionPressed]) -> None:
+        part = self.sequences.next_part((ctx.event.origin.platform, ctx.event.origin.user.id))
+        if part is None:
+            ctx.reply("That form has expired; please start again.")
+        else:
+            ctx.outbound.append(Ask(part))
+
     async def _deliver(self, ctx: Context[Any]) -> None:
         origin = ctx.event.origin
         adapter = self.adapters[origin.platform]
@@ -218,8 +251,11 @@ class App:
         if isinstance(op, Ask):
             form = op.form
             caps = adapter.capabilities
-            if caps.modal_forms and origin.interaction and len(form.fields) <= caps.max_form_fields:
-                await adapter.open_form(origin, form)
+            if caps.modal_forms and origin.interaction:
+                parts = self.sequences.start(
+                    (origin.platform, origin.user.id), form, caps.max_form_fields
+                )
+                await adapter.open_form(origin, parts)
                 return
             start = self.conversations.start((origin.platform, origin.user.id), form)
             if origin.chat.kind is ChatKind.DM:
@@ -248,8 +284,8 @@ class App:
         visible = self.routes.visible(Role.ADMIN)
         roles = self.settings.roles
         return CommandMenu(
-            member=tuple(MenuEntry(c.name, c.help) for c in visible if c.role < Role.HR),
-            hr=tuple(MenuEntry(c.name, c.help) for c in visible if c.role >= Role.HR),
+            member=tuple(MenuEntry(c.name, c.help, c.args) for c in visible if c.role < Role.HR),
+            hr=tuple(MenuEntry(c.name, c.help, c.args) for c in visible if c.role >= Role.HR),
             hr_holders=(*roles.admin, *roles.hr),
         )
 

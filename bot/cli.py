@@ -32,6 +32,10 @@ def adapters_for(settings: Settings) -> list[Adapter]:
         from bot.adapters.slack import SlackAdapter
 
         adapters.append(SlackAdapter(settings.slack))
+    if settings.discord.token is not None:
+        from bot.adapters.discord import DiscordAdapter
+
+        adapters.append(DiscordAdapter(settings.discord))
     if settings.console_enabled():
         adapters.append(ConsoleAdapter(user=settings.console.user))
     return adapters

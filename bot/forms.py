@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.messages import ActionButton, FieldKind, Form, FormField, Message
+from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
 
 ANSWER_ACTION = "form.answer"
 YES = ("yes", "y", "true", "1", "on")
@@ -109,3 +109,70 @@ class Conversations:
 
     def end(self, key: tuple[str, str]) -> None:
         self._open.pop(key, None)
+
+
+CONTINUE_ACTION = "form.continue"
+PART = "#part"
+
+
+@dataclass
+class _Sequence:
+    form: Form
+    parts: list[Form]
+    done: int = 0
+    values: dict[str, str] = field(default_factory=dict)
+
+
+class ModalSequences:
+    """A form longer than a platform's modal allows, asked as several modals in turn."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str], _Sequence] = {}
+
+    def start(self, key: tuple[str, str], form: Form, size: int) -> Form:
+        """The modal to show now: the whole form when it fits, else its first part."""
+        if PART in form.id:
+            return form  # already a part of a sequence in progress
+        if len(form.fields) <= size:
+            return form
+        chunks = [form.fields[i : i + size] for i in range(0, len(form.fields), size)]
+        total = len(chunks)
+        parts = [
+            Form(
+                id=f"{form.id}{PART}{n}",
+                title=f"{form.title} ({n + 1}/{total})"[:45],
+                fields=chunk,
+                submit_label="Next" if n + 1 < total else form.submit_label,
+            )
+            for n, chunk in enumerate(chunks)
+        ]
+        self._open[key] = _Sequence(form, parts)
+        return parts[0]
+
+    def answer(
+        self, key: tuple[str, str], part_id: str, values: Mapping[str, str]
+    ) -> Message | tuple[str, dict[str, str]] | None:
+        sequence = self._open.get(key)
+        if sequence is None or part_id != sequence.parts[sequence.done].id:
+            return None
+        spec = sequence.parts[sequence.done]
+        try:
+            sequence.values.update(clean_values(spec, values))
+        except ValueError as exc:
+            return Message(
+                f"{exc} Please fill that part in again.",
+                buttons=(ActionButton("Try again", CONTINUE_ACTION),),
+            )
+        sequence.done += 1
+        if sequence.done == len(sequence.parts):
+            del self._open[key]
+            return sequence.form.id, sequence.values
+        step = f"{sequence.done + 1}/{len(sequence.parts)}"
+        return Message(
+            f"Thanks! One more step ({step}).",
+            buttons=(ActionButton(f"Continue ({step})", CONTINUE_ACTION, style=Style.PRIMARY),),
+        )
+
+    def next_part(self, key: tuple[str, str]) -> Form | None:
+        sequence = self._open.get(key)
+        return sequence.parts[sequence.done] if sequence else None

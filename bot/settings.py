@@ -37,6 +37,7 @@ ENVIRONMENT = {
     ("slack", "bot_token"): "ROOST_SLACK_BOT_TOKEN",
     ("slack", "signing_secret"): "ROOST_SLACK_SIGNING_SECRET",
     ("slack", "app_token"): "ROOST_SLACK_APP_TOKEN",
+    ("discord", "token"): "ROOST_DISCORD_TOKEN",
 }
 ENV_ONLY = set(ENVIRONMENT) - {("database", "url")}
 
@@ -117,6 +118,14 @@ class SlackSettings(_Section):
     rate_window: float = Field(60.0, gt=0)  # Slack's rate-limit minute; only tests shorten it
 
 
+class DiscordSettings(_Section):
+    token: SecretStr | None = None  # $ROOST_DISCORD_TOKEN
+    guild_id: int | None = None  # the community server; commands are registered there
+    channel_id: int | None = None  # where community invites lead
+    api_url: str = "https://discord.com"
+    gateway_url: str = "wss://gateway.discord.gg"
+
+
 class Settings(_Section):
     community: CommunitySettings = CommunitySettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -127,6 +136,7 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     telegram: TelegramSettings = TelegramSettings()
     slack: SlackSettings = SlackSettings()
+    discord: DiscordSettings = DiscordSettings()
 
     @model_validator(mode="after")
     def _webhooks_need_secrets(self) -> Settings:
@@ -136,6 +146,8 @@ class Settings(_Section):
             and not self.telegram.webhook_secret
         ):
             raise ValueError("telegram.mode = 'webhook' needs $ROOST_TELEGRAM_WEBHOOK_SECRET")
+        if self.discord.token and self.discord.guild_id is None:
+            raise ValueError("[discord] guild_id is needed when $ROOST_DISCORD_TOKEN is set")
         slack = self.slack
         if slack.bot_token and slack.mode == "http" and not slack.signing_secret:
             raise ValueError("slack.mode = 'http' needs $ROOST_SLACK_SIGNING_SECRET")
@@ -145,7 +157,11 @@ class Settings(_Section):
 
     def platforms_configured(self) -> tuple[str, ...]:
         """Chat platforms with credentials."""
-        configured = {"telegram": self.telegram.token, "slack": self.slack.bot_token}
+        configured = {
+            "telegram": self.telegram.token,
+            "slack": self.slack.bot_token,
+            "discord": self.discord.token,
+        }
         return tuple(name for name, token in configured.items() if token)
 
     def console_enabled(self) -> bool:

@@ -112,7 +112,7 @@ async def join(ctx: Context[CommandInvoked]) -> None:
 async def joined(ctx: Context[MemberJoined]) -> None:
     """The platform says someone joined the community (a group, a server, a workspace)."""
     ctx.member.left_at = None
-    await _record_join(ctx, ctx.event.invite)
+    await _record_join(ctx, ctx.event.invite, typed=False)
     if ctx.member.onboarded_at is None:
         name = ctx.event.origin.user.name or "and welcome"
         if ctx.capabilities.dm_needs_start:  # the bot may not write first: answer in the group
@@ -190,11 +190,11 @@ async def left(ctx: Context[MemberLeft]) -> None:
     ctx.member.left_at = ctx.now
 
 
-async def _record_join(ctx: Context[Any], code: str | None) -> None:
+async def _record_join(ctx: Context[Any], code: str | None, *, typed: bool = True) -> None:
     """First touch wins; a later code is kept as a secondary touch. A bad code never stops
-    anyone from joining."""
+    anyone from joining (and only a code the member typed is worth a word about)."""
     invite = await _valid_invite(ctx, code) if code else None
-    if code and invite is None:
+    if code and invite is None and typed:
         ctx.reply(
             f"I couldn't find a valid invite code “{code[:32]}” (it may have expired or been "
             "used up). No problem: you're joining without one."
@@ -224,10 +224,14 @@ async def _record_join(ctx: Context[Any], code: str | None) -> None:
             ctx.session.add(Label(member_id=ctx.member_id, name=label, created_at=ctx.now))
 
 
-async def _valid_invite(ctx: Context[Any], code: str) -> InviteCode | None:
+async def _valid_invite(ctx: Context[Any], ref: str) -> InviteCode | None:
+    """The usable invite code `ref` names: the code itself (typed, or a Telegram link named
+    after it), or a platform's own invite for it (a Discord invite code)."""
     invite = (
-        await ctx.session.exec(select(InviteCode).where(InviteCode.code == code.strip().upper()))
+        await ctx.session.exec(select(InviteCode).where(InviteCode.code == ref.strip().upper()))
     ).first()
+    if invite is None:
+        invite = await _by_platform_link(ctx, ref.strip())
     if invite is None or invite.revoked_at is not None:
         return None
     if invite.expires_at is not None and invite.expires_at <= ctx.now:
@@ -235,6 +239,15 @@ async def _valid_invite(ctx: Context[Any], code: str) -> InviteCode | None:
     if invite.max_uses is not None and invite.uses >= invite.max_uses:
         return None
     return invite
+
+
+async def _by_platform_link(ctx: Context[Any], ref: str) -> InviteCode | None:
+    # Few codes exist (one per source or campaign), so matching their links here is cheap.
+    for invite in await ctx.session.exec(select(InviteCode).where(InviteCode.revoked_at.is_(None))):  # type: ignore[union-attr]
+        links = invite.platform_links.get(ctx.platform, {})
+        if any(str(url).rstrip("/").endswith("/" + ref) for url in links.values()):
+            return invite
+    return None
 
 
 async def onboarded(ctx: Context[FormSubmitted]) -> None:

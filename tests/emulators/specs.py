@@ -13,6 +13,8 @@ def specs_dir() -> Path:
     shared = os.environ.get("ROOST_SHARED") or Path(__file__).resolve().parents[3] / "shared"
     path = Path(shared).resolve() / "specs"
     if not path.is_dir():
-        raise RuntimeError(f"the official API specifications are not at {path}: "
-                           "put shared/ beside the checkout or set ROOST_SHARED")  # fmt: skip
+        raise RuntimeError(
+            f"the official API specifications are not at {path}: "
+            "put shared/ beside the checkout or set ROOST_SHARED"
+        )
     return path

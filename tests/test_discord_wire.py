@@ -1,0 +1,146 @@
+"""Discord on the wire: pacing, closed DMs, polls, nonces, and the emulator's honesty."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.adapter import Undeliverable
+from bot.clock import ManualClock
+from bot.context import Context
+from bot.events import PollAnswered
+from bot.messages import ChannelTarget, DirectTarget, Message, PollSpec
+from storage.db import Database
+from tests.emulators.discord import DiscordEmulator, add_member
+from tests.roost_on_discord import roost_on_discord
+
+
+async def test_a_flood_is_paced_to_the_global_limit(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    async with roost_on_discord(sqlite_db, clock) as roost:
+        members = [add_member(roost.discord, f"User{i}") for i in range(60)]
+        for member in members:
+            await member.join(dispatch=False)
+        roost.discord.limits.routes["create_message"] = (1000, 1.0)  # one channel each anyway
+        await asyncio.gather(
+            *(
+                roost.adapter.send(DirectTarget("discord", m.id), Message(f"Hi {m.name}"))
+                for m in members
+            )
+        )
+        assert [len(m.messages()) for m in members] == [1] * 60  # nothing lost, nothing twice
+        assert roost.discord.rate_limited() == 0  # paced in advance: no 429 at all
+
+
+async def test_closed_dms_cost_one_invalid_request_each(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    async with roost_on_discord(sqlite_db, clock) as roost:
+        closed = [add_member(roost.discord, f"Closed{i}") for i in range(10)]
+        for member in closed:
+            await member.join(dispatch=False)
+            member.close_dms()
+        for _ in range(3):  # three campaigns try everyone
+            for member in closed:
+                with pytest.raises(Undeliverable):
+                    await roost.adapter.send(DirectTarget("discord", member.id), Message("News"))
+        assert roost.discord.invalid_requests == 10  # the first 403 per member, then no more
+
+
+async def test_native_polls_and_votes(sqlite_db: Database, clock: ManualClock) -> None:
+    from bot.app import App
+    from bot.handlers import root_router
+    from bot.router import On, Router, Routes
+
+    votes: list[PollAnswered] = []
+
+    async def record(ctx: Context[PollAnswered]) -> None:
+        votes.append(ctx.event)
+
+    async with roost_on_discord(sqlite_db, clock) as roost:
+        app = roost.app
+        app.routes = Routes(
+            Router("t", children=(root_router(), Router("o", events=(On(PollAnswered, record),))))
+        )
+        group = ChannelTarget("discord", roost.discord.channel_id)
+        sent = await roost.adapter.send_poll(group, PollSpec("Tabs or spaces?", ("Tabs", "Spaces")))
+        posted = roost.discord.messages[roost.discord.channel_id][-1]
+        assert [a["poll_media"]["text"] for a in posted["poll"]["answers"]] == ["Tabs", "Spaces"]
+        ana = add_member(roost.discord, "Ana")
+        await ana.join(dispatch=False)
+        await roost.act(ana.vote(posted, 2))
+        assert isinstance(app, App)
+    assert [(v.poll, v.options, v.origin.user.id) for v in votes] == [
+        (sent.native_id, (1,), ana.id)
+    ]
+
+
+@pytest.fixture
+async def discord_api() -> AsyncIterator[DiscordEmulator]:
+    emulator = DiscordEmulator()
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+async def call(
+    emulator: DiscordEmulator, method: str, path: str, body: object
+) -> tuple[int, dict[str, object]]:
+    headers = {"Authorization": f"Bot {emulator.token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(
+            method, f"{emulator.url}/api/v10{path}", json=body, headers=headers
+        ) as response,
+    ):
+        assert response.headers["Content-Type"] == "application/json"
+        return response.status, json.loads(await response.text())
+
+
+async def test_a_repeated_nonce_returns_the_first_message(discord_api: DiscordEmulator) -> None:
+    channel = discord_api.channel_id
+    body = {"content": "Open day on Friday", "nonce": "campaign-7-member-3", "enforce_nonce": True}
+    first = await call(discord_api, "POST", f"/channels/{channel}/messages", body)
+    again = await call(discord_api, "POST", f"/channels/{channel}/messages", body)
+    assert first[1]["id"] == again[1]["id"]
+    assert len(discord_api.messages[channel]) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "message"),
+    [
+        ("POST", "/channels/{c}/messages", {"content": 42}, 400, "Invalid Form Body"),
+        ("POST", "/channels/{c}/messages", {"embeds": "not a list"}, 400, "Invalid Form Body"),
+        ("POST", "/channels/{c}/messages", {}, 400, "Cannot send an empty message"),
+        ("POST", "/channels/{c}/messages", {"content": "x" * 2001}, 400, "Invalid Form Body"),
+        (
+            "POST",
+            "/users/@me/channels",
+            {"recipient_id": "not-a-snowflake"},
+            400,
+            "Invalid Form Body",
+        ),
+        ("POST", "/channels/{c}/flying-carpets", {}, 404, "404: Not Found"),
+    ],
+)
+async def test_the_emulator_rejects_calls_that_break_the_spec(
+    discord_api: DiscordEmulator, method: str, path: str, body: object, status: int, message: str
+) -> None:
+    answer = await call(discord_api, method, path.format(c=discord_api.channel_id), body)
+    assert answer[0] == status and answer[1]["message"] == message
+
+
+async def test_the_emulator_refuses_a_wrong_token(discord_api: DiscordEmulator) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{discord_api.url}/api/v10/users/@me", headers={"Authorization": "Bot wrong"}
+        ) as response,
+    ):
+        assert response.status == 401
+    assert discord_api.invalid_requests == 1
