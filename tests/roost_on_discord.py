@@ -12,7 +12,7 @@ from bot.adapters.discord import DiscordAdapter
 from bot.app import App
 from bot.clock import ManualClock
 from bot.handlers import root_router
-from bot.router import Routes
+from bot.router import Router, Routes
 from bot.settings import Settings
 from storage.db import Database
 from tests.emulators.discord import DiscordEmulator, DiscordMember, add_member
@@ -51,7 +51,12 @@ class DiscordRoost:
 
 @contextlib.asynccontextmanager
 async def roost_on_discord(
-    db: Database, clock: ManualClock, emulator: DiscordEmulator | None = None
+    db: Database,
+    clock: ManualClock,
+    emulator: DiscordEmulator | None = None,
+    *,
+    also: Router | None = None,
+    defer_after: float = 2.5,
 ) -> AsyncIterator[DiscordRoost]:
     """Roost against `emulator` (a new one by default; pass one to restart against it)."""
     fresh = emulator is None
@@ -79,8 +84,9 @@ async def roost_on_discord(
             },
         }
     )
-    adapter = DiscordAdapter(settings.discord)
-    app = App(settings, [adapter], db, clock, Routes(root_router()))
+    adapter = DiscordAdapter(settings.discord, defer_after=defer_after)
+    root = Router("test", children=(root_router(), also)) if also else root_router()
+    app = App(settings, [adapter], db, clock, Routes(root))
     task = asyncio.create_task(app.run())
     try:
         ready = asyncio.ensure_future(adapter.ready.wait())

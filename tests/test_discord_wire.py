@@ -12,8 +12,9 @@ import pytest
 from bot.adapter import Undeliverable
 from bot.clock import ManualClock
 from bot.context import Context
-from bot.events import PollAnswered
+from bot.events import CommandInvoked, PollAnswered
 from bot.messages import ChannelTarget, DirectTarget, Message, PollSpec
+from bot.router import Command, On, Router
 from storage.db import Database
 from tests.emulators.discord import DiscordEmulator, add_member
 from tests.roost_on_discord import roost_on_discord
@@ -53,20 +54,13 @@ async def test_closed_dms_cost_one_invalid_request_each(
 
 
 async def test_native_polls_and_votes(sqlite_db: Database, clock: ManualClock) -> None:
-    from bot.app import App
-    from bot.handlers import root_router
-    from bot.router import On, Router, Routes
-
     votes: list[PollAnswered] = []
 
     async def record(ctx: Context[PollAnswered]) -> None:
         votes.append(ctx.event)
 
-    async with roost_on_discord(sqlite_db, clock) as roost:
-        app = roost.app
-        app.routes = Routes(
-            Router("t", children=(root_router(), Router("o", events=(On(PollAnswered, record),))))
-        )
+    observer = Router("observer", events=(On(PollAnswered, record),))
+    async with roost_on_discord(sqlite_db, clock, also=observer) as roost:
         group = ChannelTarget("discord", roost.discord.channel_id)
         sent = await roost.adapter.send_poll(group, PollSpec("Tabs or spaces?", ("Tabs", "Spaces")))
         posted = roost.discord.messages[roost.discord.channel_id][-1]
@@ -74,7 +68,6 @@ async def test_native_polls_and_votes(sqlite_db: Database, clock: ManualClock) -
         ana = add_member(roost.discord, "Ana")
         await ana.join(dispatch=False)
         await roost.act(ana.vote(posted, 2))
-        assert isinstance(app, App)
     assert [(v.poll, v.options, v.origin.user.id) for v in votes] == [
         (sent.native_id, (1,), ana.id)
     ]
@@ -144,3 +137,20 @@ async def test_the_emulator_refuses_a_wrong_token(discord_api: DiscordEmulator) 
     ):
         assert response.status == 401
     assert discord_api.invalid_requests == 1
+
+
+async def test_slow_work_is_deferred_then_answered(sqlite_db: Database, clock: ManualClock) -> None:
+    release = asyncio.Event()
+
+    async def slow(ctx: Context[CommandInvoked]) -> None:
+        await release.wait()  # work that outlasts Discord's patience
+        ctx.reply("Finally done.")
+
+    slow_router = Router("slow", commands=(Command("report", slow, "A slow report."),))
+    async with roost_on_discord(sqlite_db, clock, also=slow_router, defer_after=0.05) as roost:
+        ana = await roost.member("Ana")
+        interaction = await ana.slash("report")
+        await roost.discord.wait_for(lambda: interaction.get("deferred", False))
+        release.set()
+        await roost.discord.wait_for(lambda: bool(interaction["replies"]))
+    assert "Finally done." in interaction["replies"][0]["embeds"][0]["description"]

@@ -102,3 +102,10 @@ def test_slack_modes_need_their_secrets(tmp_path: Path) -> None:
         load_settings(http, env)
     settings = load_settings(None, {**env, "ROOST_SLACK_APP_TOKEN": "xapp-1"})
     assert settings.platforms_configured() == ("slack",)
+
+
+def test_discord_needs_its_server(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="guild_id is needed"):
+        load_settings(None, {"ROOST_DISCORD_TOKEN": "t"})
+    path = write(tmp_path, "[discord]\nguild_id = 42\n")
+    assert load_settings(path, {"ROOST_DISCORD_TOKEN": "t"}).platforms_configured() == ("discord",)

@@ -57,9 +57,10 @@ class DiscordAdapter:
         max_buttons=25,
     )
 
-    def __init__(self, settings: DiscordSettings) -> None:
+    def __init__(self, settings: DiscordSettings, *, defer_after: float = DEFER_AFTER) -> None:
         assert settings.token is not None and settings.guild_id is not None
         self.settings = settings
+        self.defer_after = defer_after
         # discord.py has no per-client endpoint setting: these class attributes are the way.
         discord.http.Route.BASE = f"{settings.api_url.rstrip('/')}/api/v10"
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
@@ -183,7 +184,7 @@ class DiscordAdapter:
         the core answered elsewhere (in DMs) so Discord does not show a failure."""
         key = str(interaction.id)
         work = asyncio.ensure_future(self._emit(event))
-        done, _ = await asyncio.wait({work}, timeout=DEFER_AFTER)
+        done, _ = await asyncio.wait({work}, timeout=self.defer_after)
         if not done:
             async with self._interactions[key][1]:
                 if not interaction.response.is_done():

@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.emulators.discord import objects as o
 from tests.emulators.discord.server import DiscordEmulator
+from tests.emulators.discord.spec import check_object
 
 
 @dataclass
@@ -27,6 +28,7 @@ class DiscordMember:
         if invite_code is not None:
             emu.invites[invite_code]["uses"] += 1
         emu.members[self.id] = o.member(self.account, [])
+        check_object("GuildMemberResponse", emu.members[self.id])
         if dispatch:
             await emu.dispatch(
                 "GUILD_MEMBER_ADD", {**emu.members[self.id], "guild_id": emu.guild_id}
@@ -97,6 +99,7 @@ class DiscordMember:
         emu = self.emulator
         channel = emu.dm_for(self.id)
         message = o.message(o.snowflake(), channel["id"], self.account, {"content": text})
+        check_object("MessageResponse", message)
         await emu.dispatch("MESSAGE_CREATE", message)
 
     async def vote(self, message: dict[str, Any], answer_id: int) -> None:

@@ -391,7 +391,11 @@ class DiscordEmulator:
         if p["code"] not in self.invites:
             raise DiscordError(404, 10006, "Unknown Invite")
         answer = self._invite(p["code"])
-        del self.invites[p["code"]]
+        channel_id = self.invites.pop(p["code"])["channel_id"]
+        await self.dispatch(
+            "INVITE_DELETE",
+            {"code": p["code"], "channel_id": channel_id, "guild_id": self.guild_id},
+        )
         return 200, answer
 
     async def op_get_guild_member(self, p: dict[str, str], *_: Any) -> tuple[int, Any]:
