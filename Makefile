@@ -30,4 +30,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache roost.db*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache roost.db* roost.jobs.db

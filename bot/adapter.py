@@ -28,12 +28,17 @@ class Undeliverable(DeliveryError):
     """The member blocked the bot, closed DMs or left: stop trying on this platform."""
 
 
+class Uncertain(DeliveryError):
+    """The send may or may not have arrived (it timed out): resending could duplicate it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     native_polls: bool = False
     modal_forms: bool = False
     max_form_fields: int = 0
     ephemeral_replies: bool = False
+    idempotent_sends: bool = False  # a repeated send with the same key posts once (Discord)
     invite_links: bool = False
     dm_needs_start: bool = False  # Telegram: a bot cannot DM someone who never started it
     home: bool = False  # a personal home view (Slack's App Home)
@@ -78,7 +83,17 @@ class Adapter(Protocol):
         invite link named after the code); empty where the platform has none."""
         ...
 
-    async def send(self, target: Target, message: Message) -> Sent: ...
+    @property
+    def community(self) -> str | None:
+        """The community's shared channel here (a group, a channel), where campaigns post."""
+        ...
+
+    async def send(
+        self, target: Target, message: Message, *, idempotency_key: str | None = None
+    ) -> Sent:
+        """Post `message`; where the platform deduplicates, `idempotency_key` makes a repeat
+        of the same send return the first message instead of posting twice."""
+        ...
 
     async def reply(self, origin: Origin, message: Message, *, ephemeral: bool) -> Sent | None:
         """Answer the event `origin` came from, in place where the platform allows."""

@@ -38,6 +38,7 @@ from bot.forms import (
     clean_values,
 )
 from bot.handlers import root_router
+from bot.handlers.content import Composer
 from bot.messages import AnswerJoin, Ask, DirectTarget, Message, Outbound, PublishHome, Say
 from bot.middleware import (
     Call,
@@ -49,6 +50,9 @@ from bot.middleware import (
     rate_limit,
 )
 from bot.router import Role, Routes, UsageError
+from bot.scheduler.campaigns import Campaigns
+from bot.scheduler.scheduler import Scheduler
+from bot.scheduler.worker import DeliveryWorker
 from bot.settings import RoleSettings, Settings
 from bot.web import WebServer
 from storage.db import Database
@@ -83,6 +87,12 @@ class App:
         self.db = db
         self.clock = clock
         self.routes = routes
+        composer = Composer(settings.content.teaser_chars, settings.web.public_url)
+        self.worker = DeliveryWorker(
+            db, self.adapters, clock, settings.outbox, {"content": composer}
+        )
+        self.campaigns = Campaigns(db, clock, settings, self.communities, self.worker.wake)
+        self.scheduler = Scheduler(db, self.campaigns, clock, settings)
         self.conversations = Conversations()
         self.sequences = ModalSequences()
         self.handled = 0  # inbound events handled completely since start
@@ -103,10 +113,19 @@ class App:
             self.handled += 1
             self._progress.notify_all()
 
+    def communities(self) -> dict[str, str | None]:
+        """Each platform's community channel, where campaigns post."""
+        return {platform: adapter.community for platform, adapter in self.adapters.items()}
+
     async def _process(self, event: Event) -> None:
         ctx = await self._handle(event)
         if ctx is not None:
             await self._deliver(ctx)
+            for name, subject in ctx.signals:
+                if name == "campaigns":
+                    await self.scheduler.sync()
+                elif name == "launch":
+                    await self.campaigns.launch(subject)
             for followup in ctx.followups:
                 await self._process(followup)
 
@@ -294,11 +313,18 @@ class App:
         for adapter in self.adapters.values():
             self.web.app.router.add_routes(adapter.routes())
         await self.web.start()
+        background = [
+            asyncio.create_task(self.worker.run(), name="delivery"),
+            asyncio.create_task(self.scheduler.run(), name="scheduler"),
+        ]
         try:
             async with asyncio.TaskGroup() as group:
                 for adapter in self.adapters.values():
                     group.create_task(adapter.run(self.handle, self.menu()), name=adapter.platform)
         finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await self.web.stop()
 
 

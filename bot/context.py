@@ -45,6 +45,7 @@ class Context(Generic[E]):
     args: dict[str, str] = field(default_factory=dict)
     outbound: list[Outbound] = field(default_factory=list)
     followups: list[Event] = field(default_factory=list)
+    signals: list[tuple[str, int]] = field(default_factory=list)  # for the app, after commit
     audited: bool = False
 
     @property
@@ -85,6 +86,11 @@ class Context(Generic[E]):
     def ask(self, form: Form) -> None:
         """Open `form`: a modal where the platform has one, otherwise a short conversation."""
         self.outbound.append(Ask(form))
+
+    def signal(self, name: str, subject: int = 0) -> None:
+        """Ask the app for something after the commit: `campaigns` changed (reschedule), or
+        `launch` campaign `subject` now."""
+        self.signals.append((name, subject))
 
     def publish_home(self, message: Message) -> None:
         self.outbound.append(PublishHome(message))

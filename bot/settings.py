@@ -88,6 +88,24 @@ class LimitSettings(_Section):
     commands_per_minute: int = Field(20, ge=1)
 
 
+class OutboxSettings(_Section):
+    frequency_cap: int = Field(3, ge=0)  # unsolicited DMs per member per window
+    cap_days: int = Field(7, ge=1)
+    batch: int = Field(50, ge=1, le=1000)  # rows a worker claims at once
+    max_attempts: int = Field(5, ge=1)  # for 5xx and network failures, with backoff
+    poll_seconds: float = Field(1.0, gt=0)  # how often idle workers look for new rows
+    stale_after_seconds: float = Field(120.0, ge=0)  # a row `sending` this long had its worker die
+
+
+class ContentSettings(_Section):
+    page_chars: int = Field(1200, ge=200, le=3500)  # long bodies are read page by page
+    teaser_chars: int = Field(200, ge=40)
+    misfire_grace_seconds: int = Field(3600, ge=0)  # a push missed while down is sent this late
+    low_open_rate: float = Field(0.3, ge=0, le=1)  # the article's hint: open low, finish high
+    high_finish_rate: float = Field(0.6, ge=0, le=1)
+    lease_seconds: float = Field(30.0, gt=0)  # the scheduler's lease among Roost processes
+
+
 class ConsoleSettings(_Section):
     enabled: bool | Literal["auto"] = "auto"
     user: str = Field("guest", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
@@ -134,6 +152,8 @@ class Settings(_Section):
     onboarding: OnboardingSettings = OnboardingSettings()
     limits: LimitSettings = LimitSettings()
     console: ConsoleSettings = ConsoleSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    content: ContentSettings = ContentSettings()
     telegram: TelegramSettings = TelegramSettings()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -3,12 +3,16 @@ mount here as their features arrive."""
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from sqlmodel import select
 
 from bot.settings import WebSettings
+from storage.content import record, variants
+from storage.models import Campaign, ContentItem, Delivery
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -22,11 +26,72 @@ class WebServer:
         self.roost = app
         self.app = web.Application()
         self.app.router.add_get("/healthz", self.health)
+        self.app.router.add_get("/r/{token}", self.tracked_link)
+        self.app.router.add_get("/a/{token}", self.article)
+        self.app.router.add_post("/a/{token}/finished", self.finished)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
     async def health(self, _request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "platforms": sorted(self.roost.adapters)})
+
+    async def _found(self, token: str) -> tuple[Delivery, ContentItem] | None:
+        async with self.roost.db.session() as session:
+            row = (await session.exec(select(Delivery).where(Delivery.token == token))).first()
+            campaign = await session.get(Campaign, row.campaign_id) if row else None
+            item = await session.get(ContentItem, campaign.subject_id) if campaign else None
+        return (row, item) if row is not None and item is not None else None
+
+    async def _record(self, row: Delivery, item: ContentItem, kinds: tuple[str, ...]) -> None:
+        async with self.roost.db.session() as session:
+            for kind in kinds:
+                await record(
+                    session,
+                    row.member_id,
+                    kind,
+                    item.id or 0,
+                    row.variant_id,
+                    row.platform,
+                    self.roost.clock.now(),
+                    once=row.member_id is not None,
+                )
+            await session.commit()
+
+    async def tracked_link(self, request: web.Request) -> web.Response:
+        """Counts the click (and the open) before sending the reader on to the source."""
+        found = await self._found(request.match_info["token"])
+        if found is None or not found[1].link_url:
+            raise web.HTTPNotFound(text="This link is no longer available.")
+        await self._record(*found, ("clicked", "opened"))
+        raise web.HTTPFound(found[1].link_url)
+
+    async def article(self, request: web.Request) -> web.Response:
+        """The whole article on a page; reaching its end reports the finish."""
+        found = await self._found(request.match_info["token"])
+        if found is None:
+            raise web.HTTPNotFound(text="This article is no longer available.")
+        row, item = found
+        await self._record(row, item, ("opened",))
+        async with self.roost.db.session() as session:
+            titles = await variants(session, item.id or 0)
+        title = next(
+            (t.title for t in titles if t.id == row.variant_id), titles[0].title if titles else ""
+        )
+        return web.Response(
+            text=ARTICLE.format(
+                title=html.escape(title),
+                token=html.escape(row.token or ""),
+                body=_paragraphs(item.body),
+            ),
+            content_type="text/html",
+        )
+
+    async def finished(self, request: web.Request) -> web.Response:
+        found = await self._found(request.match_info["token"])
+        if found is None:
+            raise web.HTTPNotFound()
+        await self._record(*found, ("finished",))
+        return web.Response(status=204)
 
     async def start(self) -> None:
         if not self.settings.enabled:
@@ -44,3 +109,23 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+ARTICLE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}</title>
+<style>body{{font:18px/1.6 system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em}}
+</style>
+</head><body><article><h1>{title}</h1>{body}</article>
+<p id="end" aria-hidden="true"></p>
+<script>
+new IntersectionObserver((seen, watcher) => {{
+  if (seen.some(e => e.isIntersecting)) {{
+    fetch("/a/{token}/finished", {{method: "POST"}}); watcher.disconnect();
+  }}
+}}).observe(document.getElementById("end"));
+</script></body></html>"""
+
+
+def _paragraphs(body: str) -> str:
+    return "".join(f"<p>{html.escape(part)}</p>" for part in body.split("\n\n") if part.strip())

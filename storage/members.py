@@ -210,3 +210,9 @@ async def breakdown(
         select(column, func.count()).group_by(column).order_by(func.count().desc(), column)
     )
     return [(value or "not onboarded", count) for value, count in rows]
+
+
+async def segment_ids(session: AsyncSession, flt: MemberFilter, now: datetime) -> list[int]:
+    """The ids of every member in the segment, for a campaign's audience."""
+    ids = select(_segment(flt, now).subquery().c.id).order_by("id")
+    return list(await session.exec(ids))

@@ -109,6 +109,7 @@ async def _truncate(url: str) -> None:
     try:
         async with db.engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            await conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))  # APScheduler's own
     finally:
         await db.dispose()
 
@@ -140,7 +141,11 @@ def settings() -> Settings:
         {
             "community": {"name": "Acme Talent Community"},
             "web": {"enabled": False},
-            "roles": {"hr": ["console:hr"], "admin": ["console:boss"]},
+            "roles": {
+                "hr": ["console:hr"],
+                "admin": ["console:boss"],
+                "employee": ["console:employee"],
+            },
         }
     )
 

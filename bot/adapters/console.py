@@ -132,7 +132,11 @@ class ConsoleAdapter:
 
     # -- output -----------------------------------------------------------------------------
 
-    async def send(self, target: Target, message: Message) -> Sent:
+    community = CHANNEL
+
+    async def send(
+        self, target: Target, message: Message, *, idempotency_key: str | None = None
+    ) -> Sent:
         if isinstance(target, DirectTarget):
             return self._show(f"dm:{target.user_id}", message)
         assert isinstance(target, ChannelTarget)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from bot.handlers import admin, membership, privacy
+from bot.handlers import admin, content, membership, privacy
 from bot.handlers.help import help_router
 from bot.router import Router, Routes
 
 
 def root_router() -> Router:
-    features = Router("features", children=(membership.router, privacy.router, admin.router))
+    features = Router(
+        "features", children=(membership.router, privacy.router, admin.router, content.router)
+    )
     return Router("roost", children=(features, help_router(Routes(features))))

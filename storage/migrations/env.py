@@ -30,11 +30,17 @@ def _migrate(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
+        include_name=_ours,
         render_as_batch=True,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _ours(name: str | None, kind: str, _parent: object) -> bool:
+    """APScheduler keeps its own table in the same database; it is not ours to migrate."""
+    return not (kind == "table" and name == "apscheduler_jobs")
 
 
 run()

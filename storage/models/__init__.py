@@ -7,6 +7,7 @@ from storage.models.content import (
     Delivery,
     Interaction,
     PlatformPost,
+    SchedulerLease,
     TitleVariant,
 )
 from storage.models.engagement import (
@@ -51,6 +52,7 @@ __all__ = [
     "PollOption",
     "Referral",
     "Registration",
+    "SchedulerLease",
     "Score",
     "Survey",
     "SurveyResponse",

@@ -45,8 +45,14 @@ class Campaign(SQLModel, table=True):
     scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     recurrence: str | None = None
     on_unknown: str = "skip"  # what to do with rows a crash left uncertain: skip | resend
+    parent_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    sample_fraction: float | None = None  # A/B: this share first, the best title to the rest
+    sample_wait_seconds: int | None = None
+    winner_variant_id: int | None = Field(default=None, foreign_key="title_variant.id")
+    seed: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # reproducible A/B
     created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
+    launched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Delivery(SQLModel, table=True):
@@ -64,9 +70,11 @@ class Delivery(SQLModel, table=True):
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     platform: str
     variant_id: int | None = Field(default=None, foreign_key="title_variant.id")
-    state: str = "pending"  # pending | sending | sent | failed | skipped | unknown
+    state: str = "pending"  # held | pending | sending | sent | failed | skipped | unknown
     reason: str | None = None
     attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    token: str | None = Field(default=None, unique=True)  # for Read presses and tracked links
     nonce: str | None = None
     platform_message_id: str | None = None
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -105,3 +113,14 @@ class PlatformPost(SQLModel, table=True):
     message_id: str
     native_id: str | None = None
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who schedules: APScheduler allows one scheduler per job store, so the Roost process
+    holding this lease runs it; every process delivers."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True)
+    holder: str
+    expires_at: datetime = Field(sa_type=UTCDateTime)

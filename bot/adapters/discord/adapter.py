@@ -48,6 +48,7 @@ DEFER_AFTER = 2.5  # seconds: Discord wants an answer within 3
 class DiscordAdapter:
     platform = PLATFORM
     capabilities = Capabilities(
+        idempotent_sends=True,
         native_polls=True,
         modal_forms=True,
         max_form_fields=5,
@@ -250,7 +251,14 @@ class DiscordAdapter:
 
     # -- outbound -----------------------------------------------------------------------------
 
-    async def send(self, target: Target, message: Message) -> Sent:
+    @property
+    def community(self) -> str | None:
+        channel = self.settings.channel_id
+        return str(channel) if channel is not None else None
+
+    async def send(
+        self, target: Target, message: Message, *, idempotency_key: str | None = None
+    ) -> Sent:
         channel: Any
         if isinstance(target, DirectTarget):
             channel = await self._dm(target.user_id)
@@ -259,7 +267,8 @@ class DiscordAdapter:
             channel = self.client.get_channel(int(target.chat_id)) or await self._call(
                 self.client.fetch_channel(int(target.chat_id))
             )
-        return await self._post(channel, message)
+        nonce = idempotency_key[:25] if idempotency_key else None  # Discord keeps 25 characters
+        return await self._post(channel, message, nonce=nonce)
 
     async def reply(self, origin: Origin, message: Message, *, ephemeral: bool) -> Sent | None:
         held = self._interactions.get(origin.interaction or "")

@@ -275,7 +275,13 @@ class SlackAdapter:
 
     # -- outbound -----------------------------------------------------------------------------
 
-    async def send(self, target: Target, message: Message) -> Sent:
+    @property
+    def community(self) -> str | None:
+        return self.settings.community_channel
+
+    async def send(
+        self, target: Target, message: Message, *, idempotency_key: str | None = None
+    ) -> Sent:
         if isinstance(target, DirectTarget):
             return await self._post(await self._dm(target.user_id), message)
         assert isinstance(target, ChannelTarget)

@@ -31,7 +31,14 @@ from telegram.error import Forbidden, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
-from bot.adapter import Capabilities, CommandMenu, DeliveryError, Dispatch, Undeliverable
+from bot.adapter import (
+    Capabilities,
+    CommandMenu,
+    DeliveryError,
+    Dispatch,
+    Uncertain,
+    Undeliverable,
+)
 from bot.adapters.telegram.inbound import PLATFORM, to_event
 from bot.adapters.telegram.render import CAPTION_LIMIT, keyboard, message_html, pages
 from bot.events import Origin
@@ -179,7 +186,14 @@ class TelegramAdapter:
 
     # -- outbound -----------------------------------------------------------------------------
 
-    async def send(self, target: Target, message: Message) -> Sent:
+    @property
+    def community(self) -> str | None:
+        chat = self.settings.community_chat_id
+        return str(chat) if chat is not None else None
+
+    async def send(
+        self, target: Target, message: Message, *, idempotency_key: str | None = None
+    ) -> Sent:
         chat = target.user_id if isinstance(target, DirectTarget) else target.chat_id
         assert isinstance(target, DirectTarget | ChannelTarget)
         return await self._send(int(chat), message)
@@ -291,8 +305,6 @@ class TelegramAdapter:
         except Forbidden as exc:
             raise Undeliverable(exc.message) from exc
         except TimedOut as exc:
-            raise DeliveryError(
-                "timed out: it may have been delivered, so it is not resent"
-            ) from exc
+            raise Uncertain("timed out: it may have been delivered, so it is not resent") from exc
         except TelegramError as exc:
             raise DeliveryError(exc.message) from exc

@@ -1,0 +1,560 @@
+"""Content: HR composes, schedules and measures news, company news and employee stories;
+employees share their stories; members read them page by page.
+
+A pushed item shows its title (one of up to three variants) and a teaser; Read opens it
+(the open) and the last page, or the Done button, finishes it (the finish).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.context import Context
+from bot.events import ActionPressed, CommandInvoked, FormSubmitted
+from bot.handlers.admin import parse_filter
+from bot.messages import (
+    ActionButton,
+    FieldKind,
+    Form,
+    FormField,
+    LinkButton,
+    Message,
+    MessageField,
+    Style,
+)
+from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
+from bot.scheduler.triggers import WhenError, next_run, parse_when
+from storage.content import KINDS, item_stats, record, variants
+from storage.models import Campaign, ContentItem, Delivery, TitleVariant
+
+COMPOSE = Form(
+    id="content.compose",
+    title="Compose content",
+    fields=(
+        FormField("kind", "Kind", FieldKind.CHOICE, tuple(KINDS)),
+        FormField("title", "Title", max_length=150),
+        FormField("title_b", "Another title to test (optional)", required=False, max_length=150),
+        FormField("title_c", "A third title to test (optional)", required=False, max_length=150),
+        FormField(
+            "body", "Text (Markdown: **bold**, [link](url))", FieldKind.LONG_TEXT, max_length=6000
+        ),
+        FormField("link", "Link to the source (optional)", required=False, max_length=500),
+    ),
+    submit_label="Save",
+)
+SHARE = Form(
+    id="content.share",
+    title="Share your story",
+    intro="Tell candidates what working here is like. HR reviews every story before it goes out.",
+    fields=(
+        FormField("title", "A title for your story", max_length=150),
+        FormField("body", "Your story", FieldKind.LONG_TEXT, max_length=6000),
+    ),
+    submit_label="Send to HR",
+)
+SAMPLE = re.compile(r"^(\d{1,2})%$")
+DURATION = re.compile(r"^(\d+)([mhd])$")
+
+
+def pages(body: str, size: int) -> list[str]:
+    """Paragraph-sized pages of at most `size` characters."""
+    found: list[str] = []
+    current = ""
+    for paragraph in body.split("\n\n"):
+        while len(paragraph) > size:
+            found, current = [*found, current] if current else found, ""
+            found.append(paragraph[:size])
+            paragraph = paragraph[size:]
+        if current and len(current) + 2 + len(paragraph) > size:
+            found.append(current)
+            current = paragraph
+        else:
+            current = f"{current}\n\n{paragraph}" if current else paragraph
+    return [*found, current] if current else found or [""]
+
+
+class Composer:
+    """What a content campaign's row says: a title, a teaser, Read (and links)."""
+
+    def __init__(self, teaser_chars: int, public_url: str) -> None:
+        self.teaser_chars, self.public_url = teaser_chars, public_url.rstrip("/")
+
+    async def __call__(self, session: Any, campaign: Campaign, row: Delivery) -> Message:
+        item = await session.get(ContentItem, campaign.subject_id)
+        assert item is not None
+        variant = await session.get(TitleVariant, row.variant_id) if row.variant_id else None
+        title = variant.title if variant else (await variants(session, item.id))[0].title
+        teaser = (
+            item.body
+            if len(item.body) <= self.teaser_chars
+            else item.body[: self.teaser_chars].rsplit(" ", 1)[0] + "…"
+        )
+        buttons: list[ActionButton | LinkButton] = [
+            ActionButton("Read", "content.read", row.token or "", Style.PRIMARY)
+        ]
+        buttons.append(LinkButton("Open in browser", f"{self.public_url}/a/{row.token}"))
+        if item.link_url:
+            buttons.append(LinkButton("Source", f"{self.public_url}/r/{row.token}"))
+        return Message(title=title, body=f"_{KINDS[item.kind]}_\n{teaser}", buttons=tuple(buttons))
+
+
+# -- HR: compose, review, schedule, measure --------------------------------------------------
+
+
+async def compose(ctx: Context[CommandInvoked]) -> None:
+    ctx.ask(COMPOSE)
+
+
+async def composed(ctx: Context[FormSubmitted]) -> None:
+    values = ctx.event.values
+    item = ContentItem(
+        kind=values["kind"],
+        body=values["body"],
+        link_url=values["link"] or None,
+        status="approved",
+        author_member_id=ctx.member.id,
+        created_at=ctx.now,
+    )
+    await _save(ctx, item, [values["title"], values["title_b"], values["title_c"]])
+    ctx.audit("content.compose", content=item.id)
+    ctx.dm(
+        f"Saved as content #{item.id}. {ctx.cmd('preview', str(item.id))} shows it as members "
+        f"will see it; {ctx.cmd('schedule', f'{item.id} now')} sends it."
+    )
+
+
+async def _save(ctx: Context[Any], item: ContentItem, titles: list[str]) -> None:
+    ctx.session.add(item)
+    await ctx.session.flush()
+    assert item.id is not None
+    for position, title in enumerate(t for t in titles if t):
+        ctx.session.add(TitleVariant(content_id=item.id, position=position, title=title))
+    await ctx.session.flush()
+
+
+async def share(ctx: Context[CommandInvoked]) -> None:
+    ctx.ask(SHARE)
+
+
+async def shared(ctx: Context[FormSubmitted]) -> None:
+    item = ContentItem(
+        kind="employee_voice",
+        body=ctx.event.values["body"],
+        status="pending_approval",
+        author_member_id=ctx.member.id,
+        created_at=ctx.now,
+    )
+    await _save(ctx, item, [ctx.event.values["title"]])
+    ctx.dm(f"Thank you! Your story is #{item.id}; HR will review it before it is shared.")
+
+
+async def _item(ctx: Context[CommandInvoked]) -> ContentItem | None:
+    ref = ctx.args["content"].lstrip("#")
+    item = await ctx.session.get(ContentItem, int(ref)) if ref.isdigit() else None
+    if item is None:
+        ctx.reply(
+            f"There is no content {ctx.args['content'][:20]}. {ctx.cmd('content')} lists it all."
+        )
+    return item
+
+
+async def review(ctx: Context[CommandInvoked]) -> None:
+    item = await _item(ctx)
+    if item is None:
+        return
+    if item.status != "pending_approval":
+        ctx.reply(f"Content #{item.id} is {item.status.replace('_', ' ')}, not waiting for review.")
+        return
+    approve = ctx.event.name == "approve"
+    item.status = "approved" if approve else "declined"
+    ctx.audit(f"content.{item.status}", content=item.id)
+    ctx.reply(f"Content #{item.id} {item.status}.")
+
+
+async def preview(ctx: Context[CommandInvoked]) -> None:
+    item = await _item(ctx)
+    if item is None:
+        return
+    titles = await variants(ctx.session, item.id or 0)
+    body = pages(item.body, ctx.settings.content.page_chars)
+    ctx.dm(
+        Message(
+            title=titles[0].title if titles else "(no title)",
+            body=f"_{KINDS[item.kind]}_\n{body[0]}",
+            fields=(
+                MessageField("Titles tested", " | ".join(t.title for t in titles)),
+                MessageField("Pages", str(len(body))),
+                MessageField("Status", item.status),
+            ),
+        )
+    )
+
+
+async def listing(ctx: Context[CommandInvoked]) -> None:
+    items = list(
+        await ctx.session.exec(select(ContentItem).order_by(col(ContentItem.id).desc()).limit(20))
+    )
+    if not items:
+        ctx.reply(f"No content yet. {ctx.cmd('compose')} writes some.")
+        return
+    lines = []
+    for item in items:
+        titles = await variants(ctx.session, item.id or 0)
+        lines.append(
+            f"#{item.id} {KINDS[item.kind]} · {titles[0].title if titles else '?'} · "
+            f"{item.status.replace('_', ' ')}"
+        )
+    ctx.reply(Message(title="Content", body="\n".join(lines)))
+
+
+async def edit(ctx: Context[CommandInvoked]) -> None:
+    item = await _item(ctx)
+    if item is None:
+        return
+    sent = await ctx.session.exec(
+        select(Campaign.id).where(
+            Campaign.subject_type == "content",
+            Campaign.subject_id == item.id,
+            col(Campaign.launched_at).is_not(None),
+        )
+    )
+    if sent.first() is not None:
+        ctx.reply(
+            f"Content #{item.id} has already gone out, so it can't change. Compose a new one."
+        )
+        return
+    field, value = ctx.args["field"], ctx.args["value"]
+    if field == "body":
+        item.body = value
+    elif field == "link":
+        item.link_url = value
+    else:
+        position = {"title": 0, "title_b": 1, "title_c": 2}[field]
+        titles = await variants(ctx.session, item.id or 0)
+        if position < len(titles):
+            titles[position].title = value[:150]
+        else:
+            ctx.session.add(
+                TitleVariant(content_id=item.id or 0, position=len(titles), title=value[:150])
+            )
+    ctx.audit("content.edit", content=item.id, field=field)
+    ctx.reply(f"Content #{item.id}: {field} changed.")
+
+
+def parse_schedule(text: str) -> tuple[str, dict[str, Any]]:
+    """`every mon 09:00 to=dm function=engineering sample=20% wait=2h` → (when, audience)."""
+    words, options = [], {}
+    for token in text.split():
+        if "=" in token:
+            key, _, value = token.partition("=")
+            options[key.lower()] = value
+        else:
+            words.append(token)
+    audience: dict[str, Any] = {"channels": True, "dm": True}
+    if "to" in options:
+        targets = set(options.pop("to").lower().split(","))
+        if not targets <= {"channels", "dm"}:
+            raise UsageError("to= takes channels, dm or channels,dm")
+        audience = {"channels": "channels" in targets, "dm": "dm" in targets}
+    sample, wait = options.pop("sample", None), options.pop("wait", "2h")
+    segment = parse_filter(" ".join(f"{k}={v}" for k, v in options.items()))
+    given = {k: v for k, v in vars(segment).items() if v is not None}
+    for key in ("active_within", "inactive_for"):
+        if key in given:
+            given[key] = int(given[key].total_seconds())
+    audience["filter"] = {k: str(v) if k == "consent" else v for k, v in given.items()}
+    if sample is not None:
+        match, wait_match = SAMPLE.match(sample), DURATION.match(wait)
+        if not match or not 0 < int(match[1]) < 100:
+            raise UsageError("sample= takes a share such as 20%")
+        if not wait_match:
+            raise UsageError("wait= takes a duration such as 2h")
+        unit = {"m": 60, "h": 3600, "d": 86400}[wait_match[2]]
+        audience["sample"] = (int(match[1]) / 100, int(wait_match[1]) * unit)
+    return " ".join(words), audience
+
+
+async def schedule(ctx: Context[CommandInvoked]) -> None:
+    item = await _item(ctx)
+    if item is None:
+        return
+    if item.status != "approved":
+        state = item.status.replace("_", " ")
+        ctx.reply(f"Content #{item.id} is {state}; only approved content goes out.")
+        return
+    tz = ctx.settings.community.timezone
+    try:
+        when_text, audience = parse_schedule(ctx.args.get("when", ""))
+        at, rule = parse_when(when_text, tz, ctx.now)
+    except (UsageError, WhenError) as exc:
+        example = ctx.cmd("schedule", f"{item.id} every mon 09:00 to=dm function=engineering")
+        ctx.reply(f"Hmm, {exc}. Example: `{example}`")
+        return
+    sample = audience.pop("sample", None)
+    campaign = Campaign(
+        kind="content",
+        subject_type="content",
+        subject_id=item.id or 0,
+        audience=audience,
+        status="scheduled",
+        scheduled_at=at,
+        recurrence=rule,
+        created_by_member_id=ctx.member.id,
+        created_at=ctx.now,
+        seed=ctx.now.microsecond,
+        sample_fraction=sample[0] if sample else None,
+        sample_wait_seconds=sample[1] if sample else None,
+    )
+    ctx.session.add(campaign)
+    await ctx.session.flush()
+    assert campaign.id is not None
+    ctx.audit("content.schedule", content=item.id, campaign=campaign.id)
+    first = next_run(at, rule, tz, ctx.now) if (rule or (at and at > ctx.now)) else None
+    if first is None:
+        ctx.signal("launch", campaign.id)
+        ctx.reply(f"Campaign #{campaign.id}: content #{item.id} is going out now.")
+    else:
+        ctx.signal("campaigns")
+        shown = first.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y %H:%M")
+        ctx.reply(
+            f"Campaign #{campaign.id}: content #{item.id} goes out {shown} ({tz})"
+            f"{' and then ' + rule if rule else ''}."
+        )
+
+
+async def campaigns(ctx: Context[CommandInvoked]) -> None:
+    rows = list(
+        await ctx.session.exec(
+            select(Campaign)
+            .where(col(Campaign.parent_id).is_(None))
+            .order_by(col(Campaign.id).desc())
+            .limit(20)
+        )
+    )
+    if not rows:
+        ctx.reply(f"No campaigns yet. {ctx.cmd('schedule')} makes one.")
+        return
+    lines = []
+    for campaign in rows:
+        counts = await _states(ctx, campaign)
+        shown = (
+            ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing sent yet"
+        )
+        when = campaign.recurrence or (
+            campaign.scheduled_at.isoformat(" ", "minutes") if campaign.scheduled_at else ""
+        )
+        lines.append(
+            f"#{campaign.id} content #{campaign.subject_id} · {campaign.status} · {when} · {shown}"
+        )
+    ctx.reply(Message(title="Campaigns", body="\n".join(lines)))
+
+
+async def _states(ctx: Context[Any], campaign: Campaign) -> dict[str, int]:
+    runs = select(Campaign.id).where(
+        (col(Campaign.id) == campaign.id) | (col(Campaign.parent_id) == campaign.id)
+    )
+    rows = await ctx.session.exec(select(Delivery.state).where(col(Delivery.campaign_id).in_(runs)))
+    counts: dict[str, int] = {}
+    for state in rows:
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+async def cancel(ctx: Context[CommandInvoked]) -> None:
+    ref = ctx.args["campaign"].lstrip("#")
+    campaign = await ctx.session.get(Campaign, int(ref)) if ref.isdigit() else None
+    if campaign is None:
+        ctx.reply(
+            f"There is no campaign {ctx.args['campaign'][:20]}. {ctx.cmd('campaigns')} lists them."
+        )
+        return
+    campaign.status = "cancelled"
+    runs = select(Campaign.id).where(
+        (col(Campaign.id) == campaign.id) | (col(Campaign.parent_id) == campaign.id)
+    )
+    waiting = await ctx.session.exec(
+        select(Delivery).where(
+            col(Delivery.campaign_id).in_(runs), col(Delivery.state).in_(("pending", "held"))
+        )
+    )
+    stopped = 0
+    for row in waiting:
+        row.state, row.reason = "skipped", "cancelled"
+        stopped += 1
+    ctx.signal("campaigns")
+    ctx.audit("content.cancel", campaign=campaign.id, stopped=stopped)
+    ctx.reply(f"Campaign #{campaign.id} cancelled; {stopped} messages not yet sent will not be.")
+
+
+async def stats(ctx: Context[CommandInvoked]) -> None:
+    days = int(ctx.args.get("days", "30")) if ctx.args.get("days", "30").isdigit() else 30
+    since = ctx.now - timedelta(days=days)
+    items = list(
+        await ctx.session.exec(select(ContentItem).where(ContentItem.status == "approved"))
+    )
+    settings, lines, hints = ctx.settings.content, [], []
+    for item in items:
+        for v in await item_stats(ctx.session, item, since):
+            if not v.delivered and not v.opened:
+                continue
+            lines.append(
+                f"#{item.id} “{v.title}”: {v.delivered} delivered, {v.opened} opened "
+                f"({v.open_rate:.0%}), {v.finished} finished ({v.finish_rate:.0%} of opens)"
+            )
+            if (
+                v.delivered
+                and v.open_rate < settings.low_open_rate
+                and v.finish_rate >= settings.high_finish_rate
+            ):
+                hints.append(
+                    f"#{item.id} “{v.title}”: few open it but most who do finish it: "
+                    "try a more interesting title."
+                )
+    body = "\n".join(lines) or "Nothing was delivered in this period."
+    if hints:
+        body += "\n\n**Hint**\n" + "\n".join(hints)
+    ctx.reply(Message(title=f"Content, last {days} days", body=body))
+
+
+# -- members: read, page, finish -------------------------------------------------------------
+
+
+async def _delivery(ctx: Context[ActionPressed], token: str) -> tuple[Delivery, ContentItem] | None:
+    row = (await ctx.session.exec(select(Delivery).where(Delivery.token == token))).first()
+    campaign = await ctx.session.get(Campaign, row.campaign_id) if row else None
+    item = await ctx.session.get(ContentItem, campaign.subject_id) if campaign else None
+    if row is None or item is None:
+        ctx.reply("That article is no longer available.")
+        return None
+    return row, item
+
+
+async def read(ctx: Context[ActionPressed]) -> None:
+    found = await _delivery(ctx, ctx.event.value)
+    if found is not None:
+        row, item = found
+        await record(
+            ctx.session,
+            ctx.member.id,
+            "opened",
+            item.id or 0,
+            row.variant_id,
+            ctx.platform,
+            ctx.now,
+        )
+        await _page(ctx, row, item, 0)
+
+
+async def turn(ctx: Context[ActionPressed]) -> None:
+    token, _, number = ctx.event.value.rpartition(":")
+    found = await _delivery(ctx, token)
+    if found is not None and number.isdigit():
+        await _page(ctx, found[0], found[1], int(number))
+
+
+async def done(ctx: Context[ActionPressed]) -> None:
+    found = await _delivery(ctx, ctx.event.value)
+    if found is not None:
+        row, item = found
+        await record(
+            ctx.session,
+            ctx.member.id,
+            "finished",
+            item.id or 0,
+            row.variant_id,
+            ctx.platform,
+            ctx.now,
+        )
+        ctx.dm("Thanks for reading!")
+
+
+async def _page(ctx: Context[ActionPressed], row: Delivery, item: ContentItem, number: int) -> None:
+    texts = pages(item.body, ctx.settings.content.page_chars)
+    number = min(number, len(texts) - 1)
+    last = number == len(texts) - 1
+    if last and len(texts) > 1:  # reaching the last page is finishing
+        await record(
+            ctx.session,
+            ctx.member.id,
+            "finished",
+            item.id or 0,
+            row.variant_id,
+            ctx.platform,
+            ctx.now,
+        )
+    buttons = (
+        (ActionButton("Done", "content.done", row.token or "", Style.PRIMARY),)
+        if last and len(texts) == 1
+        else ()
+        if last
+        else (ActionButton("Next page", "content.page", f"{row.token}:{number + 1}"),)
+    )
+    footer = f"\n\n_{number + 1}/{len(texts)}_" if len(texts) > 1 else ""
+    ctx.dm(Message(body=texts[number] + footer, buttons=buttons))
+
+
+router = Router(
+    "content",
+    commands=(
+        Command("compose", compose, "Write news, company news or an employee story.", role=Role.HR),
+        Command("content", listing, "List content.", role=Role.HR),
+        Command(
+            "preview",
+            preview,
+            "Show content as members will see it.",
+            role=Role.HR,
+            args=(Arg("content", "a content number"),),
+        ),
+        Command(
+            "edit",
+            edit,
+            "Change content before it goes out.",
+            role=Role.HR,
+            args=(
+                Arg("content"),
+                Arg("field", choices=("title", "title_b", "title_c", "body", "link")),
+                Arg("value", rest=True),
+            ),
+        ),
+        Command(
+            "schedule",
+            schedule,
+            "Send content: now, 2026-12-07 09:00, or every mon 09:00; to=channels,dm and a segment "
+            "(function=…), sample=20% wait=2h to test titles first.",
+            role=Role.HR,
+            args=(Arg("content"), Arg("when", required=False, rest=True)),
+        ),
+        Command("campaigns", campaigns, "List campaigns and how far they got.", role=Role.HR),
+        Command("cancel", cancel, "Stop a campaign.", role=Role.HR, args=(Arg("campaign"),)),
+        Command(
+            "approve", review, "Approve an employee's story.", role=Role.HR, args=(Arg("content"),)
+        ),
+        Command(
+            "decline", review, "Decline an employee's story.", role=Role.HR, args=(Arg("content"),)
+        ),
+        Command(
+            "stats",
+            stats,
+            "Content open and finish rates per title.",
+            role=Role.HR,
+            args=(Arg("what", choices=("content",)), Arg("days", required=False)),
+        ),
+        Command(
+            "share", share, "Share your story of working here (employees).", role=Role.EMPLOYEE
+        ),
+    ),
+    actions=(
+        Action("content.read", read),
+        Action("content.page", turn),
+        Action("content.done", done),
+    ),
+    forms=(
+        FormHandler(COMPOSE.id, composed, lambda _ctx: COMPOSE, role=Role.HR),
+        FormHandler(SHARE.id, shared, lambda _ctx: SHARE, role=Role.EMPLOYEE),
+    ),
+)

@@ -1,0 +1,183 @@
+"""Launching campaigns: a schedule becomes outbox rows, and title variants are tested.
+
+A launch makes one row per recipient (consent and the frequency cap decided then), then
+splits member rows between the content's title variants with seeded randomness. With a
+sample (say 20%), only the sample is sent at first; after the wait, the variant with the best
+open rate goes to everyone else.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.clock import Clock
+from bot.settings import Settings
+from storage.db import Database
+from storage.members import ConsentKind, MemberFilter
+from storage.models import Campaign, Delivery, Interaction, TitleVariant
+from storage.outbox import Recipients, enqueue
+
+FILTER_FIELDS = {f.name for f in fields(MemberFilter)}
+
+
+def member_filter(audience: Mapping[str, Any]) -> MemberFilter:
+    """The segment stored with a campaign (durations as seconds) as a filter."""
+    given = {"onboarded": True, **(audience.get("filter") or {})}  # joined members only
+    for key in ("active_within", "inactive_for"):
+        if key in given:
+            given[key] = timedelta(seconds=given[key])
+    if "consent" in given:
+        given["consent"] = ConsentKind(given["consent"])
+    return MemberFilter(**{k: v for k, v in given.items() if k in FILTER_FIELDS})
+
+
+class Campaigns:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        communities: Callable[[], Mapping[str, str | None]],
+        wake: Callable[[], None],
+    ) -> None:
+        self.db, self.clock, self.settings = db, clock, settings
+        self.communities, self.wake = communities, wake
+        self.later: Callable[[int, datetime], None] = lambda _id, _at: None  # set by the scheduler
+
+    async def launch(self, campaign_id: int) -> int | None:
+        """Make the rows of a campaign (of one run, for a recurring one); its run's id."""
+        async with self.db.session() as session:
+            campaign = await session.get(Campaign, campaign_id)
+            if campaign is None or campaign.status in ("cancelled", "done", "sending"):
+                return None
+            now = self.clock.now()
+            run = campaign
+            if campaign.recurrence:
+                runs = (
+                    await session.exec(
+                        select(func.count()).where(Campaign.parent_id == campaign.id)
+                    )
+                ).one()
+                run = Campaign(
+                    kind=campaign.kind,
+                    subject_type=campaign.subject_type,
+                    subject_id=campaign.subject_id,
+                    audience=campaign.audience,
+                    on_unknown=campaign.on_unknown,
+                    parent_id=campaign.id,
+                    sample_fraction=campaign.sample_fraction,
+                    sample_wait_seconds=campaign.sample_wait_seconds,
+                    seed=campaign.seed + runs,
+                    created_at=now,
+                )
+                session.add(run)
+                await session.flush()
+            assert run.id is not None
+            audience = run.audience
+            communities = self.communities()
+            recipients = Recipients(
+                channels=[(p, c) for p, c in communities.items() if c]
+                if audience.get("channels")
+                else (),
+                members=member_filter(audience) if audience.get("dm") else None,
+            )
+            outbox = self.settings.outbox
+            await enqueue(
+                session,
+                run.id,
+                recipients,
+                now=now,
+                cap=outbox.frequency_cap,
+                cap_window=timedelta(days=outbox.cap_days),
+                held=True,
+            )
+            await self._assign_variants(session, run)
+            run.status, run.launched_at = "sending", now
+            await session.commit()
+            run_id = run.id
+            wait = run.sample_fraction is not None and run.sample_wait_seconds
+        self.wake()
+        if wait:
+            self.later(run_id, now + timedelta(seconds=run.sample_wait_seconds or 0))
+        return run_id
+
+    async def _assign_variants(self, session: Any, run: Campaign) -> None:
+        variants = list(
+            await session.exec(
+                select(TitleVariant.id)
+                .where(TitleVariant.content_id == run.subject_id)
+                .order_by(col(TitleVariant.position))
+            )
+        )
+        rows = list(
+            await session.exec(
+                select(Delivery)
+                .where(Delivery.campaign_id == run.id, Delivery.state == "held")
+                .order_by(col(Delivery.id))
+            )
+        )
+        members = [r for r in rows if r.member_id is not None]
+        random.Random(run.seed).shuffle(members)
+        sample = (
+            len(members)
+            if run.sample_fraction is None
+            else math.ceil(len(members) * run.sample_fraction)
+        )
+        for i, row in enumerate(members[:sample]):
+            row.variant_id, row.state = variants[i % len(variants)] if variants else None, "pending"
+        for row in rows:
+            if row.member_id is None:  # a channel post is one message for all: the first title
+                row.variant_id, row.state = variants[0] if variants else None, "pending"
+
+    async def choose_winner(self, run_id: int) -> int | None:
+        """After the sample's wait: the title with the best open rate goes to the rest."""
+        async with self.db.session() as session:
+            run = await session.get(Campaign, run_id)
+            if run is None or run.status == "cancelled":
+                return None
+            rates = await open_rates(session, run)
+            winner = max(rates, key=lambda v: (rates[v], -v)) if rates else None
+            held = await session.exec(
+                select(Delivery).where(Delivery.campaign_id == run_id, Delivery.state == "held")
+            )
+            for row in held:
+                row.variant_id, row.state = winner, "pending"
+            run.winner_variant_id = winner
+            await session.commit()
+        self.wake()
+        return winner
+
+
+async def open_rates(session: Any, run: Campaign) -> dict[int, float]:
+    """Per title variant of a run's sent member rows: the share whose member opened."""
+    sent = list(
+        await session.exec(
+            select(Delivery.member_id, Delivery.variant_id).where(
+                Delivery.campaign_id == run.id,
+                Delivery.state == "sent",
+                col(Delivery.member_id).is_not(None),
+            )
+        )
+    )
+    opened = set(
+        await session.exec(
+            select(Interaction.member_id, Interaction.variant_id).where(
+                Interaction.kind == "opened",
+                Interaction.subject_type == run.subject_type,
+                Interaction.subject_id == run.subject_id,
+            )
+        )
+    )
+    by_variant: dict[int, list[bool]] = {}
+    for member, variant in sent:
+        if variant is not None:
+            by_variant.setdefault(variant, []).append((member, variant) in opened)
+    return {v: sum(hits) / len(hits) for v, hits in by_variant.items()}

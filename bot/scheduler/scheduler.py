@@ -1,0 +1,152 @@
+"""APScheduler 3 with its SQLAlchemy job store in Roost's own database (on SQLite, a file beside
+it; see `job_store_url`).
+
+APScheduler allows one scheduler per job store, so Roost processes share a lease: the holder
+runs the scheduler, the others wait to take over. Campaign rows are the truth; `sync` makes
+the job store agree with them (a job per scheduled campaign, none for a cancelled one).
+A push missed while Roost was down runs once when it comes back, within the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.engine import make_url
+from sqlmodel import col, select
+
+from bot.clock import Clock
+from bot.scheduler.campaigns import Campaigns
+from bot.scheduler.jobs import RUNNING
+from bot.scheduler.triggers import next_run, trigger
+from bot.settings import Settings
+from storage.db import Database
+from storage.leases import hold, release
+from storage.models import Campaign
+
+log = logging.getLogger("roost.scheduler")
+LEASE = "scheduler"
+
+
+def job_store_url(url: str) -> str:
+    """Where APScheduler keeps its jobs, through a synchronous driver.
+
+    On PostgreSQL, Roost's own database. On SQLite, a file beside it: APScheduler 3 writes its
+    job store synchronously on the event loop's thread, and SQLite has one write lock for the
+    whole file, so a job-store write waiting on an async transaction that needs the (blocked)
+    loop to finish would stall both until SQLite's busy timeout.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    database = parsed.database or ""
+    jobs = f"{database.removesuffix('.db')}.jobs.db" if database not in ("", ":memory:") else ""
+    return parsed.set(drivername="sqlite", database=jobs).render_as_string(hide_password=False)
+
+
+class Scheduler:
+    def __init__(
+        self, db: Database, campaigns: Campaigns, clock: Clock, settings: Settings
+    ) -> None:
+        self.db, self.campaigns, self.clock, self.settings = db, campaigns, clock, settings
+        self.holder = uuid.uuid4().hex
+        self.aps: AsyncIOScheduler | None = None
+        campaigns.later = self.later
+
+    @property
+    def leading(self) -> bool:
+        return self.aps is not None
+
+    async def run(self) -> None:
+        """Hold the lease (renewing it), run the scheduler while holding it."""
+        RUNNING.set(self.campaigns)  # jobs started by this scheduler see these campaigns
+        ttl = timedelta(seconds=self.settings.content.lease_seconds)
+        try:
+            while True:
+                await self.step(ttl)
+                await asyncio.sleep(ttl.total_seconds() / 3)
+        finally:
+            await self.stop()
+
+    async def step(self, ttl: timedelta) -> None:
+        async with self.db.session() as session:
+            mine = await hold(session, LEASE, self.holder, now=self.clock.now(), ttl=ttl)
+        if mine and self.aps is None:
+            self._start()
+            await self.sync()
+        elif not mine and self.aps is not None:
+            log.warning("lost the scheduler lease; another Roost process schedules now")
+            self.aps.shutdown(wait=False)
+            self.aps = None
+
+    def _start(self) -> None:
+        store = SQLAlchemyJobStore(
+            url=job_store_url(self.db.url.render_as_string(hide_password=False))
+        )
+        self.aps = AsyncIOScheduler(
+            jobstores={"default": store},
+            timezone=self.settings.community.timezone,
+            job_defaults={
+                "coalesce": True,
+                "misfire_grace_time": self.settings.content.misfire_grace_seconds,
+            },
+        )
+        self.aps.start()
+        log.info("this process schedules (lease %s)", self.holder[:8])
+
+    async def stop(self) -> None:
+        if self.aps is not None:
+            self.aps.shutdown(wait=False)
+            self.aps = None
+            async with self.db.session() as session:
+                await release(session, LEASE, self.holder)
+
+    async def sync(self) -> None:
+        """Make the job store match the campaigns: one job per scheduled campaign."""
+        if self.aps is None:
+            return
+        timezone, now = self.settings.community.timezone, self.clock.now()
+        async with self.db.session() as session:
+            campaigns = list(
+                await session.exec(select(Campaign).where(col(Campaign.parent_id).is_(None)))
+            )
+        for campaign in campaigns:
+            job_id = f"campaign:{campaign.id}"
+            if campaign.status != "scheduled":
+                if self.aps.get_job(job_id) is not None:
+                    self.aps.remove_job(job_id)
+                continue
+            if self.aps.get_job(job_id) is not None:
+                continue
+            fires = trigger(campaign.scheduled_at, campaign.recurrence, timezone)
+            first = next_run(campaign.scheduled_at, campaign.recurrence, timezone, now)
+            if (
+                campaign.scheduled_at is not None
+                and not campaign.recurrence
+                and campaign.scheduled_at <= now
+            ):
+                first = campaign.scheduled_at  # due already: the job store runs it at once
+            self.aps.add_job(
+                "bot.scheduler.jobs:launch_campaign",
+                fires,
+                args=[campaign.id],
+                id=job_id,
+                next_run_time=first,
+                replace_existing=True,
+            )
+
+    def later(self, campaign_id: int, at: datetime) -> None:
+        """Choose an A/B winner at `at` (a job, so it survives a restart)."""
+        if self.aps is not None:
+            self.aps.add_job(
+                "bot.scheduler.jobs:choose_winner",
+                DateTrigger(run_date=at),
+                args=[campaign_id],
+                id=f"winner:{campaign_id}",
+                replace_existing=True,
+            )

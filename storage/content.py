@@ -1,0 +1,106 @@
+"""Content queries: items, their title variants, and the open and finish numbers HR reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import distinct, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import ContentItem, Interaction, TitleVariant
+
+KINDS = {
+    "industry_news": "Industry news",
+    "company_news": "Company news",
+    "employee_voice": "Employee voice",
+}
+
+
+async def variants(session: AsyncSession, content_id: int) -> list[TitleVariant]:
+    query = select(TitleVariant).where(TitleVariant.content_id == content_id)
+    return list(await session.exec(query.order_by(col(TitleVariant.position))))
+
+
+async def record(
+    session: AsyncSession,
+    member_id: int | None,
+    kind: str,
+    content_id: int,
+    variant_id: int | None,
+    platform: str,
+    at: datetime,
+    *,
+    once: bool = True,
+) -> bool:
+    """Add a fact (opened, finished, clicked); with `once`, a member's repeat is not counted."""
+    if once and member_id is not None:
+        seen = await session.exec(
+            select(Interaction.id).where(
+                Interaction.member_id == member_id,
+                Interaction.kind == kind,
+                Interaction.subject_type == "content",
+                Interaction.subject_id == content_id,
+            )
+        )
+        if seen.first() is not None:
+            return False
+    session.add(
+        Interaction(
+            member_id=member_id,
+            kind=kind,
+            subject_type="content",
+            subject_id=content_id,
+            variant_id=variant_id,
+            platform=platform,
+            at=at,
+        )
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class VariantStats:
+    title: str
+    delivered: int
+    opened: int
+    finished: int
+
+    @property
+    def open_rate(self) -> float:
+        return self.opened / self.delivered if self.delivered else 0.0
+
+    @property
+    def finish_rate(self) -> float:
+        """Of those who opened, how many finished: is the content worth it?"""
+        return self.finished / self.opened if self.opened else 0.0
+
+
+async def item_stats(
+    session: AsyncSession, item: ContentItem, since: datetime
+) -> list[VariantStats]:
+    assert item.id is not None
+    counts = await session.exec(
+        select(
+            Interaction.variant_id,
+            Interaction.kind,
+            func.count(distinct(col(Interaction.member_id))),
+        )
+        .where(
+            Interaction.subject_type == "content",
+            Interaction.subject_id == item.id,
+            Interaction.at >= since,
+        )
+        .group_by(col(Interaction.variant_id), col(Interaction.kind))
+    )
+    by: dict[tuple[int | None, str], int] = {(v, k): n for v, k, n in counts}
+    return [
+        VariantStats(
+            v.title,
+            by.get((v.id, "delivered"), 0),
+            by.get((v.id, "opened"), 0),
+            by.get((v.id, "finished"), 0),
+        )
+        for v in await variants(session, item.id)
+    ]

@@ -1,0 +1,187 @@
+"""The delivery outbox: one row per (campaign, recipient), claimed in batches by any number of
+workers, each row ending sent, failed, skipped or (after a crash, where resending could
+duplicate) unknown.
+
+Consent and the frequency cap are decided when rows are made, so a skipped row says why and
+nothing unwanted is ever queued. Claims are a single UPDATE … RETURNING over a subquery: on
+PostgreSQL it skips rows another worker has locked (FOR UPDATE SKIP LOCKED); on SQLite the one
+statement holds the database's single write lock, so two workers can never claim one row.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.members import ConsentKind, MemberFilter, segment_ids
+from storage.models import Delivery, Identity
+
+CAPPED_STATES = ("pending", "sending", "sent", "unknown", "held")
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who a campaign reaches: channel posts, and/or DMs to a segment that consented."""
+
+    channels: Sequence[tuple[str, str]] = ()  # (platform, chat id)
+    members: MemberFilter | None = None
+    consent: ConsentKind = ConsentKind.NEWS
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(12)
+
+
+async def enqueue(
+    session: AsyncSession,
+    campaign_id: int,
+    recipients: Recipients,
+    *,
+    now: datetime,
+    cap: int,
+    cap_window: timedelta,
+    held: bool = False,
+) -> dict[str, int]:
+    """Make the campaign's rows; returns counts by state. Idempotent: rows that exist stay."""
+    made = select(col(Delivery.recipient)).where(col(Delivery.campaign_id) == campaign_id)
+    existing = set(await session.exec(made))
+    counts: dict[str, int] = {}
+
+    def add(row: Delivery) -> None:
+        if row.recipient not in existing:
+            session.add(row)
+            existing.add(row.recipient)
+            counts[row.state] = counts.get(row.state, 0) + 1
+
+    for platform, chat in recipients.channels:
+        recipient = f"c:{platform}:{chat}"
+        add(
+            Delivery(
+                campaign_id=campaign_id,
+                recipient=recipient,
+                platform=platform,
+                state="held" if held else "pending",
+                token=new_token(),
+            )
+        )
+    if recipients.members is not None:
+        wanted = await segment_ids(session, recipients.members, now)
+        asked = _with_consent(recipients.members, recipients.consent)
+        consenting = set(await segment_ids(session, asked, now))
+        capped = await _over_cap(session, wanted, since=now - cap_window, cap=cap)
+        reachable = await _reachable(session, wanted)
+        for member_id in wanted:
+            reason = (
+                "no consent"
+                if member_id not in consenting
+                else "frequency cap"
+                if member_id in capped
+                else "unreachable"
+                if member_id not in reachable
+                else None
+            )
+            state = "skipped" if reason else ("held" if held else "pending")
+            add(
+                Delivery(
+                    campaign_id=campaign_id,
+                    recipient=f"m:{member_id}",
+                    member_id=member_id,
+                    platform=reachable.get(member_id, "-"),
+                    state=state,
+                    reason=reason,
+                    token=None if reason else new_token(),
+                )
+            )
+    await session.flush()
+    return counts
+
+
+def _with_consent(flt: MemberFilter, kind: ConsentKind) -> MemberFilter:
+    from dataclasses import replace
+
+    return replace(flt, consent=kind)
+
+
+async def _over_cap(
+    session: AsyncSession, members: Sequence[int], *, since: datetime, cap: int
+) -> set[int]:
+    """Members who already had `cap` unsolicited DMs since `since` (channel posts don't count)."""
+    if not members:
+        return set()
+    rows = await session.exec(
+        select(col(Delivery.member_id), func.count())
+        .where(
+            col(Delivery.member_id).in_(members),
+            col(Delivery.state).in_(CAPPED_STATES),
+            or_(col(Delivery.sent_at) >= since, col(Delivery.sent_at).is_(None)),
+        )
+        .group_by(col(Delivery.member_id))
+    )
+    return {member for member, count in rows if member is not None and count >= cap}
+
+
+async def _reachable(session: AsyncSession, members: Sequence[int]) -> dict[int, str]:
+    """Each member's first deliverable platform account."""
+    if not members:
+        return {}
+    rows = await session.exec(
+        select(col(Identity.member_id), col(Identity.platform))
+        .where(col(Identity.member_id).in_(members), col(Identity.deliverable).is_(True))
+        .order_by(col(Identity.id))
+    )
+    found: dict[int, str] = {}
+    for member, platform in rows:
+        found.setdefault(member, platform)
+    return found
+
+
+async def claim(
+    session: AsyncSession, *, batch: int, now: datetime, postgres: bool
+) -> list[Delivery]:
+    """Take up to `batch` due rows for sending, atomically, and commit the claim."""
+    due = (
+        select(col(Delivery.id))
+        .where(
+            col(Delivery.state) == "pending",
+            or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+        )
+        .order_by(col(Delivery.id))
+        .limit(batch)
+    )
+    if postgres:
+        due = due.with_for_update(skip_locked=True)
+    claimed = await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(due.scalar_subquery()))
+        .values(state="sending", claimed_at=now, attempts=col(Delivery.attempts) + 1)
+        .returning(Delivery)
+    )
+    rows = list(claimed.scalars())
+    await session.commit()
+    return sorted(rows, key=lambda r: r.id or 0)
+
+
+async def recover(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    stale_after: timedelta,
+    idempotent: set[str],
+    resend: set[int],
+) -> dict[str, int]:
+    """Rows a dead worker left in `sending`: resent where the platform deduplicates or the
+    campaign's policy says resend; otherwise `unknown`, and counted, never silently repeated."""
+    stale = and_(col(Delivery.state) == "sending", col(Delivery.claimed_at) < now - stale_after)
+    safe = or_(col(Delivery.platform).in_(idempotent), col(Delivery.campaign_id).in_(resend))
+    requeued = await session.exec(update(Delivery).where(stale, safe).values(state="pending"))
+    uncertain = await session.exec(
+        update(Delivery).where(stale).values(state="unknown", reason="a worker stopped mid-send")
+    )
+    await session.commit()
+    return {"requeued": requeued.rowcount or 0, "unknown": uncertain.rowcount or 0}
