@@ -111,10 +111,16 @@ class Scheduler:
         if self.aps is None:
             return
         timezone, now = self.settings.community.timezone, self.clock.now()
+        grace = timedelta(seconds=self.settings.content.misfire_grace_seconds)
         async with self.db.session() as session:
-            campaigns = list(
-                await session.exec(select(Campaign).where(col(Campaign.parent_id).is_(None)))
-            )
+            top = select(Campaign).where(col(Campaign.parent_id).is_(None))
+            campaigns = list(await session.exec(top))
+            for campaign in campaigns:  # one-off pushes Roost was down for too long to send late
+                once = campaign.scheduled_at if not campaign.recurrence else None
+                if campaign.status == "scheduled" and once is not None and once < now - grace:
+                    campaign.status = "missed"
+                    log.warning("campaign %s missed: Roost was down past the grace", campaign.id)
+            await session.commit()
         for campaign in campaigns:
             job_id = f"campaign:{campaign.id}"
             if campaign.status != "scheduled":
