@@ -61,6 +61,7 @@ from storage.models import Identity
 
 log = logging.getLogger("roost")
 
+STOP_GRACE = 15.0  # seconds a stopping Roost gives deliveries in flight
 SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
 
 
@@ -313,16 +314,19 @@ class App:
         for adapter in self.adapters.values():
             self.web.app.router.add_routes(adapter.routes())
         await self.web.start()
+        stopping = asyncio.Event()
         background = [
-            asyncio.create_task(self.worker.run(), name="delivery"),
-            asyncio.create_task(self.scheduler.run(), name="scheduler"),
+            asyncio.create_task(self.worker.run(stopping), name="delivery"),
+            asyncio.create_task(self.scheduler.run(stopping), name="scheduler"),
         ]
         try:
             async with asyncio.TaskGroup() as group:
                 for adapter in self.adapters.values():
                     group.create_task(adapter.run(self.handle, self.menu()), name=adapter.platform)
         finally:
-            for task in background:
+            stopping.set()  # let deliveries in flight finish rather than cut them off
+            _, late = await asyncio.wait(background, timeout=STOP_GRACE)
+            for task in late:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self.web.stop()

@@ -10,6 +10,7 @@ A push missed while Roost was down runs once when it comes back, within the grac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -62,14 +63,15 @@ class Scheduler:
     def leading(self) -> bool:
         return self.aps is not None
 
-    async def run(self) -> None:
-        """Hold the lease (renewing it), run the scheduler while holding it."""
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Hold the lease (renewing it), run the scheduler while holding it, until stopping."""
         RUNNING.set(self.campaigns)  # jobs started by this scheduler see these campaigns
         ttl = timedelta(seconds=self.settings.content.lease_seconds)
         try:
-            while True:
+            while not stopping.is_set():
                 await self.step(ttl)
-                await asyncio.sleep(ttl.total_seconds() / 3)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), ttl.total_seconds() / 3)
         finally:
             await self.stop()
 

@@ -9,7 +9,6 @@ backoff up to a limit, and Discord sends carry a nonce so a repeat never posts t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
@@ -48,17 +47,26 @@ class DeliveryWorker:
         """New rows are waiting (in this process); don't wait for the next poll."""
         self._wake.set()
 
-    async def run(self) -> None:
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Deliver until `stopping` is set; the batch in flight is finished first, so a
+        graceful stop leaves no row in `sending` (only a crash does)."""
         counts = await self.recover()
         if counts["unknown"] or counts["requeued"]:
             log.warning(
                 "after a stop: %(requeued)d rows resent safely, %(unknown)d uncertain", counts
             )
-        while True:
+        while not stopping.is_set():
             if not await self.drain_once():
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+                waits = [
+                    asyncio.ensure_future(self._wake.wait()),
+                    asyncio.ensure_future(stopping.wait()),
+                ]
+                await asyncio.wait(
+                    waits, timeout=self.settings.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiting in waits:
+                    waiting.cancel()
 
     async def recover(self) -> dict[str, int]:
         """Rows a stopped worker left in `sending`: resend where safe, else mark unknown."""
