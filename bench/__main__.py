@@ -2,6 +2,15 @@
 
 import asyncio
 
-from bench import dispatch
+from bench import dispatch, fanout, outbox
 
-asyncio.run(dispatch.main())
+
+async def main() -> None:
+    await dispatch.main()
+    print()
+    await outbox.main()
+    print()
+    await fanout.main()
+
+
+asyncio.run(main())

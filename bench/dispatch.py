@@ -4,7 +4,6 @@ commit), measured in the same run on the same database."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import resource
@@ -14,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from bench.util import postgres_database
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_app
 from bot.clock import ManualClock
@@ -77,28 +77,10 @@ async def main() -> None:
     print(f"core dispatch: {EVENTS} /consent commands from {USERS} members")
     with tempfile.TemporaryDirectory() as tmp:
         await bench(f"sqlite+aiosqlite:///{tmp}/bench.db", "SQLite")
-    pg = os.environ.get("ROOST_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-    try:
-        await bench_pg(pg)
-    except OSError as exc:
-        print(f"PostgreSQL    skipped: {exc}")
+    async with postgres_database() as url:
+        if url is None:
+            print("PostgreSQL  skipped: not reachable")
+        else:
+            await bench(url, "PostgreSQL")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MB")
-
-
-async def bench_pg(url: str) -> None:
-    import asyncpg
-
-    name = f"roost_bench_{os.getpid()}"
-    admin = url.replace("+asyncpg", "").rsplit("/", 1)[0] + "/postgres"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await bench(url.rsplit("/", 1)[0] + f"/{name}", "PostgreSQL")
-    finally:
-        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await conn.close()
-
-
-if __name__ == "__main__":
-    asyncio.run(main())

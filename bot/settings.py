@@ -119,6 +119,7 @@ class TelegramSettings(_Section):
     poll_timeout: int = Field(10, ge=0, le=50)
     request_timeout: float = Field(10.0, gt=0)
     max_retries: int = Field(5, ge=0)
+    pace: bool = True  # keep under Telegram's limits; off only to measure Roost's own overhead
     community_chat_id: int | None = None
     webhook_path: str = Field("/telegram/webhook", pattern=r"^/[A-Za-z0-9/_-]*$")
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,27 +48,36 @@ async def enqueue(
     cap_window: timedelta,
     held: bool = False,
 ) -> dict[str, int]:
-    """Make the campaign's rows; returns counts by state. Idempotent: rows that exist stay."""
+    """Make the campaign's rows; returns counts by state. Idempotent: rows that exist stay.
+    Rows go in as plain inserts in chunks: a campaign to 100,000 members is 100,000 rows, and
+    ORM objects for each would cost hundreds of megabytes."""
     made = select(col(Delivery.recipient)).where(col(Delivery.campaign_id) == campaign_id)
     existing = set(await session.exec(made))
     counts: dict[str, int] = {}
+    chunk: list[dict[str, object]] = []
 
-    def add(row: Delivery) -> None:
-        if row.recipient not in existing:
-            session.add(row)
-            existing.add(row.recipient)
-            counts[row.state] = counts.get(row.state, 0) + 1
+    async def add(row: dict[str, object]) -> None:
+        recipient = str(row["recipient"])
+        if recipient in existing:
+            return
+        existing.add(recipient)
+        state = str(row["state"])
+        counts[state] = counts.get(state, 0) + 1
+        chunk.append(
+            {"campaign_id": campaign_id, "member_id": None, "reason": None, "attempts": 0, **row}
+        )
+        if len(chunk) >= CHUNK:
+            await _flush(session, chunk)
 
+    waiting = "held" if held else "pending"
     for platform, chat in recipients.channels:
-        recipient = f"c:{platform}:{chat}"
-        add(
-            Delivery(
-                campaign_id=campaign_id,
-                recipient=recipient,
-                platform=platform,
-                state="held" if held else "pending",
-                token=new_token(),
-            )
+        await add(
+            {
+                "recipient": f"c:{platform}:{chat}",
+                "platform": platform,
+                "state": waiting,
+                "token": new_token(),
+            }
         )
     if recipients.members is not None:
         wanted = await segment_ids(session, recipients.members, now)
@@ -86,20 +95,27 @@ async def enqueue(
                 if member_id not in reachable
                 else None
             )
-            state = "skipped" if reason else ("held" if held else "pending")
-            add(
-                Delivery(
-                    campaign_id=campaign_id,
-                    recipient=f"m:{member_id}",
-                    member_id=member_id,
-                    platform=reachable.get(member_id, "-"),
-                    state=state,
-                    reason=reason,
-                    token=None if reason else new_token(),
-                )
+            await add(
+                {
+                    "recipient": f"m:{member_id}",
+                    "member_id": member_id,
+                    "platform": reachable.get(member_id, "-"),
+                    "state": "skipped" if reason else waiting,
+                    "reason": reason,
+                    "token": None if reason else new_token(),
+                }
             )
-    await session.flush()
+    await _flush(session, chunk)
     return counts
+
+
+CHUNK = 2000
+
+
+async def _flush(session: AsyncSession, chunk: list[dict[str, object]]) -> None:
+    if chunk:
+        await session.exec(insert(Delivery), params=chunk)
+        chunk.clear()
 
 
 def _with_consent(flt: MemberFilter, kind: ConsentKind) -> MemberFilter:

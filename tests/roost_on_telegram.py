@@ -17,6 +17,7 @@ from bot.settings import Settings
 from storage.db import Database
 from tests.emulators.telegram import (
     COMMUNITY_ID,
+    Limits,
     TelegramEmulator,
     TelegramUser,
     add_user,
@@ -82,10 +83,11 @@ async def roost_on_telegram(
     mode: str = "polling",
     *,
     also: Router | None = None,
+    limits: Limits | None = None,
     **extra: Any,
 ) -> AsyncIterator[TelegramRoost]:
     """Roost on Telegram; `also` adds a router beside the real features (to observe events)."""
-    tg = TelegramEmulator()
+    tg = TelegramEmulator(limits=limits)
     await tg.start()
     hana = add_user(tg, "Hana", admin=True)
     settings = telegram_settings(tg, mode, **extra)

@@ -69,7 +69,6 @@ class TelegramAdapter:
             .token(settings.token.get_secret_value())
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
-            .rate_limiter(AIORateLimiter(max_retries=settings.max_retries))
             .request(
                 HTTPXRequest(
                     connection_pool_size=64,
@@ -80,6 +79,9 @@ class TelegramAdapter:
             )
             .get_updates_request(HTTPXRequest(read_timeout=settings.poll_timeout + timeout))
         )
+        if settings.pace:
+            limiter = AIORateLimiter(max_retries=settings.max_retries)
+            builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB narrows by chain
         if settings.mode == "webhook":
             builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
