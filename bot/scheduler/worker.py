@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Adapter, DeliveryError, Uncertain, Undeliverable
 from bot.clock import Clock
-from bot.messages import ChannelTarget, DirectTarget, Message, Sent, Target
+from bot.messages import ChannelTarget, DirectTarget, Message, Target
 from bot.settings import OutboxSettings
 from storage.db import Database
 from storage.models import Campaign, Delivery, Identity, Interaction, Member
@@ -91,6 +93,8 @@ class DeliveryWorker:
         return total
 
     async def drain_once(self) -> int:
+        """One batch: claim it, prepare every message in one session, send them all (no
+        database work while sending), and record every outcome in one transaction."""
         async with self.db.session() as session:
             rows = await claim(
                 session,
@@ -98,66 +102,107 @@ class DeliveryWorker:
                 now=self.clock.now(),
                 postgres=not self.db.is_sqlite,
             )
-        if rows:
-            await asyncio.gather(*(self._deliver(row) for row in rows))
+        if not rows:
+            return 0
+        plans = await self._prepare(rows)
+        outcomes = await asyncio.gather(*(self._send(plan) for plan in plans))
+        await self._record(outcomes)
         return len(rows)
 
-    async def _deliver(self, row: Delivery) -> None:
+    async def _prepare(self, rows: list[Delivery]) -> list[Plan]:
+        members = {r.member_id for r in rows if r.member_id is not None}
         async with self.db.session() as session:
-            row = await session.merge(row)
-            campaign = await session.get(Campaign, row.campaign_id)
-            assert campaign is not None
-            target = await self._target(session, row)
-            if target is None:
-                row.state, row.reason = "skipped", "unreachable"
-                await session.commit()
-                return
-            adapter = self.adapters.get(row.platform)
-            try:
-                if adapter is None:
-                    raise DeliveryError(f"{row.platform} is not running")
-                message = await self.composers[campaign.kind](session, campaign, row)
-                key = f"roost-{row.id}" if adapter.capabilities.idempotent_sends else None
-                sent = await adapter.send(target, message, idempotency_key=key)
-            except Undeliverable as exc:
-                await self._unreachable(session, row, str(exc))
-            except Uncertain as exc:
-                row.state, row.reason = "unknown", str(exc)[:200]
-            except DeliveryError as exc:
-                self._retry_or_fail(row, str(exc))
-            except Exception as exc:  # a bug in composing: keep the row, say why
-                log.exception("delivery %s failed", row.id)
-                self._retry_or_fail(row, f"error: {type(exc).__name__}")
-            else:
-                await self._sent(session, row, campaign, sent)
+            accounts: dict[tuple[int | None, str], Identity] = {
+                (i.member_id, i.platform): i
+                for i in await session.exec(
+                    select(Identity).where(col(Identity.member_id).in_(members))
+                )
+            }
+            plans = []
+            for row in rows:  # the session's identity map fetches each campaign and item once
+                campaign = await session.get(Campaign, row.campaign_id)
+                assert campaign is not None
+                target = _target(row, accounts)
+                try:
+                    message = (
+                        await self.composers[campaign.kind](session, campaign, row)
+                        if target
+                        else None
+                    )
+                except Exception as exc:  # a bug in composing: keep the row, say why
+                    log.exception("composing delivery %s failed", row.id)
+                    plans.append(Plan(row, campaign, None, None, f"error: {type(exc).__name__}"))
+                    continue
+                plans.append(Plan(row, campaign, target, message, None))
+        return plans
+
+    async def _send(self, plan: Plan) -> Outcome:
+        row = plan.row
+        if plan.problem is not None:
+            return Outcome(plan, "retry", plan.problem)
+        if plan.target is None or plan.message is None:
+            return Outcome(plan, "skipped", "unreachable")
+        adapter = self.adapters.get(row.platform)
+        if adapter is None:
+            return Outcome(plan, "retry", f"{row.platform} is not running")
+        key = f"roost-{row.id}" if adapter.capabilities.idempotent_sends else None
+        try:
+            sent = await adapter.send(plan.target, plan.message, idempotency_key=key)
+        except Undeliverable as exc:
+            return Outcome(plan, "unreachable", str(exc))
+        except Uncertain as exc:
+            return Outcome(plan, "unknown", str(exc))
+        except DeliveryError as exc:
+            return Outcome(plan, "retry", str(exc))
+        return Outcome(plan, "sent", None, sent.message_id)
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        at = self.clock.now()
+        ids = [o.plan.row.id for o in outcomes]
+        async with self.db.session() as session:
+            rows = {
+                r.id: r
+                for r in await session.exec(select(Delivery).where(col(Delivery.id).in_(ids)))
+            }
+            contacted = []
+            for outcome in outcomes:
+                row, campaign = rows[outcome.plan.row.id], outcome.plan.campaign
+                reason = (outcome.reason or "")[:200] or None
+                if outcome.state == "sent":
+                    row.state, row.reason, row.sent_at = "sent", None, at
+                    row.platform_message_id = outcome.message_id
+                    if row.member_id is not None:
+                        contacted.append(row.member_id)
+                        session.add(
+                            Interaction(
+                                member_id=row.member_id,
+                                kind="delivered",
+                                subject_type=campaign.subject_type,
+                                subject_id=campaign.subject_id,
+                                variant_id=row.variant_id,
+                                platform=row.platform,
+                                at=at,
+                            )
+                        )
+                elif outcome.state == "retry":
+                    self._retry_or_fail(row, reason or "failed")
+                elif outcome.state == "unreachable":
+                    row.state, row.reason = "failed", f"unreachable: {reason}"[:200]
+                    await session.exec(
+                        update(Identity)
+                        .where(
+                            col(Identity.member_id) == row.member_id,
+                            col(Identity.platform) == row.platform,
+                        )
+                        .values(deliverable=False, undeliverable_reason=reason)
+                    )
+                else:  # skipped, unknown
+                    row.state, row.reason = outcome.state, reason
+            if contacted:
+                await session.exec(
+                    update(Member).where(col(Member.id).in_(contacted)).values(last_contact_at=at)
+                )
             await session.commit()
-
-    async def _target(self, session: AsyncSession, row: Delivery) -> Target | None:
-        if row.recipient.startswith("c:"):
-            _, platform, chat = row.recipient.split(":", 2)
-            return ChannelTarget(platform, chat)
-        identity = (
-            await session.exec(
-                select(Identity).where(
-                    Identity.member_id == row.member_id, Identity.platform == row.platform
-                )
-            )
-        ).first()
-        if identity is None or not identity.deliverable:
-            return None
-        return DirectTarget(identity.platform, identity.platform_user_id)
-
-    async def _unreachable(self, session: AsyncSession, row: Delivery, reason: str) -> None:
-        row.state, row.reason = "failed", f"unreachable: {reason}"[:200]
-        identity = (
-            await session.exec(
-                select(Identity).where(
-                    Identity.member_id == row.member_id, Identity.platform == row.platform
-                )
-            )
-        ).first()
-        if identity is not None:
-            identity.deliverable, identity.undeliverable_reason = False, reason[:200]
 
     def _retry_or_fail(self, row: Delivery, reason: str) -> None:
         if row.attempts >= self.settings.max_attempts:
@@ -166,24 +211,29 @@ class DeliveryWorker:
         row.state, row.reason = "pending", f"retrying: {reason}"[:200]
         row.next_attempt_at = self.clock.now() + timedelta(seconds=min(300, 2**row.attempts))
 
-    async def _sent(
-        self, session: AsyncSession, row: Delivery, campaign: Campaign, sent: Sent
-    ) -> None:
-        at = self.clock.now()
-        row.state, row.reason, row.sent_at = "sent", None, at
-        row.platform_message_id = sent.message_id
-        if row.member_id is not None:
-            session.add(
-                Interaction(
-                    member_id=row.member_id,
-                    kind="delivered",
-                    subject_type=campaign.subject_type,
-                    subject_id=campaign.subject_id,
-                    variant_id=row.variant_id,
-                    platform=row.platform,
-                    at=at,
-                )
-            )
-            member = await session.get(Member, row.member_id)
-            if member is not None:
-                member.last_contact_at = at
+
+@dataclass(frozen=True)
+class Plan:
+    row: Delivery
+    campaign: Campaign
+    target: Target | None
+    message: Message | None
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    plan: Plan
+    state: str  # sent | retry | unreachable | unknown | skipped
+    reason: str | None
+    message_id: str | None = None
+
+
+def _target(row: Delivery, accounts: Mapping[tuple[int | None, str], Identity]) -> Target | None:
+    if row.recipient.startswith("c:"):
+        _, platform, chat = row.recipient.split(":", 2)
+        return ChannelTarget(platform, chat)
+    identity = accounts.get((row.member_id, row.platform))
+    if identity is None or not identity.deliverable:
+        return None
+    return DirectTarget(identity.platform, identity.platform_user_id)
