@@ -9,7 +9,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from telegram import Bot
 from telegram.error import RetryAfter
@@ -17,61 +17,12 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import ManualClock
 from storage.db import Database
-from storage.members import ConsentKind, MemberFilter, create_member, set_consent
-from storage.models import Campaign, ContentItem, TitleVariant
-from storage.outbox import Recipients, enqueue
 from tests.emulators.telegram import Limits, TelegramEmulator, add_user, wait_for
 from tests.roost_on_telegram import roost_on_telegram
+from tests.seed import telegram_campaign
 
 N = int(os.environ.get("ROOST_BENCH_FANOUT", "300"))
 LIMIT = 30  # Telegram's bulk limit, messages a second
-
-
-async def _members(db: Database, tg: TelegramEmulator, count: int) -> list[int]:
-    users = [add_user(tg, f"Member{i}") for i in range(count)]
-    now = datetime.now(UTC)
-    async with db.session() as session:
-        for user in users:
-            user.account.started = True
-            member, _ = await create_member(
-                session,
-                platform="telegram",
-                platform_user_id=str(user.id),
-                name=user.account.first_name,
-                handle=None,
-                now=now,
-            )
-            member.onboarded_at = now
-            await set_consent(
-                session,
-                member.id or 0,
-                ConsentKind.NEWS,
-                True,
-                wording_version="1",
-                platform="telegram",
-                now=now,
-            )
-        item = ContentItem(
-            kind="company_news", body="Benchmark news.", status="approved", created_at=now
-        )
-        session.add(item)
-        await session.flush()
-        session.add(TitleVariant(content_id=item.id or 0, position=0, title="Benchmark"))
-        campaign = Campaign(
-            kind="content", subject_type="content", subject_id=item.id or 0, created_at=now
-        )
-        session.add(campaign)
-        await session.flush()
-        await enqueue(
-            session,
-            campaign.id or 0,
-            Recipients(members=MemberFilter()),
-            now=now,
-            cap=10**6,
-            cap_window=timedelta(days=7),
-        )
-        await session.commit()
-    return [u.id for u in users]
 
 
 def _delivered(tg: TelegramEmulator) -> Counter[int]:
@@ -87,7 +38,7 @@ async def through_roost(
         await db.upgrade()
         clock = ManualClock(datetime.now(UTC))
         async with roost_on_telegram(db, clock, limits=limits, pace=pace) as roost:
-            await _members(db, roost.tg, count)
+            await telegram_campaign(db, roost.tg, count, datetime.now(UTC))
             started = time.perf_counter()
             roost.app.worker.wake()
             await wait_for(roost.tg, lambda: len(_delivered(roost.tg)) >= count, seconds=count)

@@ -10,17 +10,15 @@ import signal
 import sqlite3
 import sys
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import select
 
 from bot.clock import SystemClock
 from storage.db import Database
-from storage.members import ConsentKind, MemberFilter, create_member, set_consent
-from storage.models import Campaign, ContentItem, Delivery, Identity, TitleVariant
-from storage.outbox import Recipients, enqueue
-from tests.emulators.telegram import TelegramEmulator, add_user, wait_for
+from storage.models import Delivery, Identity
+from tests.emulators.telegram import TelegramEmulator, wait_for
+from tests.seed import telegram_campaign
 
 MEMBERS = 150
 
@@ -87,55 +85,7 @@ async def stop(process: asyncio.subprocess.Process, log: Path) -> None:
 async def test_sigkill_mid_campaign_loses_nobody(tmp_path: Path, sqlite_db: Database) -> None:
     tg = TelegramEmulator()
     await tg.start()
-    users = [add_user(tg, f"Member{i}") for i in range(MEMBERS)]
-    for user in users:
-        user.account.started = True
-    now = SystemClock().now()
-    async with sqlite_db.session() as session:
-        for user in users:
-            member, _ = await create_member(
-                session,
-                platform="telegram",
-                platform_user_id=str(user.id),
-                name=user.account.first_name,
-                handle=None,
-                now=now,
-            )
-            member.onboarded_at = now
-            await set_consent(
-                session,
-                member.id or 0,
-                ConsentKind.NEWS,
-                True,
-                wording_version="1",
-                platform="telegram",
-                now=now,
-            )
-        item = ContentItem(
-            kind="company_news", body="Crash-proof news.", status="approved", created_at=now
-        )
-        session.add(item)
-        await session.flush()
-        session.add(TitleVariant(content_id=item.id or 0, position=0, title="Crash-proof"))
-        campaign = Campaign(
-            kind="content",
-            subject_type="content",
-            subject_id=item.id or 0,
-            status="sending",
-            audience={"dm": True},
-            created_at=now,
-        )
-        session.add(campaign)
-        await session.flush()
-        await enqueue(
-            session,
-            campaign.id or 0,
-            Recipients(members=MemberFilter()),
-            now=now,
-            cap=100,
-            cap_window=timedelta(days=7),
-        )
-        await session.commit()
+    users = await telegram_campaign(sqlite_db, tg, MEMBERS, SystemClock().now())
 
     config = tmp_path / "roost.toml"
     write_config(config, tg.url)
