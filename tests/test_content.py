@@ -25,6 +25,7 @@ async def compose(chat: Chat, *titles: str, body: str = "Short and sweet.") -> i
         titles[2] if len(titles) > 2 else "-",
         body,
         "https://example.com/news",
+        "https://example.com/office.jpg",
     ]
     seen = await chat.say("/compose", *answers, as_="hr")
     assert "Saved as content #" in seen
@@ -77,6 +78,7 @@ async def test_a_push_reaches_the_channel_and_consenting_members_only(chat: Chat
     assert (made[f"m:{cy.id}"].state, made[f"m:{cy.id}"].reason) == ("skipped", "frequency cap")
     shown = chat.out.getvalue()
     assert "[#community]\n== Acme opens a Lisbon office ==" in shown
+    assert "[image: Acme opens a Lisbon office]" in shown
     assert "[DM to ana]\n== Acme opens a Lisbon office ==" in shown
     assert "[DM to ben]\n== Acme opens a Lisbon office ==" not in shown
 

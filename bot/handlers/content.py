@@ -22,6 +22,7 @@ from bot.messages import (
     FieldKind,
     Form,
     FormField,
+    Image,
     LinkButton,
     Message,
     MessageField,
@@ -44,6 +45,7 @@ COMPOSE = Form(
             "body", "Text (Markdown: **bold**, [link](url))", FieldKind.LONG_TEXT, max_length=6000
         ),
         FormField("link", "Link to the source (optional)", required=False, max_length=500),
+        FormField("image", "Image address, https://… (optional)", required=False, max_length=500),
     ),
     submit_label="Save",
 )
@@ -100,7 +102,10 @@ class Composer:
         buttons.append(LinkButton("Open in browser", f"{self.public_url}/a/{row.token}"))
         if item.link_url:
             buttons.append(LinkButton("Source", f"{self.public_url}/r/{row.token}"))
-        return Message(title=title, body=f"_{KINDS[item.kind]}_\n{teaser}", buttons=tuple(buttons))
+        image = Image(url=item.image_url, alt=title) if item.image_url else None
+        return Message(
+            title=title, body=f"_{KINDS[item.kind]}_\n{teaser}", buttons=tuple(buttons), image=image
+        )
 
 
 # -- HR: compose, review, schedule, measure --------------------------------------------------
@@ -116,6 +121,7 @@ async def composed(ctx: Context[FormSubmitted]) -> None:
         kind=values["kind"],
         body=values["body"],
         link_url=values["link"] or None,
+        image_url=values["image"] or None,
         status="approved",
         author_member_id=ctx.member.id,
         created_at=ctx.now,
