@@ -360,10 +360,15 @@ async def campaigns(ctx: Context[CommandInvoked]) -> None:
     ctx.reply(Message(title="Campaigns", body="\n".join(lines)))
 
 
-async def _states(ctx: Context[Any], campaign: Campaign) -> dict[str, int]:
-    runs = select(Campaign.id).where(
+def _runs(campaign: Campaign) -> Any:
+    """The campaign and, for a recurring one, each of its runs: where its rows are."""
+    return select(Campaign.id).where(
         (col(Campaign.id) == campaign.id) | (col(Campaign.parent_id) == campaign.id)
     )
+
+
+async def _states(ctx: Context[Any], campaign: Campaign) -> dict[str, int]:
+    runs = _runs(campaign)
     rows = await ctx.session.exec(select(Delivery.state).where(col(Delivery.campaign_id).in_(runs)))
     counts: dict[str, int] = {}
     for state in rows:
@@ -380,9 +385,7 @@ async def cancel(ctx: Context[CommandInvoked]) -> None:
         )
         return
     campaign.status = "cancelled"
-    runs = select(Campaign.id).where(
-        (col(Campaign.id) == campaign.id) | (col(Campaign.parent_id) == campaign.id)
-    )
+    runs = _runs(campaign)
     waiting = await ctx.session.exec(
         select(Delivery).where(
             col(Delivery.campaign_id).in_(runs), col(Delivery.state).in_(("pending", "held"))
@@ -440,19 +443,18 @@ async def _delivery(ctx: Context[ActionPressed], token: str) -> tuple[Delivery, 
     return row, item
 
 
+async def _fact(ctx: Context[ActionPressed], kind: str, row: Delivery, item: ContentItem) -> None:
+    """The member opened or finished this item, through the title variant they were sent."""
+    await record(
+        ctx.session, ctx.member.id, kind, item.id or 0, row.variant_id, ctx.platform, ctx.now
+    )
+
+
 async def read(ctx: Context[ActionPressed]) -> None:
     found = await _delivery(ctx, ctx.event.value)
     if found is not None:
         row, item = found
-        await record(
-            ctx.session,
-            ctx.member.id,
-            "opened",
-            item.id or 0,
-            row.variant_id,
-            ctx.platform,
-            ctx.now,
-        )
+        await _fact(ctx, "opened", row, item)
         await _page(ctx, row, item, 0)
 
 
@@ -467,15 +469,7 @@ async def done(ctx: Context[ActionPressed]) -> None:
     found = await _delivery(ctx, ctx.event.value)
     if found is not None:
         row, item = found
-        await record(
-            ctx.session,
-            ctx.member.id,
-            "finished",
-            item.id or 0,
-            row.variant_id,
-            ctx.platform,
-            ctx.now,
-        )
+        await _fact(ctx, "finished", row, item)
         ctx.dm("Thanks for reading!")
 
 
@@ -484,15 +478,7 @@ async def _page(ctx: Context[ActionPressed], row: Delivery, item: ContentItem, n
     number = min(number, len(texts) - 1)
     last = number == len(texts) - 1
     if last and len(texts) > 1:  # reaching the last page is finishing
-        await record(
-            ctx.session,
-            ctx.member.id,
-            "finished",
-            item.id or 0,
-            row.variant_id,
-            ctx.platform,
-            ctx.now,
-        )
+        await _fact(ctx, "finished", row, item)
     buttons = (
         (ActionButton("Done", "content.done", row.token or "", Style.PRIMARY),)
         if last and len(texts) == 1

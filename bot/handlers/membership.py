@@ -18,9 +18,10 @@ from bot.events import (
     MemberLeft,
 )
 from bot.forms import clean_value
+from bot.handlers.privacy import record_consent
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
 from bot.router import Action, Arg, Command, FormHandler, On, Router
-from storage.members import ConsentKind, consents, first_source, labels, set_consent
+from storage.members import ConsentKind, consents, first_source, labels
 from storage.models import InviteCode, Join, Label
 
 ONBOARDING = "onboarding"
@@ -259,20 +260,11 @@ async def onboarded(ctx: Context[FormSubmitted]) -> None:
     first_time = member.onboarded_at is None
     member.onboarded_at = member.onboarded_at or ctx.now
     member.joined_at = member.joined_at or ctx.now
-    version = ctx.settings.onboarding.consent_version
     current = await consents(ctx.session, ctx.member_id)
     for kind in ConsentKind:
         granted = values[kind.value] == "yes"
         if first_time or current[kind] != granted:
-            await set_consent(
-                ctx.session,
-                ctx.member_id,
-                kind,
-                granted,
-                wording_version=version,
-                platform=ctx.platform,
-                now=ctx.now,
-            )
+            await record_consent(ctx, kind, granted)
     intro = "Welcome aboard! " if first_time else "Saved. "
     ctx.dm(await profile_message(ctx, intro + "Here's your profile:"))
     ctx.publish_home(await home_message(ctx))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked
 from bot.messages import ActionButton, Attachment, Message, Style
@@ -46,9 +48,8 @@ async def consent_pressed(ctx: Context[ActionPressed]) -> None:
     await _set(ctx, KINDS[kind], state == "on")
 
 
-async def _set(
-    ctx: Context[CommandInvoked] | Context[ActionPressed], kind: ConsentKind, granted: bool
-) -> None:
+async def record_consent(ctx: Context[Any], kind: ConsentKind, granted: bool) -> None:
+    """The member's answer, with the wording they were shown, where and when they gave it."""
     await set_consent(
         ctx.session,
         ctx.member_id,
@@ -58,6 +59,12 @@ async def _set(
         platform=ctx.platform,
         now=ctx.now,
     )
+
+
+async def _set(
+    ctx: Context[CommandInvoked] | Context[ActionPressed], kind: ConsentKind, granted: bool
+) -> None:
+    await record_consent(ctx, kind, granted)
     ctx.dm(f"Done: {DESCRIBE[kind]} are now {'on' if granted else 'off'}.")
 
 
@@ -66,15 +73,7 @@ async def stop(ctx: Context[CommandInvoked]) -> None:
     current = await consents(ctx.session, ctx.member_id)
     for kind, granted in current.items():
         if granted:
-            await set_consent(
-                ctx.session,
-                ctx.member_id,
-                kind,
-                False,
-                wording_version=ctx.settings.onboarding.consent_version,
-                platform=ctx.platform,
-                now=ctx.now,
-            )
+            await record_consent(ctx, kind, False)
     ctx.reply(
         "Done: you won't get any more messages from us unless you ask for them. "
         f"You're still in the community; {ctx.cmd('consent')} turns messages back on, "
