@@ -38,7 +38,8 @@ from bot.forms import (
     clean_values,
 )
 from bot.handlers import root_router
-from bot.handlers.content import Composer
+from bot.handlers.content import ContentComposer
+from bot.handlers.jobs import InvitationComposer
 from bot.messages import AnswerJoin, Ask, DirectTarget, Message, Outbound, PublishHome, Say
 from bot.middleware import (
     Call,
@@ -52,7 +53,7 @@ from bot.middleware import (
 from bot.router import Role, Routes, UsageError
 from bot.scheduler.campaigns import Campaigns
 from bot.scheduler.scheduler import Scheduler
-from bot.scheduler.worker import DeliveryWorker
+from bot.scheduler.worker import Composer, DeliveryWorker
 from bot.settings import RoleSettings, Settings
 from bot.web import WebServer
 from storage.db import Database
@@ -88,10 +89,12 @@ class App:
         self.db = db
         self.clock = clock
         self.routes = routes
-        composer = Composer(settings.content.teaser_chars, settings.web.public_url)
-        self.worker = DeliveryWorker(
-            db, self.adapters, clock, settings.outbox, {"content": composer}
-        )
+        public_url = settings.web.public_url
+        composers: dict[str, Composer] = {
+            "content": ContentComposer(settings.content.teaser_chars, public_url),
+            "invitation": InvitationComposer(public_url),
+        }
+        self.worker = DeliveryWorker(db, self.adapters, clock, settings.outbox, composers)
         self.campaigns = Campaigns(db, clock, settings, self.communities, self.worker.wake)
         self.scheduler = Scheduler(db, self.campaigns, clock, settings)
         self.conversations = Conversations()
@@ -117,6 +120,19 @@ class App:
     def communities(self) -> dict[str, str | None]:
         """Each platform's community channel, where campaigns post."""
         return {platform: adapter.community for platform, adapter in self.adapters.items()}
+
+    async def invite_links(self, code: str, have: set[str]) -> dict[str, dict[str, str]]:
+        """Each running platform's ways in for `code` but those in `have`; a platform that
+        fails is left out (and logged) rather than costing HR the others."""
+        found: dict[str, dict[str, str]] = {}
+        for platform, adapter in self.adapters.items():
+            if platform in have:
+                continue
+            try:
+                found[platform] = await adapter.invite_links(code)
+            except Exception:
+                log.exception("could not make %s links for an invite code", platform)
+        return {platform: links for platform, links in found.items() if links}
 
     async def _process(self, event: Event) -> None:
         ctx = await self._handle(event)
@@ -166,6 +182,7 @@ class App:
                 identity=identity,
                 role=role_of(self.settings.roles, origin.user),
                 capabilities=self.adapters[origin.platform].capabilities,
+                invite_links=self.invite_links,
             )
             try:
                 if member.privacy_notice_at is None:
@@ -287,8 +304,12 @@ class App:
         elif isinstance(op, PublishHome):
             if adapter.capabilities.home:
                 await adapter.publish_home(origin, op.message)
-        elif op.target is not None:
-            await adapter.send(op.target, op.message)
+        elif op.target is not None:  # perhaps on another platform (HR told of something)
+            elsewhere = self.adapters.get(op.target.platform)
+            if elsewhere is None:
+                log.warning("not sending to %s: it is not running", op.target.platform)
+            else:
+                await elsewhere.send(op.target, op.message)
         else:
             await adapter.reply(origin, op.message, ephemeral=op.ephemeral)
 

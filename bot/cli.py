@@ -1,4 +1,5 @@
-"""`roost run` and `roost db upgrade`: the command line, and where settings meet the world."""
+"""`roost run`, `roost db upgrade`, `roost invites …`, `roost funnel export`: the command line,
+and where settings meet the world."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.adapter import Adapter
@@ -67,6 +69,68 @@ async def upgrade(settings: Settings) -> int:
         await db.dispose()
 
 
+async def invites_cli(settings: Settings, args: argparse.Namespace) -> int:
+    """`roost invites create|list|export`: codes made here get their Telegram and Discord links
+    from the running Roost the first time HR shows them in chat."""
+    from bot.handlers.invites import code_rows, parse_create, to_csv
+    from bot.pictures import qr_png
+    from bot.router import UsageError
+    from storage.growth import create_code
+
+    db = Database(settings.database.url.get_secret_value())
+    now = SystemClock().now()
+    try:
+        await db.upgrade()
+        async with db.session() as session:
+            if args.action == "create":
+                try:
+                    options = parse_create(" ".join(args.options), settings.community.timezone)
+                    invite = await create_code(session, now=now, **options)
+                except (UsageError, ValueError) as exc:
+                    print(f"roost: {exc}; nothing was created.", file=sys.stderr)
+                    return 2
+                await session.commit()
+                landing = f"{settings.web.public_url.rstrip('/')}/i/{invite.code}"
+                qr = Path(args.qr or f"{invite.code}.png")
+                await asyncio.to_thread(qr.write_bytes, await qr_png(landing))
+                print(f"{invite.code}\t{invite.source}\tlanding {landing}\tQR code in {qr}")
+                return 0
+            rows = await code_rows(session, now)
+        if args.action == "export":
+            _write(args.output, to_csv(rows), len(rows))
+        else:
+            for row in rows:
+                print(f"{row['code']}\t{row['source']}\t{row['joins']} joins\t{row['state']}")
+        return 0
+    finally:
+        await db.dispose()
+
+
+async def funnel_cli(settings: Settings, args: argparse.Namespace) -> int:
+    """`roost funnel export`: the invitations under a funnel, one CSV row each."""
+    from bot.handlers.invites import to_csv
+    from storage.pipeline import Scope, invitation_rows
+
+    db = Database(settings.database.url.get_secret_value())
+    try:
+        await db.upgrade()
+        async with db.session() as session:
+            scope = Scope(job_id=args.job, source=args.source)
+            rows = await invitation_rows(session, scope)
+        _write(args.output, to_csv(rows), len(rows))
+        return 0
+    finally:
+        await db.dispose()
+
+
+def _write(output: str | None, data: bytes, count: int) -> None:
+    if output in (None, "-"):
+        sys.stdout.buffer.write(data)
+    else:
+        Path(output).write_bytes(data)
+    print(f"{count} rows written to {output or 'standard output'}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="roost", description="The talent-community bot.")
     parser.add_argument("--config", help="TOML settings file (default: $ROOST_CONFIG)")
@@ -74,6 +138,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("run", help="start Roost: migrations, web server, every adapter")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply pending migrations")
+    codes = commands.add_parser("invites", help="source-tagged invite codes")
+    codes.add_argument("action", choices=["create", "list", "export"])
+    codes.add_argument(
+        "options", nargs="*", help="for create: SOURCE [campaign=…] [expires=…] [uses=…] [code=…]"
+    )
+    codes.add_argument("--qr", help="create: where to write the QR code (default CODE.png)")
+    codes.add_argument("-o", "--output", help="export: a CSV file (default standard output)")
+    funnel = commands.add_parser("funnel", help="the talent pipeline's rows")
+    funnel.add_argument("action", choices=["export"])
+    funnel.add_argument("--job", type=int, help="only this job's invitations")
+    funnel.add_argument("--source", help="only members who joined from this source")
+    funnel.add_argument("-o", "--output", help="a CSV file (default standard output)")
     args = parser.parse_args(argv)
     # Opt into python-telegram-bot's coming timedelta API; its internals warn otherwise.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -87,8 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.console_enabled() and sys.stdout.isatty() and level == "INFO":
         level = "WARNING"  # keep the interactive console readable
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    job = run(settings) if args.command == "run" else upgrade(settings)
-    return _run_until_signalled(job)
+    jobs = {
+        "run": lambda: run(settings),
+        "db": lambda: upgrade(settings),
+        "invites": lambda: invites_cli(settings, args),
+        "funnel": lambda: funnel_cli(settings, args),
+    }
+    return _run_until_signalled(jobs[args.command]())
 
 
 def _run_until_signalled(job: Coroutine[Any, Any, int]) -> int:

@@ -6,6 +6,7 @@ transaction commits, so a member never reads "done" about something that was rol
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -30,6 +31,7 @@ from bot.settings import Settings
 from storage.models import AuditEntry, Identity, Member
 
 E = TypeVar("E", bound=Event)
+InviteLinks = Callable[[str, set[str]], Awaitable[dict[str, dict[str, str]]]]
 
 
 @dataclass
@@ -47,6 +49,9 @@ class Context(Generic[E]):
     followups: list[Event] = field(default_factory=list)
     signals: list[tuple[str, int]] = field(default_factory=list)  # for the app, after commit
     audited: bool = False
+    # The running platforms' ways in for an invite code (but those in the set), by platform.
+    # Network calls: given by the app, so that handlers never hold an adapter.
+    invite_links: InviteLinks | None = None
 
     @property
     def member_id(self) -> int:

@@ -38,6 +38,7 @@ ENVIRONMENT = {
     ("slack", "signing_secret"): "ROOST_SLACK_SIGNING_SECRET",
     ("slack", "app_token"): "ROOST_SLACK_APP_TOKEN",
     ("discord", "token"): "ROOST_DISCORD_TOKEN",
+    ("pipeline", "ats_token"): "ROOST_ATS_TOKEN",
 }
 ENV_ONLY = set(ENVIRONMENT) - {("database", "url")}
 
@@ -106,6 +107,16 @@ class ContentSettings(_Section):
     lease_seconds: float = Field(30.0, gt=0)  # the scheduler's lease among Roost processes
 
 
+class PipelineSettings(_Section):
+    redeem_per_minute: int = Field(10, ge=1)  # code tries per member: a brute-force guard
+    redeem_per_day: int = Field(50, ge=1)
+    referral_active_after_days: int = Field(7, ge=0)  # a referral qualifies on activity after
+    referral_burst: int = Field(10, ge=2)  # joins through one referral code within an hour
+    not_for_me_days: int = Field(180, ge=0)  # "not for me" to a function rests it this long
+    active_days: int = Field(30, ge=1)  # "active" in the source report: seen within this
+    ats_token: SecretStr | None = None  # $ROOST_ATS_TOKEN for POST /api/applications
+
+
 class ConsoleSettings(_Section):
     enabled: bool | Literal["auto"] = "auto"
     user: str = Field("guest", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
@@ -155,6 +166,7 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     outbox: OutboxSettings = OutboxSettings()
     content: ContentSettings = ContentSettings()
+    pipeline: PipelineSettings = PipelineSettings()
     telegram: TelegramSettings = TelegramSettings()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -3,6 +3,7 @@ mount here as their features arrive."""
 
 from __future__ import annotations
 
+import hmac
 import html
 import logging
 from typing import TYPE_CHECKING
@@ -12,7 +13,9 @@ from sqlmodel import select
 
 from bot.settings import WebSettings
 from storage.content import record, variants
+from storage.growth import visit
 from storage.models import Campaign, ContentItem, Delivery
+from storage.pipeline import PROGRESS, advance, click, find_invitation
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -29,6 +32,9 @@ class WebServer:
         self.app.router.add_get("/r/{token}", self.tracked_link)
         self.app.router.add_get("/a/{token}", self.article)
         self.app.router.add_post("/a/{token}/finished", self.finished)
+        self.app.router.add_get("/i/{code}", self.landing)
+        self.app.router.add_get("/i/{code}/{platform}", self.landing)
+        self.app.router.add_post("/api/applications", self.application)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -58,8 +64,15 @@ class WebServer:
             await session.commit()
 
     async def tracked_link(self, request: web.Request) -> web.Response:
-        """Counts the click (and the open) before sending the reader on to the source."""
-        found = await self._found(request.match_info["token"])
+        """Counts the click (and the open) before sending the reader on to the source, or the
+        candidate on to the job's application page."""
+        token = request.match_info["token"]
+        async with self.roost.db.session() as session:
+            applying = await click(session, token, self.roost.clock.now())
+            await session.commit()
+        if applying is not None:
+            raise web.HTTPFound(applying)
+        found = await self._found(token)
         if found is None or not found[1].link_url:
             raise web.HTTPNotFound(text="This link is no longer available.")
         await self._record(*found, ("clicked", "opened"))
@@ -93,6 +106,52 @@ class WebServer:
         await self._record(*found, ("finished",))
         return web.Response(status=204)
 
+    async def landing(self, request: web.Request) -> web.Response:
+        """An invite code's landing link (posters, letters, QR codes): counts the visit, then
+        sends the visitor on to a platform's way in."""
+        code, platform = request.match_info["code"], request.match_info.get("platform")
+        async with self.roost.db.session() as session:
+            where = await visit(session, code, platform, self.roost.clock.now())
+            await session.commit()
+        if where is None:
+            raise web.HTTPNotFound(text="This invite code is not valid.")
+        if where.startswith(("https://", "http://")):
+            raise web.HTTPFound(where)
+        return web.Response(text=LANDING.format(how=html.escape(where)), content_type="text/html")
+
+    async def application(self, request: web.Request) -> web.Response:
+        """The applicant tracking system reports a candidate's progress."""
+        token = self.roost.settings.pipeline.ats_token
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {token.get_secret_value()}" if token else None
+        if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
+            return _api_error(401, "invalid token")
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("status") not in PROGRESS:
+            return _api_error(
+                400,
+                f"send JSON with status ({', '.join(PROGRESS)}) and ref, or job_id and member_id",
+            )
+        async with self.roost.db.session() as session:
+            invitation = await find_invitation(
+                session, body.get("ref"), body.get("job_id"), body.get("member_id")
+            )
+            if invitation is None:
+                return _api_error(404, "no invitation matches")
+            changed = advance(invitation, body["status"], self.roost.clock.now())
+            await session.commit()
+            return web.json_response(
+                {
+                    "ok": True,
+                    "invitation": invitation.id,
+                    "status": invitation.status,
+                    "changed": changed,
+                }
+            )
+
     async def start(self) -> None:
         if not self.settings.enabled:
             return
@@ -125,6 +184,17 @@ new IntersectionObserver((seen, watcher) => {{
   }}
 }}).observe(document.getElementById("end"));
 </script></body></html>"""
+
+
+LANDING = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Join the community</title></head>
+<body style="font:18px/1.6 system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em">
+<h1>Join the community</h1><p>{how}</p></body></html>"""
+
+
+def _api_error(status: int, error: str) -> web.Response:
+    return web.json_response({"ok": False, "error": error}, status=status)
 
 
 def _paragraphs(body: str) -> str:

@@ -11,8 +11,8 @@ statement holds the database's single write lock, so two workers can never claim
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, insert, or_, update
@@ -32,6 +32,7 @@ class Recipients:
     channels: Sequence[tuple[str, str]] = ()  # (platform, chat id)
     members: MemberFilter | None = None
     consent: ConsentKind = ConsentKind.NEWS
+    exclude: Mapping[int, str] = field(default_factory=dict)  # member id -> why not them
 
 
 def new_token() -> str:
@@ -80,26 +81,14 @@ async def enqueue(
             }
         )
     if recipients.members is not None:
-        wanted = await segment_ids(session, recipients.members, now)
-        asked = _with_consent(recipients.members, recipients.consent)
-        consenting = set(await segment_ids(session, asked, now))
-        capped = await _over_cap(session, wanted, since=now - cap_window, cap=cap)
-        reachable = await _reachable(session, wanted)
-        for member_id in wanted:
-            reason = (
-                "no consent"
-                if member_id not in consenting
-                else "frequency cap"
-                if member_id in capped
-                else "unreachable"
-                if member_id not in reachable
-                else None
-            )
+        for member_id, platform, reason in await decide(
+            session, recipients, now=now, cap=cap, cap_window=cap_window
+        ):
             await add(
                 {
                     "recipient": f"m:{member_id}",
                     "member_id": member_id,
-                    "platform": reachable.get(member_id, "-"),
+                    "platform": platform,
                     "state": "skipped" if reason else waiting,
                     "reason": reason,
                     "token": None if reason else new_token(),
@@ -112,16 +101,45 @@ async def enqueue(
 CHUNK = 2000
 
 
+async def decide(
+    session: AsyncSession,
+    recipients: Recipients,
+    *,
+    now: datetime,
+    cap: int,
+    cap_window: timedelta,
+) -> list[tuple[int, str, str | None]]:
+    """Each member of the segment: (member id, platform, why they are skipped or None).
+    The one place that decides who a campaign may DM; previews count the same answers."""
+    assert recipients.members is not None
+    wanted = await segment_ids(session, recipients.members, now)
+    asked = replace(recipients.members, consent=recipients.consent)
+    consenting = set(await segment_ids(session, asked, now))
+    capped = await _over_cap(session, wanted, since=now - cap_window, cap=cap)
+    reachable = await _reachable(session, wanted)
+    return [
+        (
+            member_id,
+            reachable.get(member_id, "-"),
+            "no consent"
+            if member_id not in consenting
+            else recipients.exclude.get(member_id)
+            or (
+                "frequency cap"
+                if member_id in capped
+                else "unreachable"
+                if member_id not in reachable
+                else None
+            ),
+        )
+        for member_id in wanted
+    ]
+
+
 async def _flush(session: AsyncSession, chunk: list[dict[str, object]]) -> None:
     if chunk:
         await session.exec(insert(Delivery), params=chunk)
         chunk.clear()
-
-
-def _with_consent(flt: MemberFilter, kind: ConsentKind) -> MemberFilter:
-    from dataclasses import replace
-
-    return replace(flt, consent=kind)
 
 
 async def _over_cap(

@@ -45,6 +45,7 @@ POLICY = (
     Rule("invite_code", "referrer_member_id", Erase.KEEP),
     Rule("invite_code", "created_by_member_id", Erase.KEEP),
     Rule("member_join", "member_id", Erase.KEEP),
+    Rule("code_attempt", "member_id", Erase.DELETE),
     Rule("referral", "referrer_member_id", Erase.KEEP),
     Rule("referral", "referred_member_id", Erase.KEEP),
     Rule("content_item", "author_member_id", Erase.KEEP),

@@ -12,8 +12,9 @@ from sqlmodel import SQLModel, select
 
 from bot.clock import ManualClock
 from storage.db import Database
+from storage.growth import add_links, create_code
 from storage.members import ConsentKind, consents
-from storage.models import Identity, InviteCode, Join, Member
+from storage.models import Identity, Join, Member
 from tests.emulators.discord import DiscordEmulator, DiscordMember, add_member
 from tests.roost_on_discord import DiscordRoost, roost_on_discord
 
@@ -53,14 +54,8 @@ async def source_code(roost: DiscordRoost, code: str, source: str) -> str:
     """An invite code as HR makes one: Roost's code, with a Discord invite of its own."""
     links = await roost.adapter.invite_links(code)
     async with roost.app.db.session() as session:
-        session.add(
-            InviteCode(
-                code=code,
-                source=source,
-                created_at=roost.app.clock.now(),
-                platform_links={"discord": links},
-            )
-        )
+        invite = await create_code(session, source=source, code=code, now=roost.app.clock.now())
+        await add_links(session, invite, "discord", links)
         await session.commit()
     return links["invite"].rsplit("/", 1)[1]
 

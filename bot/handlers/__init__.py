@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from bot.handlers import admin, content, membership, privacy
+from bot.handlers import admin, content, invites, jobs, membership, privacy, stats
 from bot.handlers.help import help_router
 from bot.router import Router, Routes
 
 
 def root_router() -> Router:
     features = Router(
-        "features", children=(membership.router, privacy.router, admin.router, content.router)
+        "features",
+        children=(
+            membership.router,
+            privacy.router,
+            admin.router,
+            content.router,
+            invites.router,
+            jobs.router,
+            stats.router,
+        ),
     )
     return Router("roost", children=(features, help_router(Routes(features))))

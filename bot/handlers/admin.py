@@ -104,6 +104,16 @@ def parse_filter(text: str) -> MemberFilter:
     return MemberFilter(**given)  # type: ignore[arg-type]
 
 
+def stored_filter(segment: MemberFilter) -> dict[str, object]:
+    """A segment as a campaign keeps it (JSON: durations as seconds); the inverse of
+    `bot.scheduler.campaigns.member_filter`."""
+    given = {k: v for k, v in vars(segment).items() if v is not None}
+    for key in ("active_within", "inactive_for"):
+        if key in given:
+            given[key] = int(given[key].total_seconds())
+    return {k: str(v) if k == "consent" else v for k, v in given.items()}
+
+
 async def members(ctx: Context[CommandInvoked]) -> None:
     try:
         flt = parse_filter(ctx.args.get("filters", ""))

@@ -8,7 +8,6 @@ A pushed item shows its title (one of up to three variants) and a teaser; Read o
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,7 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.handlers.admin import parse_filter
+from bot.handlers.admin import parse_filter, stored_filter
 from bot.messages import (
     ActionButton,
     FieldKind,
@@ -30,7 +29,7 @@ from bot.messages import (
 )
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.scheduler.triggers import WhenError, next_run, parse_when
-from storage.content import KINDS, item_stats, record, variants
+from storage.content import KINDS, record, variants
 from storage.models import Campaign, ContentItem, Delivery, TitleVariant
 
 COMPOSE = Form(
@@ -80,7 +79,7 @@ def pages(body: str, size: int) -> list[str]:
     return [*found, current] if current else found or [""]
 
 
-class Composer:
+class ContentComposer:
     """What a content campaign's row says: a title, a teaser, Read (and links)."""
 
     def __init__(self, teaser_chars: int, public_url: str) -> None:
@@ -269,11 +268,7 @@ def parse_schedule(text: str) -> tuple[str, dict[str, Any]]:
         audience = {"channels": "channels" in targets, "dm": "dm" in targets}
     sample, wait = options.pop("sample", None), options.pop("wait", "2h")
     segment = parse_filter(" ".join(f"{k}={v}" for k, v in options.items()))
-    given = {k: v for k, v in vars(segment).items() if v is not None}
-    for key in ("active_within", "inactive_for"):
-        if key in given:
-            given[key] = int(given[key].total_seconds())
-    audience["filter"] = {k: str(v) if k == "consent" else v for k, v in given.items()}
+    audience["filter"] = stored_filter(segment)
     if sample is not None:
         match, wait_match = SAMPLE.match(sample), DURATION.match(wait)
         if not match or not 0 < int(match[1]) < 100:
@@ -400,36 +395,6 @@ async def cancel(ctx: Context[CommandInvoked]) -> None:
     ctx.reply(f"Campaign #{campaign.id} cancelled; {stopped} messages not yet sent will not be.")
 
 
-async def stats(ctx: Context[CommandInvoked]) -> None:
-    days = int(ctx.args.get("days", "30")) if ctx.args.get("days", "30").isdigit() else 30
-    since = ctx.now - timedelta(days=days)
-    items = list(
-        await ctx.session.exec(select(ContentItem).where(ContentItem.status == "approved"))
-    )
-    settings, lines, hints = ctx.settings.content, [], []
-    for item in items:
-        for v in await item_stats(ctx.session, item, since):
-            if not v.delivered and not v.opened:
-                continue
-            lines.append(
-                f"#{item.id} “{v.title}”: {v.delivered} delivered, {v.opened} opened "
-                f"({v.open_rate:.0%}), {v.finished} finished ({v.finish_rate:.0%} of opens)"
-            )
-            if (
-                v.delivered
-                and v.open_rate < settings.low_open_rate
-                and v.finish_rate >= settings.high_finish_rate
-            ):
-                hints.append(
-                    f"#{item.id} “{v.title}”: few open it but most who do finish it: "
-                    "try a more interesting title."
-                )
-    body = "\n".join(lines) or "Nothing was delivered in this period."
-    if hints:
-        body += "\n\n**Hint**\n" + "\n".join(hints)
-    ctx.reply(Message(title=f"Content, last {days} days", body=body))
-
-
 # -- members: read, page, finish -------------------------------------------------------------
 
 
@@ -528,13 +493,6 @@ router = Router(
         ),
         Command(
             "decline", review, "Decline an employee's story.", role=Role.HR, args=(Arg("content"),)
-        ),
-        Command(
-            "stats",
-            stats,
-            "Content open and finish rates per title.",
-            role=Role.HR,
-            args=(Arg("what", choices=("content",)), Arg("days", required=False)),
         ),
         Command(
             "share", share, "Share your story of working here (employees).", role=Role.EMPLOYEE

@@ -21,6 +21,7 @@ from bot.forms import clean_value
 from bot.handlers.privacy import record_consent
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
 from bot.router import Action, Arg, Command, FormHandler, On, Router
+from storage.growth import find_code, refer, throttled, usable
 from storage.members import ConsentKind, consents, first_source, labels
 from storage.models import InviteCode, Join, Label
 
@@ -149,9 +150,7 @@ async def ask_for_code(ctx: Context[ActionPressed]) -> None:
 
 async def redeemed(ctx: Context[FormSubmitted]) -> None:
     """A code typed into a form (Slack's App Home): the same attribution as `/join CODE`."""
-    code = ctx.event.values["code"]
-    invite = await _valid_invite(ctx, code)
-    await _record_join(ctx, code)
+    invite = await _record_join(ctx, ctx.event.values["code"])
     if invite is not None:
         ctx.dm(f"Thanks! Your code {invite.code} is noted.")
     if ctx.member.onboarded_at is None:
@@ -191,26 +190,32 @@ async def left(ctx: Context[MemberLeft]) -> None:
     ctx.member.left_at = ctx.now
 
 
-async def _record_join(ctx: Context[Any], code: str | None, *, typed: bool = True) -> None:
+async def _record_join(
+    ctx: Context[Any], code: str | None, *, typed: bool = True
+) -> InviteCode | None:
     """First touch wins; a later code is kept as a secondary touch. A bad code never stops
-    anyone from joining (and only a code the member typed is worth a word about)."""
-    invite = await _valid_invite(ctx, code) if code else None
-    if code and invite is None and typed:
-        ctx.reply(
-            f"I couldn't find a valid invite code “{code[:32]}” (it may have expired or been "
-            "used up). No problem: you're joining without one."
-        )
+    anyone from joining (and only a code the member typed is worth a word about). Returns the
+    code that counted, if any."""
+    invite = None
+    if code and typed and await _throttled(ctx):
+        code = None
+    elif code:
+        invite = await _valid_invite(ctx, code)
+        if invite is None and typed:
+            ctx.reply(
+                f"I couldn't find a valid invite code “{code[:32]}” (it may have expired or "
+                "been used up). No problem: you're joining without one."
+            )
     if invite is None and ctx.member.joined_at is not None:
-        return
+        return None
     earlier = (
         await ctx.session.exec(select(Join.id).where(Join.member_id == ctx.member_id).limit(1))
     ).first()
-    source = invite.source if invite else "direct"
     ctx.session.add(
         Join(
             member_id=ctx.member_id,
             invite_code_id=invite.id if invite else None,
-            source=source,
+            source=invite.source if invite else "direct",
             platform=ctx.platform,
             first_touch=earlier is None,
             at=ctx.now,
@@ -218,37 +223,41 @@ async def _record_join(ctx: Context[Any], code: str | None, *, typed: bool = Tru
     )
     ctx.member.joined_at = ctx.member.joined_at or ctx.now
     ctx.member.left_at = None
-    if invite is not None:
-        invite.uses += 1
-        label = SOURCE_LABELS.get(invite.source)
-        if label and label not in await labels(ctx.session, ctx.member_id):
-            ctx.session.add(Label(member_id=ctx.member_id, name=label, created_at=ctx.now))
-
-
-async def _valid_invite(ctx: Context[Any], ref: str) -> InviteCode | None:
-    """The usable invite code `ref` names: the code itself (typed, or a Telegram link named
-    after it), or a platform's own invite for it (a Discord invite code)."""
-    invite = (
-        await ctx.session.exec(select(InviteCode).where(InviteCode.code == ref.strip().upper()))
-    ).first()
     if invite is None:
-        invite = await _by_platform_link(ctx, ref.strip())
-    if invite is None or invite.revoked_at is not None:
         return None
-    if invite.expires_at is not None and invite.expires_at <= ctx.now:
-        return None
-    if invite.max_uses is not None and invite.uses >= invite.max_uses:
-        return None
+    invite.uses += 1
+    label = SOURCE_LABELS.get(invite.source)
+    if label and label not in await labels(ctx.session, ctx.member_id):
+        ctx.session.add(Label(member_id=ctx.member_id, name=label, created_at=ctx.now))
+    refused = await refer(
+        ctx.session, invite, ctx.member, ctx.now, burst=ctx.settings.pipeline.referral_burst
+    )
+    if refused in ("self", "circular"):
+        ctx.reply("That's a referral code you can't use yourself, so it isn't counted.")
     return invite
 
 
-async def _by_platform_link(ctx: Context[Any], ref: str) -> InviteCode | None:
-    # Few codes exist (one per source or campaign), so matching their links here is cheap.
-    for invite in await ctx.session.exec(select(InviteCode).where(InviteCode.revoked_at.is_(None))):  # type: ignore[union-attr]
-        links = invite.platform_links.get(ctx.platform, {})
-        if any(str(url).rstrip("/").endswith("/" + ref) for url in links.values()):
-            return invite
-    return None
+async def _throttled(ctx: Context[Any]) -> bool:
+    """The brute-force guard: too many tries and the code is not even looked at."""
+    limits = ctx.settings.pipeline
+    wait = await throttled(
+        ctx.session,
+        ctx.member_id,
+        ctx.now,
+        per_minute=limits.redeem_per_minute,
+        per_day=limits.redeem_per_day,
+    )
+    if wait is not None:
+        ctx.reply(
+            f"You've tried a lot of codes just now, so I can't check another until {wait}. "
+            "You're still welcome to join without one."
+        )
+    return wait is not None
+
+
+async def _valid_invite(ctx: Context[Any], ref: str) -> InviteCode | None:
+    invite = await find_code(ctx.session, ref, ctx.platform)
+    return invite if usable(invite, ctx.now) is None else None
 
 
 async def onboarded(ctx: Context[FormSubmitted]) -> None:

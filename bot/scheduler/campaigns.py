@@ -22,8 +22,9 @@ from bot.clock import Clock
 from bot.settings import Settings
 from storage.db import Database
 from storage.members import ConsentKind, MemberFilter
-from storage.models import Campaign, Delivery, Interaction, TitleVariant
+from storage.models import Campaign, Delivery, Interaction, Job, TitleVariant
 from storage.outbox import Recipients, enqueue
+from storage.pipeline import exclusions, invite_rows
 
 FILTER_FIELDS = {f.name for f in fields(MemberFilter)}
 
@@ -83,11 +84,15 @@ class Campaigns:
             assert run.id is not None
             audience = run.audience
             communities = self.communities()
+            job = await session.get(Job, run.subject_id) if run.subject_type == "job" else None
+            rest = self.settings.pipeline.not_for_me_days
             recipients = Recipients(
                 channels=[(p, c) for p, c in communities.items() if c]
                 if audience.get("channels")
                 else (),
                 members=member_filter(audience) if audience.get("dm") else None,
+                consent=ConsentKind(audience.get("consent", "news")),
+                exclude=await exclusions(session, job, now, rest_days=rest) if job else {},
             )
             outbox = self.settings.outbox
             await enqueue(
@@ -99,6 +104,8 @@ class Campaigns:
                 cap_window=timedelta(days=outbox.cap_days),
                 held=True,
             )
+            if job is not None:
+                await invite_rows(session, run.id, job.id or 0, now)
             await self._assign_variants(session, run)
             run.status, run.launched_at = "sending", now
             await session.commit()
@@ -110,12 +117,17 @@ class Campaigns:
         return run_id
 
     async def _assign_variants(self, session: Any, run: Campaign) -> None:
-        variants = list(
-            await session.exec(
-                select(TitleVariant.id)
-                .where(TitleVariant.content_id == run.subject_id)
-                .order_by(col(TitleVariant.position))
+        titled = run.subject_type == "content"
+        variants = (
+            list(
+                await session.exec(
+                    select(TitleVariant.id)
+                    .where(TitleVariant.content_id == run.subject_id)
+                    .order_by(col(TitleVariant.position))
+                )
             )
+            if titled
+            else []
         )
         rows = list(
             await session.exec(

@@ -23,13 +23,14 @@ from storage.models.engagement import (
     SurveyResponse,
     Vote,
 )
-from storage.models.growth import InviteCode, Join, Referral
+from storage.models.growth import CodeAttempt, InviteCode, Join, PlatformInvite, Referral
 from storage.models.people import Consent, Identity, Label, LinkCode, Member
 from storage.models.pipeline import Feedback, Invitation, Job
 
 __all__ = [
     "AuditEntry",
     "Campaign",
+    "CodeAttempt",
     "CommunityEvent",
     "Competition",
     "Consent",
@@ -47,6 +48,7 @@ __all__ = [
     "Label",
     "LinkCode",
     "Member",
+    "PlatformInvite",
     "PlatformPost",
     "Poll",
     "PollOption",

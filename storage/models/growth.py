@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -47,7 +47,36 @@ class Join(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
+class PlatformInvite(SQLModel, table=True):
+    """A platform's own way in for a code (a Telegram group link, a Discord invite), indexed by
+    the reference the platform reports back when someone comes through it."""
+
+    __tablename__ = "platform_invite"
+    __table_args__ = (UniqueConstraint("platform", "ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invite_code_id: int = Field(foreign_key="invite_code.id", index=True)
+    platform: str
+    kind: str  # group_link | invite | deep_link | command
+    ref: str  # what the platform reports: the link's last path part
+    url: str
+
+
+class CodeAttempt(SQLModel, table=True):
+    """One try at redeeming a code: only who and when (never what was typed), for the
+    brute-force guard."""
+
+    __tablename__ = "code_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 class Referral(SQLModel, table=True):
+    """An employee's code brought someone in; it qualifies once they onboarded and came back
+    after the configured number of days."""
+
     id: int | None = Field(default=None, primary_key=True)
     referrer_member_id: int = Field(foreign_key="member.id", index=True)
     referred_member_id: int = Field(foreign_key="member.id", unique=True)

@@ -31,8 +31,12 @@ class Invitation(SQLModel, table=True):
     job_id: int = Field(foreign_key="job.id", index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    delivery_id: int | None = Field(default=None, foreign_key="delivery.id")
     status: str = "invited"  # invited|interested|not_now|not_for_me|applied|interviewing|hired
     invited_at: datetime = Field(sa_type=UTCDateTime)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # any reaction at all
+    clicked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the Apply link
+    interested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     interviewing_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

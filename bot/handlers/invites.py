@@ -1,0 +1,287 @@
+"""Invite codes and referrals: HR makes source-tagged codes with every platform's way in and a
+QR code; employees get a personal referral code and see what it brought."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.context import Context
+from bot.events import CommandInvoked
+from bot.messages import Attachment, Image, Message, MessageField
+from bot.pictures import qr_png
+from bot.router import Arg, Command, Role, Router, UsageError
+from storage.growth import (
+    SOURCES,
+    add_links,
+    create_code,
+    joins_through,
+    leaderboard,
+    new_code,
+    qualify_due,
+    referral_counts,
+    usable,
+)
+from storage.models import InviteCode, Member, Referral
+
+LINK_NAMES = {
+    "deep_link": "bot link",
+    "group_link": "group invite",
+    "invite": "server invite",
+    "command": "type",
+}
+
+
+def landing_url(ctx: Context[Any], code: str) -> str:
+    return f"{ctx.settings.web.public_url.rstrip('/')}/i/{code}"
+
+
+async def ensure_links(ctx: Context[Any], invite: InviteCode) -> None:
+    """Make the ways in that running platforms don't have yet for this code (a code made
+    from the command line gets its Telegram and Discord links the first time HR shows it)."""
+    if ctx.invite_links is None:
+        return
+    for platform, links in (
+        await ctx.invite_links(invite.code, set(invite.platform_links))
+    ).items():
+        await add_links(ctx.session, invite, platform, links)
+
+
+async def code_message(ctx: Context[Any], invite: InviteCode, intro: str = "") -> Message:
+    """A code with every way in and a QR code of its landing link, ready to hand out."""
+    await ensure_links(ctx, invite)
+    landing = landing_url(ctx, invite.code)
+    fields = [
+        MessageField(f"{platform.title()} {LINK_NAMES.get(kind, kind)}", url, inline=False)
+        for platform, links in sorted(invite.platform_links.items())
+        for kind, url in links.items()
+    ]
+    limits = [
+        f"expires {invite.expires_at:%Y-%m-%d}" if invite.expires_at else "",
+        f"{invite.uses}/{invite.max_uses} uses" if invite.max_uses else f"{invite.uses} uses",
+    ]
+    body = (
+        (intro + "\n" if intro else "")
+        + f"Source: {invite.source}"
+        + (f" · campaign {invite.campaign}" if invite.campaign else "")
+        + f" · {', '.join(x for x in limits if x)}\n"
+        + f"Landing link (counts visits): {landing}"
+    )
+    return Message(
+        title=f"Invite code {invite.code}",
+        body=body,
+        fields=(MessageField("Code", invite.code), *fields),
+        image=Image(data=await qr_png(landing), alt=f"QR code for {landing}"),
+    )
+
+
+def parse_create(text: str, tz: str) -> dict[str, Any]:
+    """`job-fair campaign=berlin expires=2026-12-31 uses=100 code=FAIR26` → keyword args."""
+    words = text.split()
+    if not words or words[0].lower() not in SOURCES:
+        raise UsageError(f"name a source first: {', '.join(SOURCES)}")
+    found: dict[str, Any] = {"source": words[0].lower()}
+    for token in words[1:]:
+        key, sep, value = token.partition("=")
+        if not sep or not value or key not in ("campaign", "expires", "uses", "code"):
+            raise UsageError(f"{token[:30]} is not an option (campaign=, expires=, uses=, code=)")
+        if key == "expires":
+            try:
+                day = datetime.strptime(value, "%Y-%m-%d").date()
+            except ValueError:
+                raise UsageError("expires= takes a date such as 2026-12-31") from None
+            found["expires_at"] = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(tz))
+        elif key == "uses":
+            if not value.isdigit() or int(value) < 1:
+                raise UsageError("uses= takes a whole number of uses, such as 100")
+            found["max_uses"] = int(value)
+        else:
+            found[key] = value
+    return found
+
+
+async def invites(ctx: Context[CommandInvoked]) -> None:
+    action, rest = ctx.args["action"], ctx.args.get("options", "")
+    if action == "create":
+        await _create(ctx, rest)
+    elif action == "show":
+        invite = (
+            await ctx.session.exec(select(InviteCode).where(InviteCode.code == rest.upper()))
+        ).first()
+        if invite is None:
+            ctx.reply(f"There is no code “{rest[:32]}”. {ctx.cmd('invites', 'list')} lists them.")
+            return
+        ctx.reply(await code_message(ctx, invite))
+    elif action == "list":
+        ctx.reply(await _listing(ctx))
+    else:
+        rows = await code_rows(ctx.session, ctx.now)
+        ctx.reply(
+            Message(
+                body=f"{len(rows)} invite codes, as CSV.",
+                attachment=Attachment("invite-codes.csv", to_csv(rows), "text/csv"),
+            )
+        )
+
+
+async def _create(ctx: Context[CommandInvoked], text: str) -> None:
+    try:
+        options = parse_create(text, ctx.settings.community.timezone)
+        options.setdefault("code", new_code(options["source"]))
+        invite = await create_code(ctx.session, now=ctx.now, created_by=ctx.member_id, **options)
+    except (UsageError, ValueError) as exc:
+        example = ctx.cmd("invites", "create job-fair campaign=berlin-2026 expires=2026-12-31")
+        ctx.reply(f"Hmm, {exc}. Nothing was created. Example: `{example}`")
+        return
+    ctx.audit("invites.create", code=invite.code, source=invite.source)
+    ctx.reply(await code_message(ctx, invite, "Created. Hand it out:"))
+
+
+async def _listing(ctx: Context[CommandInvoked]) -> Message:
+    rows = await code_rows(ctx.session, ctx.now)
+    lines = [
+        f"**{r['code']}** {r['source']}{' · ' + r['campaign'] if r['campaign'] else ''}: "
+        f"{r['joins']} joins, {r['visits']} visits"
+        + (f" · {r['state']}" if r["state"] != "usable" else "")
+        + (f" · ⚠ {r['flagged']} joins in bursts" if r["flagged"] else "")
+        for r in rows
+        if r["source"] != "employee-referral" or r["flagged"]
+    ]
+    hint = f"\n\n{ctx.cmd('invites', 'show CODE')} gives a code's links and QR code."
+    return Message(
+        title="Invite codes", body=("\n".join(lines) or "No codes yet.") + (hint if lines else "")
+    )
+
+
+async def code_rows(session: Any, now: datetime) -> list[dict[str, Any]]:
+    found = []
+    for invite in await session.exec(select(InviteCode).order_by(col(InviteCode.id))):
+        flagged = await session.exec(
+            select(Referral.id).where(
+                Referral.invite_code_id == invite.id, col(Referral.flagged).is_(True)
+            )
+        )
+        found.append(
+            {
+                "code": invite.code,
+                "source": invite.source,
+                "campaign": invite.campaign or "",
+                "joins": await joins_through(session, invite.id),
+                "visits": invite.visits,
+                "uses": invite.uses,
+                "max_uses": invite.max_uses or "",
+                "expires_at": invite.expires_at.isoformat() if invite.expires_at else "",
+                "state": usable(invite, now) or "usable",
+                "flagged": len(list(flagged)),
+                "created_at": invite.created_at.isoformat(),
+            }
+        )
+    return found
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+# -- employees -------------------------------------------------------------------------------
+
+
+async def referral(ctx: Context[CommandInvoked]) -> None:
+    """The employee's personal code: made once, the same every time after."""
+    invite = (
+        await ctx.session.exec(
+            select(InviteCode).where(
+                InviteCode.referrer_member_id == ctx.member_id,
+                col(InviteCode.revoked_at).is_(None),
+            )
+        )
+    ).first()
+    if invite is None:
+        invite = await create_code(
+            ctx.session,
+            source="employee-referral",
+            now=ctx.now,
+            referrer_id=ctx.member_id,
+            created_by=ctx.member_id,
+        )
+    intro = (
+        "Your personal referral code: share it with people you'd like as colleagues. "
+        f"A referral counts once they've joined, filled in their profile and come back after "
+        f"{ctx.settings.pipeline.referral_active_after_days} days."
+    )
+    ctx.dm(await code_message(ctx, invite, intro))
+
+
+async def referrals(ctx: Context[CommandInvoked]) -> None:
+    pipeline = ctx.settings.pipeline
+    await qualify_due(ctx.session, after_days=pipeline.referral_active_after_days)
+    counts = await referral_counts(
+        ctx.session, ctx.member_id, ctx.now - timedelta(days=pipeline.active_days)
+    )
+    month = ctx.now.astimezone(ZoneInfo(ctx.settings.community.timezone)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    board = await leaderboard(ctx.session, month)
+    names = {
+        m.id: (m.display_name or "someone").split()[0]
+        for m in await ctx.session.exec(
+            select(Member).where(col(Member.id).in_([member for member, _ in board]))
+        )
+    }
+    lines = [
+        f"{rank}. {'you' if member == ctx.member_id else names.get(member, 'someone')}: {n}"
+        for rank, (member, n) in enumerate(board, 1)
+    ]
+    ctx.dm(
+        Message(
+            title="Your referrals",
+            body="**This month's leaderboard** (qualified referrals)\n"
+            + ("\n".join(lines) or "Nobody has a qualified referral this month yet."),
+            fields=(
+                MessageField("Joined", str(counts.joined)),
+                MessageField("Qualified", str(counts.qualified)),
+                MessageField("Active", str(counts.active)),
+                MessageField("Applied", str(counts.applied)),
+            ),
+        )
+    )
+
+
+router = Router(
+    "invites",
+    commands=(
+        Command(
+            "invites",
+            invites,
+            "Invite codes by source: create (source campaign= expires= uses= code=), list, "
+            "show CODE, export.",
+            role=Role.HR,
+            args=(
+                Arg("action", choices=("create", "list", "show", "export")),
+                Arg("options", "a source and options, or a code", required=False, rest=True),
+            ),
+        ),
+        Command(
+            "referral",
+            referral,
+            "Your personal referral code and links (employees).",
+            role=Role.EMPLOYEE,
+        ),
+        Command(
+            "referrals",
+            referrals,
+            "Who joined through your referral code, and this month's leaderboard.",
+            role=Role.EMPLOYEE,
+        ),
+    ),
+)

@@ -1,0 +1,415 @@
+"""Jobs and invitations to apply: HR registers a job, previews who an invitation would reach,
+sends it through the outbox; members answer Apply, Interested, Not now or Not for me (with a
+reason); HR, or the applicant tracking system, reports how far each candidate got."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.context import Context
+from bot.events import ActionPressed, CommandInvoked, FormSubmitted
+from bot.handlers.admin import MEMBER_HINT, parse_filter, stored_filter
+from bot.messages import (
+    ActionButton,
+    DirectTarget,
+    FieldKind,
+    Form,
+    FormField,
+    LinkButton,
+    Message,
+    MessageField,
+    Style,
+)
+from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
+from bot.scheduler.campaigns import member_filter
+from storage.members import ConsentKind, resolve
+from storage.models import Campaign, Delivery, Feedback, Identity, Invitation, Job
+from storage.outbox import Recipients, decide
+from storage.pipeline import PROGRESS, REASONS, advance, exclusions
+
+FEEDBACK = "job.feedback"
+
+
+def job_form(ctx: Context[Any]) -> Form:
+    options = ctx.settings.onboarding
+    return Form(
+        id="job.add",
+        title="Register a job",
+        fields=(
+            FormField("title", "Job title", max_length=120),
+            FormField("function", "Function", FieldKind.CHOICE, options.functions),
+            FormField("seniority", "Seniority", FieldKind.CHOICE, options.seniorities),
+            FormField("location", "Location (city, country or remote)", max_length=100),
+            FormField("apply_url", "Where to apply (your ATS link, https://…)", max_length=500),
+            FormField("closes", "Closing date, YYYY-MM-DD (optional)", required=False),
+        ),
+        submit_label="Save job",
+    )
+
+
+FEEDBACK_FORM = Form(
+    id=FEEDBACK,
+    title="What held you back?",
+    intro="One question, so we invite you to better things. Thank you!",
+    fields=(
+        FormField("reason", "The main reason", FieldKind.CHOICE, REASONS),
+        FormField("comment", "Anything to add? (optional)", required=False, max_length=500),
+    ),
+    submit_label="Send",
+)
+
+
+def invitation_message(job: Job, token: str, public_url: str) -> Message:
+    """What a member invited to apply sees: the job and four ways to answer."""
+    fields = [
+        MessageField("Function", job.function),
+        MessageField("Seniority", job.seniority or "—"),
+        MessageField("Location", job.location or "—"),
+    ]
+    if job.closes_at:
+        fields.append(MessageField("Apply by", f"{job.closes_at:%d %b %Y}"))
+    return Message(
+        title=f"Invitation to apply: {job.title}",
+        body="We think this role fits your profile. Have a look, and tell us what you think.",
+        fields=tuple(fields),
+        buttons=(
+            LinkButton("Apply", f"{public_url.rstrip('/')}/r/{token}"),
+            ActionButton("I'm interested", "job.interested", token, Style.PRIMARY),
+            ActionButton("Not now", "job.not_now", token),
+            ActionButton("Not for me", "job.not_for_me", token),
+        ),
+    )
+
+
+class InvitationComposer:
+    """The outbox's view of an invitation campaign's row."""
+
+    def __init__(self, public_url: str) -> None:
+        self.public_url = public_url
+
+    async def __call__(self, session: Any, campaign: Campaign, row: Delivery) -> Message:
+        job = await session.get(Job, campaign.subject_id)
+        assert job is not None
+        return invitation_message(job, row.token or "", self.public_url)
+
+
+# -- HR ---------------------------------------------------------------------------------------
+
+
+async def jobs(ctx: Context[CommandInvoked]) -> None:
+    action, rest = ctx.args["action"], ctx.args.get("options", "")
+    if action == "add":
+        ctx.ask(job_form(ctx))
+    elif action == "list":
+        await _listing(ctx)
+    elif action == "invite":
+        await _preview(ctx, rest)
+    else:
+        await _status(ctx, rest)
+
+
+async def added(ctx: Context[FormSubmitted]) -> None:
+    values = ctx.event.values
+    url, closes = values["apply_url"], values["closes"]
+    if not url.startswith(("https://", "http://")):
+        ctx.reply("The apply link must start with https://. Nothing was saved; please try again.")
+        return
+    closes_at = None
+    if closes:
+        try:
+            day = datetime.strptime(closes, "%Y-%m-%d").date()
+        except ValueError:
+            ctx.reply("The closing date must look like 2026-12-31. Nothing was saved.")
+            return
+        zone = ZoneInfo(ctx.settings.community.timezone)
+        closes_at = datetime.combine(day + timedelta(days=1), time(), zone)
+        if closes_at <= ctx.now:
+            ctx.reply("That closing date has passed. Nothing was saved.")
+            return
+    job = Job(
+        title=values["title"],
+        function=values["function"],
+        seniority=values["seniority"],
+        location=values["location"],
+        apply_url=url,
+        closes_at=closes_at,
+        created_by_member_id=ctx.member_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(job)
+    await ctx.session.flush()
+    ctx.audit("jobs.add", job=job.id)
+    example = ctx.cmd("jobs", f"invite {job.id} function={job.function}")
+    ctx.reply(f"Saved as job #{job.id}: {job.title}. Invite members with `{example}`.")
+
+
+async def _listing(ctx: Context[CommandInvoked]) -> None:
+    lines = []
+    for job in await ctx.session.exec(select(Job).order_by(col(Job.id).desc())):
+        invited = list(
+            await ctx.session.exec(select(Invitation).where(Invitation.job_id == job.id))
+        )
+        applied = sum(1 for i in invited if i.applied_at)
+        closed = " (closed)" if job.closes_at and job.closes_at <= ctx.now else ""
+        lines.append(
+            f"#{job.id} **{job.title}**{closed}: {job.function}, {job.seniority}, "
+            f"{job.location} · {len(invited)} invited, {applied} applied"
+        )
+    ctx.reply(Message(title="Jobs", body="\n".join(lines) or "No jobs yet."))
+
+
+async def _job(ctx: Context[Any], ref: str) -> Job | None:
+    job = await ctx.session.get(Job, int(ref.lstrip("#"))) if ref.lstrip("#").isdigit() else None
+    if job is None:
+        ctx.reply(f"There is no job {ref[:20]}. {ctx.cmd('jobs', 'list')} lists them.")
+    return job
+
+
+async def _preview(ctx: Context[CommandInvoked], text: str) -> None:
+    """Who the invitation would reach, before anything is sent: HR confirms with a button."""
+    ref, _, filters = text.partition(" ")
+    job = await _job(ctx, ref)
+    if job is None:
+        return
+    try:
+        segment = parse_filter(filters)
+    except UsageError as exc:
+        example = ctx.cmd("jobs", f"invite {job.id} function={job.function} location=Berlin")
+        ctx.reply(f"Hmm, {exc}. Example: `{example}`")
+        return
+    if job.closes_at and job.closes_at <= ctx.now:
+        ctx.reply(f"Job #{job.id} has closed; invitations would come too late.")
+        return
+    audience = {"channels": False, "dm": True, "consent": "jobs", "filter": stored_filter(segment)}
+    outbox, rest = ctx.settings.outbox, ctx.settings.pipeline.not_for_me_days
+    decided = await decide(
+        ctx.session,
+        Recipients(
+            members=member_filter(audience),
+            consent=ConsentKind.JOBS,
+            exclude=await exclusions(ctx.session, job, ctx.now, rest_days=rest),
+        ),
+        now=ctx.now,
+        cap=outbox.frequency_cap,
+        cap_window=timedelta(days=outbox.cap_days),
+    )
+    reasons = [reason for _, _, reason in decided]
+    reach = reasons.count(None)
+    campaign = Campaign(
+        kind="invitation",
+        subject_type="job",
+        subject_id=job.id or 0,
+        audience=audience,
+        created_by_member_id=ctx.member_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(campaign)
+    await ctx.session.flush()
+    held = sorted({r for r in reasons if r and r != "no consent"})
+    ctx.reply(
+        Message(
+            title=f"Invite to apply: {job.title}",
+            body=f"{len(decided)} members match"
+            + (f" ({filters.strip()})" if filters.strip() else "")
+            + f"; {len(decided) - reasons.count('no consent')} accept job invitations; "
+            f"{reasons.count('frequency cap')} are held back by the frequency cap."
+            + "".join(f"\n• {reasons.count(r)} skipped: {r}" for r in held if r != "frequency cap")
+            + f"\n\n**{reach} would receive it.**",
+            buttons=(
+                ActionButton(f"Send to {reach}", "jobs.send", str(campaign.id), Style.PRIMARY),
+                ActionButton("Discard", "jobs.discard", str(campaign.id)),
+            )
+            if reach
+            else (),
+        )
+    )
+
+
+async def send(ctx: Context[ActionPressed]) -> None:
+    campaign = await _draft(ctx)
+    if campaign is None:
+        return
+    campaign.status = "scheduled"
+    ctx.signal("launch", campaign.id or 0)
+    ctx.audit("jobs.invite", job=campaign.subject_id, campaign=campaign.id)
+    ctx.reply(
+        f"Invitations for job #{campaign.subject_id} are going out (campaign #{campaign.id}). "
+        f"{ctx.cmd('stats', f'funnel job={campaign.subject_id}')} shows how they do."
+    )
+
+
+async def discard(ctx: Context[ActionPressed]) -> None:
+    campaign = await _draft(ctx)
+    if campaign is not None:
+        campaign.status = "cancelled"
+        ctx.reply("Discarded; nothing was sent.")
+
+
+async def _draft(ctx: Context[ActionPressed]) -> Campaign | None:
+    value = ctx.event.value
+    campaign = await ctx.session.get(Campaign, int(value)) if value.isdigit() else None
+    if campaign is None or campaign.kind != "invitation" or campaign.status != "draft":
+        ctx.reply("That invitation was sent or discarded already.")
+        return None
+    return campaign
+
+
+async def _status(ctx: Context[CommandInvoked], text: str) -> None:
+    parts = text.split()
+    if len(parts) != 3 or parts[2].lower() not in PROGRESS:
+        example = ctx.cmd("jobs", "status 3 #12 interviewing")
+        ctx.reply(f"Name a job, a member and one of {', '.join(PROGRESS)}: `{example}`")
+        return
+    job = await _job(ctx, parts[0])
+    if job is None:
+        return
+    member = await resolve(ctx.session, parts[1], ctx.platform)
+    if member is None:
+        ctx.reply(f"I can't find {parts[1][:40]}. {MEMBER_HINT}")
+        return
+    invitation = (
+        await ctx.session.exec(
+            select(Invitation).where(Invitation.job_id == job.id, Invitation.member_id == member.id)
+        )
+    ).first()
+    if invitation is None:
+        ctx.reply(f"#{member.id} was not invited to job #{job.id}, so there is nothing to mark.")
+        return
+    status = parts[2].lower()
+    if not advance(invitation, status, ctx.now):
+        ctx.reply(f"#{member.id} is {invitation.status} for job #{job.id} already.")
+        return
+    ctx.audit("jobs.status", member, job=job.id, status=status)
+    ctx.reply(f"Marked #{member.id} as {status} for job #{job.id}: {job.title}.")
+
+
+# -- members ----------------------------------------------------------------------------------
+
+
+async def _invitation(ctx: Context[ActionPressed]) -> tuple[Invitation, Job] | None:
+    row = (
+        await ctx.session.exec(select(Delivery).where(Delivery.token == ctx.event.value))
+    ).first()
+    found = (
+        (
+            await ctx.session.exec(
+                select(Invitation, Job)
+                .join(Job, col(Job.id) == Invitation.job_id)
+                .where(Invitation.delivery_id == row.id, Invitation.member_id == ctx.member_id)
+            )
+        ).first()
+        if row
+        else None
+    )
+    if found is None:
+        ctx.reply("That invitation is no longer available.")
+        return None
+    invitation, job = found
+    invitation.opened_at = invitation.opened_at or ctx.now
+    return invitation, job
+
+
+async def interested(ctx: Context[ActionPressed]) -> None:
+    found = await _invitation(ctx)
+    if found is None:
+        return
+    invitation, job = found
+    invitation.interested_at = invitation.interested_at or ctx.now
+    invitation.responded_at = ctx.now
+    if invitation.status not in PROGRESS:
+        invitation.status = "interested"
+    note = Message(
+        title="A member is interested",
+        body=f"#{ctx.member_id} {ctx.member.display_name or ''} is interested in job "
+        f"#{job.id}: {job.title}.",
+    )
+    for holder in await _hr_accounts(ctx):
+        ctx.send(DirectTarget(holder.platform, holder.platform_user_id), note)
+    ctx.dm("Thank you! The recruiting team knows, and will be in touch with you.")
+
+
+async def declined(ctx: Context[ActionPressed]) -> None:
+    found = await _invitation(ctx)
+    if found is None:
+        return
+    invitation, _ = found
+    invitation.status = ctx.event.action.removeprefix("job.")
+    invitation.responded_at = ctx.now
+    ctx.ask(FEEDBACK_FORM)
+
+
+async def feedback(ctx: Context[FormSubmitted]) -> None:
+    invitation = (
+        await ctx.session.exec(
+            select(Invitation)
+            .where(
+                Invitation.member_id == ctx.member_id,
+                col(Invitation.status).in_(("not_now", "not_for_me")),
+            )
+            .order_by(col(Invitation.responded_at).desc())
+        )
+    ).first()
+    if invitation is None:
+        ctx.reply("Thanks, but I couldn't find the invitation this was about.")
+        return
+    values = ctx.event.values
+    ctx.session.add(
+        Feedback(
+            invitation_id=invitation.id or 0,
+            member_id=ctx.member_id,
+            reason=values["reason"],
+            comment=values["comment"] or None,
+            at=ctx.now,
+        )
+    )
+    rest = ctx.settings.pipeline.not_for_me_days
+    later = (
+        f" We won't invite you to roles like this for {rest} days."
+        if invitation.status == "not_for_me"
+        else ""
+    )
+    ctx.dm(f"Thank you, that helps.{later}")
+
+
+async def _hr_accounts(ctx: Context[Any]) -> list[Identity]:
+    """The HR people Roost can write to: `[roles]` entries that name a known account."""
+    roles = ctx.settings.roles
+    tags = {*roles.hr, *roles.admin}
+    platforms = {tag.partition(":")[0] for tag in tags}
+    candidates = await ctx.session.exec(
+        select(Identity).where(col(Identity.platform).in_(platforms))
+    )
+    return [i for i in candidates if f"{i.platform}:{i.platform_user_id}" in tags]
+
+
+router = Router(
+    "jobs",
+    commands=(
+        Command(
+            "jobs",
+            jobs,
+            "Jobs: add, list, invite JOB [segment] (previews first), status JOB MEMBER "
+            "applied|interviewing|hired.",
+            role=Role.HR,
+            args=(
+                Arg("action", choices=("add", "list", "invite", "status")),
+                Arg("options", "a job number and more", required=False, rest=True),
+            ),
+        ),
+    ),
+    actions=(
+        Action("jobs.send", send, Role.HR),
+        Action("jobs.discard", discard, Role.HR),
+        Action("job.interested", interested),
+        Action("job.not_now", declined),
+        Action("job.not_for_me", declined),
+    ),
+    forms=(
+        FormHandler("job.add", added, job_form, role=Role.HR),
+        FormHandler(FEEDBACK, feedback, lambda _ctx: FEEDBACK_FORM),
+    ),
+)

@@ -1,0 +1,187 @@
+"""`/stats` for HR: content open and finish rates, the pipeline's funnel with its bottleneck,
+and where members come from, each with a chart where a picture says more than the numbers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.context import Context
+from bot.events import CommandInvoked
+from bot.messages import Image, Message
+from bot.pictures import funnel_png, grouped_png
+from bot.router import Arg, Command, Role, Router, UsageError
+from storage.content import item_stats
+from storage.growth import SOURCES
+from storage.models import CommunityEvent, ContentItem, Job
+from storage.pipeline import Scope, funnel, sources
+
+STEP_NAMES = {
+    "invited": "invited",
+    "delivered": "delivered",
+    "opened": "opened",
+    "responded": "responded (interested or Apply)",
+    "applied": "applied",
+    "interviewing": "interviewing",
+    "hired": "hired",
+}
+
+
+def parse_options(text: str) -> dict[str, str]:
+    found = {}
+    for token in text.split():
+        key, sep, value = token.partition("=")
+        if token.isdigit():
+            key, sep, value = "days", "=", token
+        if not sep or not value or key not in ("job", "source", "event", "days"):
+            raise UsageError(f"{token[:30]} is not an option (job=, source=, event=, days=)")
+        found[key] = value.lower()
+    for key in ("job", "event", "days"):
+        if key in found and not found[key].lstrip("#").isdigit():
+            raise UsageError(f"{key}= takes a number")
+    if "source" in found and found["source"] not in (*SOURCES, "direct"):
+        raise UsageError(f"source= is one of {', '.join(SOURCES)}, direct")
+    return found
+
+
+async def stats(ctx: Context[CommandInvoked]) -> None:
+    try:
+        options = parse_options(ctx.args.get("options", ""))
+    except UsageError as exc:
+        example = ctx.cmd("stats", "funnel job=3 days=90")
+        ctx.reply(f"Hmm, {exc}. Example: `{example}`")
+        return
+    what = ctx.args["what"]
+    if what == "content":
+        await _content(ctx, int(options.get("days", "30")))
+    elif what == "funnel":
+        await _funnel(ctx, options)
+    else:
+        await _sources(ctx)
+
+
+async def _funnel(ctx: Context[CommandInvoked], options: dict[str, str]) -> None:
+    scope, named = Scope(), []
+    if "job" in options:
+        job = await ctx.session.get(Job, int(options["job"].lstrip("#")))
+        if job is None:
+            ctx.reply(f"There is no job {options['job']}.")
+            return
+        scope, named = Scope(job_id=job.id), [f"job #{job.id} {job.title}"]
+    if "source" in options:
+        scope = Scope(**{**vars(scope), "source": options["source"]})
+        named.append(f"members from {options['source']}")
+    if "event" in options:
+        event = await ctx.session.get(CommunityEvent, int(options["event"].lstrip("#")))
+        if event is None or event.invite_code_id is None:
+            ctx.reply(f"Event {options['event']} has no invite code of its own to follow.")
+            return
+        scope = Scope(**{**vars(scope), "invite_code_id": event.invite_code_id})
+        named.append(f"members from event #{event.id}")
+    if "days" in options:
+        scope = Scope(**{**vars(scope), "since": ctx.now - timedelta(days=int(options["days"]))})
+        named.append(f"last {options['days']} days")
+    result = await funnel(ctx.session, scope)
+    title = "Funnel: " + (", ".join(named) or "all invitations")
+    if not result.steps[0][1]:
+        ctx.reply(Message(title=title, body="Nobody was invited to apply in this scope yet."))
+        return
+    lines = [f"**{STEP_NAMES[result.steps[0][0]]}**: {result.steps[0][1]}"]
+    for (_, b, rate), (_, count) in zip(result.conversions(), result.steps[1:], strict=True):
+        shown = f"{rate:.0%}" if rate is not None else "—"
+        lines.append(f"**{STEP_NAMES[b]}**: {count} ({shown} of the step before)")
+    worst = result.bottleneck()
+    if worst:
+        a, b, rate = worst
+        lines.append(f"\n**Bottleneck:** {a} → {b}: only {rate:.0%} get through, the largest drop.")
+    if result.reasons:
+        lines.append(
+            "\n**Why members declined:** "
+            + ", ".join(f"{reason.replace('_', ' ')} {n}" for reason, n in result.reasons)
+        )
+    chart = await funnel_png(title, result.steps, (worst[0], worst[1]) if worst else None)
+    ctx.reply(
+        Message(
+            title=title,
+            body="\n".join(lines),
+            image=Image(data=chart, alt="The funnel as bars, invited to hired"),
+        )
+    )
+
+
+async def _sources(ctx: Context[CommandInvoked]) -> None:
+    active = ctx.settings.pipeline.active_days
+    rows = await sources(ctx.session, ctx.now - timedelta(days=active))
+    if not rows:
+        ctx.reply("Nobody has joined yet.")
+        return
+    lines = [
+        f"**{r.source}**: {r.joined} joined, {r.active} active, {r.invited} invited, "
+        f"{r.applied} applied" + (f" ({r.applied / r.joined:.0%})" if r.joined else "")
+        for r in rows
+    ]
+    chart = await grouped_png(
+        "Members by source",
+        [r.source for r in rows],
+        [
+            ("joined", [r.joined for r in rows]),
+            (f"active ({active}d)", [r.active for r in rows]),
+            ("invited", [r.invited for r in rows]),
+            ("applied", [r.applied for r in rows]),
+        ],
+    )
+    ctx.reply(
+        Message(
+            title="Where members come from",
+            body="\n".join(lines) + f"\n\n_Active: seen in the last {active} days._",
+            image=Image(data=chart, alt="Members by source: joined, active, invited, applied"),
+        )
+    )
+
+
+async def _content(ctx: Context[CommandInvoked], days: int) -> None:
+    since = ctx.now - timedelta(days=days)
+    items = list(
+        await ctx.session.exec(select(ContentItem).where(ContentItem.status == "approved"))
+    )
+    settings, lines, hints = ctx.settings.content, [], []
+    for item in items:
+        for v in await item_stats(ctx.session, item, since):
+            if not v.delivered and not v.opened:
+                continue
+            lines.append(
+                f"#{item.id} “{v.title}”: {v.delivered} delivered, {v.opened} opened "
+                f"({v.open_rate:.0%}), {v.finished} finished ({v.finish_rate:.0%} of opens)"
+            )
+            if (
+                v.delivered
+                and v.open_rate < settings.low_open_rate
+                and v.finish_rate >= settings.high_finish_rate
+            ):
+                hints.append(
+                    f"#{item.id} “{v.title}”: few open it but most who do finish it: "
+                    "try a more interesting title."
+                )
+    body = "\n".join(lines) or "Nothing was delivered in this period."
+    if hints:
+        body += "\n\n**Hint**\n" + "\n".join(hints)
+    ctx.reply(Message(title=f"Content, last {days} days", body=body))
+
+
+router = Router(
+    "stats",
+    commands=(
+        Command(
+            "stats",
+            stats,
+            "Numbers for HR: content (open and finish rates), funnel (job= source= event= "
+            "days=), sources.",
+            role=Role.HR,
+            args=(
+                Arg("what", choices=("content", "funnel", "sources")),
+                Arg("options", "options such as job=3 or days=30", required=False, rest=True),
+            ),
+        ),
+    ),
+)

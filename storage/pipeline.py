@@ -1,0 +1,271 @@
+"""The talent pipeline's facts: who may be invited to a job, how far each invitation got, and
+the funnel from invited to hired with its bottleneck."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from yarl import URL
+
+from storage.models import Delivery, Feedback, Invitation, Job, Join, Member
+
+REASONS = ("salary", "location", "timing", "role_fit", "already_applied", "other")
+PROGRESS = ("applied", "interviewing", "hired")  # what HR or the ATS reports, in order
+STEPS = ("invited", "delivered", "opened", "responded", "applied", "interviewing", "hired")
+
+
+async def exclusions(
+    session: AsyncSession, job: Job, now: datetime, *, rest_days: int
+) -> dict[int, str]:
+    """Members not to invite to `job`: invited to it already, or said "not for me" to its
+    function within `rest_days`."""
+    invited = await session.exec(select(Invitation.member_id).where(Invitation.job_id == job.id))
+    found = dict.fromkeys(invited, "already invited")
+    declined = await session.exec(
+        select(Invitation.member_id)
+        .join(Job, col(Job.id) == Invitation.job_id)
+        .where(
+            Invitation.status == "not_for_me",
+            func.lower(Job.function) == job.function.lower(),
+            col(Invitation.responded_at) >= now - timedelta(days=rest_days),
+        )
+    )
+    for member in declined:
+        found.setdefault(member, "not for me: this function")
+    return found
+
+
+async def invite_rows(session: AsyncSession, campaign_id: int, job_id: int, now: datetime) -> int:
+    """One invitation per member row of the campaign that is going out."""
+    rows = await session.exec(
+        select(Delivery.id, Delivery.member_id).where(
+            Delivery.campaign_id == campaign_id,
+            col(Delivery.member_id).is_not(None),
+            col(Delivery.state).in_(("held", "pending")),
+        )
+    )
+    made = 0
+    for delivery_id, member_id in rows:
+        assert member_id is not None
+        session.add(
+            Invitation(
+                job_id=job_id,
+                member_id=member_id,
+                campaign_id=campaign_id,
+                delivery_id=delivery_id,
+                invited_at=now,
+            )
+        )
+        made += 1
+    return made
+
+
+def advance(invitation: Invitation, status: str, now: datetime) -> bool:
+    """Move an invitation forward to applied, interviewing or hired (stamping any step it
+    skipped); False when it is there or further already."""
+    target = PROGRESS.index(status)
+    reached = [invitation.applied_at, invitation.interviewing_at, invitation.hired_at]
+    if reached[target] is not None:
+        return False
+    for step in PROGRESS[: target + 1]:
+        if getattr(invitation, f"{step}_at") is None:
+            setattr(invitation, f"{step}_at", now)
+    invitation.status = status
+    return True
+
+
+async def click(session: AsyncSession, token: str, now: datetime) -> str | None:
+    """The Apply link of an invitation was followed: where to send the candidate (the job's
+    application page, told which invitation it was), or None when `token` is no invitation."""
+    found = (
+        await session.exec(
+            select(Invitation, Job)
+            .join(Delivery, col(Delivery.id) == Invitation.delivery_id)
+            .join(Job, col(Job.id) == Invitation.job_id)
+            .where(Delivery.token == token)
+        )
+    ).first()
+    if found is None:
+        return None
+    invitation, job = found
+    invitation.opened_at = invitation.opened_at or now
+    invitation.clicked_at = invitation.clicked_at or now
+    invitation.responded_at = invitation.responded_at or now
+    return str(URL(job.apply_url).update_query(roost_ref=token))
+
+
+async def find_invitation(
+    session: AsyncSession, ref: object, job_id: object, member_id: object
+) -> Invitation | None:
+    """An invitation as an applicant tracking system names it: the `roost_ref` our Apply link
+    carried, or the job and member numbers."""
+    if isinstance(ref, str) and ref:
+        query = (
+            select(Invitation)
+            .join(Delivery, col(Delivery.id) == Invitation.delivery_id)
+            .where(Delivery.token == ref)
+        )
+    elif isinstance(job_id, int) and isinstance(member_id, int):
+        query = select(Invitation).where(
+            Invitation.job_id == job_id, Invitation.member_id == member_id
+        )
+    else:
+        return None
+    return (await session.exec(query)).first()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which invitations a funnel counts: all, or a job's, a source's, an event's, a period's."""
+
+    job_id: int | None = None
+    source: str | None = None
+    invite_code_id: int | None = None  # an event's own code
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Funnel:
+    steps: tuple[tuple[str, int], ...]
+    reasons: tuple[tuple[str, int], ...]
+
+    def conversions(self) -> list[tuple[str, str, float | None]]:
+        """(from step, to step, share that made it) for each step after the first."""
+        pairs = zip(self.steps, self.steps[1:], strict=False)
+        return [(a, b, (m / n) if n else None) for (a, n), (b, m) in pairs]
+
+    def bottleneck(self) -> tuple[str, str, float] | None:
+        """The step that loses the largest share of those who reached the step before it."""
+        known = [(a, b, rate) for a, b, rate in self.conversions() if rate is not None]
+        if not known:
+            return None
+        a, b, rate = min(known, key=lambda step: step[2])
+        return (a, b, rate) if rate < 1 else None
+
+
+def _scoped(query: Any, scope: Scope) -> Any:
+    if scope.job_id is not None:
+        query = query.where(Invitation.job_id == scope.job_id)
+    if scope.since is not None:
+        query = query.where(col(Invitation.invited_at) >= scope.since)
+    if scope.until is not None:
+        query = query.where(col(Invitation.invited_at) < scope.until)
+    if scope.source is not None or scope.invite_code_id is not None:
+        joined = select(Join.member_id).where(col(Join.first_touch).is_(True))
+        if scope.source is not None:
+            joined = joined.where(Join.source == scope.source)
+        if scope.invite_code_id is not None:
+            joined = joined.where(Join.invite_code_id == scope.invite_code_id)
+        query = query.where(col(Invitation.member_id).in_(joined))
+    return query
+
+
+async def funnel(session: AsyncSession, scope: Scope) -> Funnel:
+    responded = or_(
+        col(Invitation.interested_at).is_not(None), col(Invitation.clicked_at).is_not(None)
+    )
+    query = (
+        select(  # type: ignore[call-overload]  # SQLModel types up to four columns
+            func.count(col(Invitation.id)),
+            func.count(col(Delivery.sent_at)),
+            func.count(col(Invitation.opened_at)),
+            func.count(case((responded, 1))),
+            func.count(col(Invitation.applied_at)),
+            func.count(col(Invitation.interviewing_at)),
+            func.count(col(Invitation.hired_at)),
+        )
+        .select_from(Invitation)
+        .outerjoin(Delivery, col(Delivery.id) == Invitation.delivery_id)
+    )
+    counts = (await session.exec(_scoped(query, scope))).one()
+    reasons = await session.exec(
+        _scoped(
+            select(Feedback.reason, func.count())
+            .join(Invitation, col(Invitation.id) == Feedback.invitation_id)
+            .group_by(Feedback.reason),
+            scope,
+        )
+    )
+    ordered = sorted(((r, n) for r, n in reasons), key=lambda rn: (-rn[1], rn[0]))
+    return Funnel(
+        steps=tuple(zip(STEPS, (int(n or 0) for n in counts), strict=True)),
+        reasons=tuple(ordered),
+    )
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    source: str
+    joined: int
+    active: int
+    invited: int
+    applied: int
+
+
+async def sources(session: AsyncSession, active_since: datetime) -> list[SourceRow]:
+    """Members by the source of their first touch: how many are active, were invited, applied."""
+    invited = select(Invitation.member_id).distinct()
+    applied = select(Invitation.member_id).where(col(Invitation.applied_at).is_not(None))
+    query = (
+        select(  # type: ignore[call-overload]  # SQLModel types up to four columns
+            Join.source,
+            func.count(),
+            func.count(col(Member.id)).filter(col(Member.last_active_at) >= active_since),
+            func.count(col(Member.id)).filter(col(Member.id).in_(invited)),
+            func.count(col(Member.id)).filter(col(Member.id).in_(applied)),
+        )
+        .join(Member, col(Member.id) == Join.member_id)
+        .where(col(Join.first_touch).is_(True), col(Member.erased_at).is_(None))
+        .group_by(Join.source)
+        .order_by(func.count().desc(), Join.source)
+    )
+    return [SourceRow(*row) for row in await session.exec(query)]
+
+
+async def invitation_rows(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    """The rows under a funnel, for CSV: no names, only member numbers."""
+    source = (
+        select(Join.source)
+        .where(Join.member_id == Invitation.member_id, col(Join.first_touch).is_(True))
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = _scoped(
+        select(Invitation, Job.title, Delivery.state, source)
+        .join(Job, col(Job.id) == Invitation.job_id)
+        .outerjoin(Delivery, col(Delivery.id) == Invitation.delivery_id)
+        .order_by(col(Invitation.id)),
+        scope,
+    )
+    reasons: dict[int, str] = dict(
+        await session.exec(
+            select(Feedback.invitation_id, Feedback.reason).order_by(col(Feedback.id))
+        )
+    )
+    return [
+        {
+            "invitation": inv.id,
+            "job": inv.job_id,
+            "job_title": title,
+            "member": inv.member_id,
+            "source": src or "direct",
+            "status": inv.status,
+            "delivery": state or "",
+            "invited_at": inv.invited_at,
+            "opened_at": inv.opened_at,
+            "clicked_at": inv.clicked_at,
+            "interested_at": inv.interested_at,
+            "responded_at": inv.responded_at,
+            "applied_at": inv.applied_at,
+            "interviewing_at": inv.interviewing_at,
+            "hired_at": inv.hired_at,
+            "reason": reasons.get(inv.id or 0, ""),
+        }
+        for inv, title, state, src in await session.exec(query)
+    ]
