@@ -243,11 +243,8 @@ async def invitation_rows(session: AsyncSession, scope: Scope) -> list[dict[str,
         .order_by(col(Invitation.id)),
         scope,
     )
-    reasons: dict[int, str] = dict(
-        await session.exec(
-            select(Feedback.invitation_id, Feedback.reason).order_by(col(Feedback.id))
-        )
-    )
+    given = select(Feedback.invitation_id, Feedback.reason).order_by(col(Feedback.id))
+    reasons = {invitation: reason for invitation, reason in await session.exec(given)}
     return [
         {
             "invitation": inv.id,

@@ -102,3 +102,27 @@ def test_a_bad_configuration_stops_roost_before_it_starts(tmp_path: Path) -> Non
     assert "bad configuration, not starting" in done.stderr
     assert f"{bad}: [web] web.port: input should be a valid integer" in done.stderr
     assert not (tmp_path / "roost.db").exists()
+
+
+def test_invite_codes_and_the_funnel_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'codes.db'}"
+    qr = tmp_path / "fair.png"
+    made = roost(
+        ["invites", "create", "job-fair", "campaign=berlin", "code=FAIR26", "--qr", str(qr)],
+        tmp_path,
+        url,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("FAIR26\tjob-fair\tlanding http://127.0.0.1:8080/i/FAIR26")
+    assert qr.read_bytes().startswith(b"\x89PNG")
+    again = roost(["invites", "create", "job-fair", "code=FAIR26"], tmp_path, url)
+    assert again.returncode == 2 and "the code FAIR26 exists already" in again.stderr
+
+    listed = roost(["invites", "list"], tmp_path, url)
+    assert listed.stdout == "FAIR26\tjob-fair\t0 joins\tusable\n"
+    out = tmp_path / "codes.csv"
+    exported = roost(["invites", "export", "-o", str(out)], tmp_path, url)
+    assert "1 rows written to" in exported.stderr
+    assert out.read_text().splitlines()[1].startswith("FAIR26,job-fair,berlin,0,0,0,")
+    funnel = roost(["funnel", "export"], tmp_path, url)
+    assert funnel.returncode == 0 and "0 rows written to standard output" in funnel.stderr
