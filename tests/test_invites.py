@@ -124,7 +124,9 @@ async def test_guessing_codes_is_throttled_and_nothing_typed_is_logged(
     assert "until tomorrow" in seen
 
 
-async def test_the_landing_link_counts_visits_and_leads_on(db: Database, clock: ManualClock) -> None:
+async def test_the_landing_link_counts_visits_and_leads_on(
+    db: Database, clock: ManualClock
+) -> None:
     settings = Settings.model_validate({"web": {"port": 0, "public_url": "https://roost.example"}})
     chat = Chat.start(settings, db, clock)
     await chat.app.web.start()

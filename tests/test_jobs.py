@@ -52,7 +52,9 @@ async def invitation_of(chat: Chat, handle: str, job: int) -> Invitation | None:
     async with chat.app.db.session() as session:
         return (
             await session.exec(
-                select(Invitation).where(Invitation.member_id == member.id, Invitation.job_id == job)
+                select(Invitation).where(
+                    Invitation.member_id == member.id, Invitation.job_id == job
+                )
             )
         ).first()
 
@@ -159,10 +161,12 @@ async def test_the_funnel_matches_a_hand_count_and_names_the_bottleneck(chat: Ch
     await chat.say("4", "location", "-", as_="dee")
     port = chat.app.web.port
     ben = await token_of(chat, "ben", job)
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{port}/r/{ben}", allow_redirects=False) as reply:
-            assert reply.status == 302
-            assert reply.headers["Location"] == f"https://ats.example/jobs/7?roost_ref={ben}"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/r/{ben}", allow_redirects=False) as reply,
+    ):
+        assert reply.status == 302
+        assert reply.headers["Location"] == f"https://ats.example/jobs/7?roost_ref={ben}"
 
     assert await ats(chat, {"ref": ben, "status": "applied"}, token="wrong") == (
         401,

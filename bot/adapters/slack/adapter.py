@@ -288,10 +288,13 @@ class SlackAdapter:
         return await self._post(target.chat_id, message)
 
     async def reply(self, origin: Origin, message: Message, *, ephemeral: bool) -> Sent | None:
-        """In a DM, a message; in a channel, an ephemeral answer only the member sees."""
+        """In a DM, a message; in a channel, an ephemeral answer only the member sees (but a
+        file can't be ephemeral: a message with one goes to the member's DM instead)."""
+        has_file = message.attachment is not None or (message.image and message.image.data)
         if origin.chat.kind is ChatKind.DM:
-            channel = origin.chat.id or await self._dm(origin.user.id)
-            return await self._post(channel, message)
+            return await self._post(origin.chat.id or await self._dm(origin.user.id), message)
+        if has_file:
+            return await self._post(await self._dm(origin.user.id), message)
         response_url = json.loads(origin.interaction or "{}").get("response_url")
         if response_url:
             await AsyncWebhookClient(response_url).send(

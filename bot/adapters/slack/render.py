@@ -73,7 +73,8 @@ def _button(index: int, button: ActionButton | LinkButton) -> dict[str, Any]:
 
 def fallback_text(message: Message) -> str:
     """The notification text Slack shows where blocks are not rendered."""
-    return " — ".join(p for p in (message.title, message.body) if p)[:3000] or "Roost"
+    text = " — ".join(p for p in (message.title, message.body) if p)
+    return mrkdwn(text)[:3000] or "Roost"
 
 
 def action_of(action_id: str, value: str) -> tuple[str, str]:

@@ -66,8 +66,15 @@ class DiscordMember:
         raise AssertionError(f"no button {label!r} in {labels}")
 
     async def submit(self, values: dict[str, str]) -> dict[str, Any]:
-        """Submit the newest modal shown to this member."""
+        """Submit the newest modal shown to this member, from where it was opened (as on
+        Discord: a modal opened in the server is submitted in the server, roles and all)."""
         modal = self.modal()
+        opened = next(
+            i
+            for i in reversed(self.emulator.interactions.values())
+            if i["member"] == self.id and i.get("modal") is modal
+        )
+        in_guild = opened["channel_id"] == self.emulator.channel_id
         rows = []
         for component in modal["components"]:
             inner = component["components"][0] if component["type"] == 1 else component["component"]
@@ -92,7 +99,8 @@ class DiscordMember:
                         },
                     }
                 )
-        return await self._interact(5, {"custom_id": modal["custom_id"], "components": rows})
+        data = {"custom_id": modal["custom_id"], "components": rows}
+        return await self._interact(5, data, in_guild=in_guild)
 
     async def dm(self, text: str) -> None:
         """Write to the bot in a direct message."""

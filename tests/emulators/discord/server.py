@@ -162,16 +162,17 @@ class DiscordEmulator:
             headers = self._rate_limit(
                 name, template, path, record.at, exempt=name in UNAUTHENTICATED
             )
-            if files:
+            if files:  # on an interaction callback, the files belong to the message in `data`
+                carrier = body["data"] if isinstance(body.get("data"), dict) else body
                 names = [
                     a.get("filename", f"file{i}")
-                    for i, a in enumerate(body.get("attachments") or [])
+                    for i, a in enumerate(carrier.get("attachments") or [])
                 ]
-                body["_attachments"] = [
+                carrier["_attachments"] = [
                     o.attachment(n, data) for n, data in zip(names, files, strict=False)
                 ]
                 self.files.update(
-                    {a["id"]: data for a, data in zip(body["_attachments"], files, strict=False)}
+                    {a["id"]: data for a, data in zip(carrier["_attachments"], files, strict=False)}
                 )
             params = _params(template, path)
             status, answer = await handler(params, body, dict(request.query))
