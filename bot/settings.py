@@ -93,6 +93,7 @@ class OutboxSettings(_Section):
     frequency_cap: int = Field(3, ge=0)  # unsolicited DMs per member per window
     cap_days: int = Field(7, ge=1)
     batch: int = Field(50, ge=1, le=1000)  # rows a worker claims at once
+    concurrency: int = Field(8, ge=1, le=100)  # sends in flight per platform
     max_attempts: int = Field(5, ge=1)  # for 5xx and network failures, with backoff
     poll_seconds: float = Field(1.0, gt=0)  # how often idle workers look for new rows
     stale_after_seconds: float = Field(120.0, ge=0)  # a row `sending` this long had its worker die

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -212,7 +212,23 @@ async def breakdown(
     return [(value or "not onboarded", count) for value, count in rows]
 
 
-async def segment_ids(session: AsyncSession, flt: MemberFilter, now: datetime) -> list[int]:
-    """The ids of every member in the segment, for a campaign's audience."""
-    ids = select(_segment(flt, now).subquery().c.id).order_by("id")
-    return list(await session.exec(ids))
+async def segment_ids(
+    session: AsyncSession, flt: MemberFilter, now: datetime, *, among: Sequence[int] | None = None
+) -> list[int]:
+    """The ids of the segment's members (only those `among` the given ids, if any)."""
+    query = _segment(flt, now).with_only_columns(col(Member.id))
+    if among is not None:
+        query = query.where(col(Member.id).in_(among))
+    return list(await session.exec(query.order_by(col(Member.id))))
+
+
+async def segment_chunks(
+    session: AsyncSession, flt: MemberFilter, now: datetime, size: int
+) -> AsyncIterator[list[int]]:
+    """The segment's member ids, `size` at a time in id order (keyset paging: each chunk is
+    one indexed query, and memory stays flat however large the segment)."""
+    query = _segment(flt, now).with_only_columns(col(Member.id)).order_by(col(Member.id))
+    last = 0
+    while ids := list(await session.exec(query.where(col(Member.id) > last).limit(size))):
+        yield ids
+        last = ids[-1]

@@ -11,7 +11,7 @@ statement holds the database's single write lock, so two workers can never claim
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.members import ConsentKind, MemberFilter, segment_ids
+from storage.members import ConsentKind, MemberFilter, segment_chunks, segment_ids
 from storage.models import Delivery, Identity
 
 CAPPED_STATES = ("pending", "sending", "sent", "unknown", "held")
@@ -50,55 +50,60 @@ async def enqueue(
     held: bool = False,
 ) -> dict[str, int]:
     """Make the campaign's rows; returns counts by state. Idempotent: rows that exist stay.
-    Rows go in as plain inserts in chunks: a campaign to 100,000 members is 100,000 rows, and
-    ORM objects for each would cost hundreds of megabytes."""
-    made = select(col(Delivery.recipient)).where(col(Delivery.campaign_id) == campaign_id)
-    existing = set(await session.exec(made))
+    The segment is walked a chunk of members at a time and rows go in as plain inserts: a
+    campaign to 100,000 members is 100,000 rows, and holding them (or ORM objects for them)
+    would cost hundreds of megabytes."""
     counts: dict[str, int] = {}
-    chunk: list[dict[str, object]] = []
-
-    async def add(row: dict[str, object]) -> None:
-        recipient = str(row["recipient"])
-        if recipient in existing:
-            return
-        existing.add(recipient)
-        state = str(row["state"])
-        counts[state] = counts.get(state, 0) + 1
-        chunk.append(
-            {"campaign_id": campaign_id, "member_id": None, "reason": None, "attempts": 0, **row}
-        )
-        if len(chunk) >= CHUNK:
-            await _flush(session, chunk)
-
     waiting = "held" if held else "pending"
-    for platform, chat in recipients.channels:
-        await add(
+
+    async def add(rows: list[dict[str, object]]) -> None:
+        made = await session.exec(
+            select(col(Delivery.recipient)).where(
+                col(Delivery.campaign_id) == campaign_id,
+                col(Delivery.recipient).in_([row["recipient"] for row in rows]),
+            )
+        )
+        existing = set(made)
+        fresh = [
+            {"campaign_id": campaign_id, "member_id": None, "reason": None, "attempts": 0, **row}
+            for row in rows
+            if row["recipient"] not in existing
+        ]
+        for row in fresh:
+            counts[str(row["state"])] = counts.get(str(row["state"]), 0) + 1
+        if fresh:
+            await session.exec(insert(Delivery), params=fresh)
+
+    await add(
+        [
             {
                 "recipient": f"c:{platform}:{chat}",
                 "platform": platform,
                 "state": waiting,
                 "token": new_token(),
             }
-        )
+            for platform, chat in recipients.channels
+        ]
+    )
     if recipients.members is not None:
-        for member_id, platform, reason in await decide(
-            session, recipients, now=now, cap=cap, cap_window=cap_window
-        ):
+        async for decided in decide(session, recipients, now=now, cap=cap, cap_window=cap_window):
             await add(
-                {
-                    "recipient": f"m:{member_id}",
-                    "member_id": member_id,
-                    "platform": platform,
-                    "state": "skipped" if reason else waiting,
-                    "reason": reason,
-                    "token": None if reason else new_token(),
-                }
+                [
+                    {
+                        "recipient": f"m:{member_id}",
+                        "member_id": member_id,
+                        "platform": platform,
+                        "state": "skipped" if reason else waiting,
+                        "reason": reason,
+                        "token": None if reason else new_token(),
+                    }
+                    for member_id, platform, reason in decided
+                ]
             )
-    await _flush(session, chunk)
     return counts
 
 
-CHUNK = 2000
+CHUNK = 5000  # members decided and rows inserted at a time
 
 
 async def decide(
@@ -108,38 +113,33 @@ async def decide(
     now: datetime,
     cap: int,
     cap_window: timedelta,
-) -> list[tuple[int, str, str | None]]:
-    """Each member of the segment: (member id, platform, why they are skipped or None).
-    The one place that decides who a campaign may DM; previews count the same answers."""
+) -> AsyncIterator[list[tuple[int, str, str | None]]]:
+    """Each member of the segment, a chunk at a time: (member id, platform, why they are
+    skipped or None). The one place that decides who a campaign may DM; previews count the
+    same answers."""
     assert recipients.members is not None
-    wanted = await segment_ids(session, recipients.members, now)
     asked = replace(recipients.members, consent=recipients.consent)
-    consenting = set(await segment_ids(session, asked, now))
-    capped = await _over_cap(session, wanted, since=now - cap_window, cap=cap)
-    reachable = await _reachable(session, wanted)
-    return [
-        (
-            member_id,
-            reachable.get(member_id, "-"),
-            "no consent"
-            if member_id not in consenting
-            else recipients.exclude.get(member_id)
-            or (
-                "frequency cap"
-                if member_id in capped
-                else "unreachable"
-                if member_id not in reachable
-                else None
-            ),
-        )
-        for member_id in wanted
-    ]
-
-
-async def _flush(session: AsyncSession, chunk: list[dict[str, object]]) -> None:
-    if chunk:
-        await session.exec(insert(Delivery), params=chunk)
-        chunk.clear()
+    async for wanted in segment_chunks(session, recipients.members, now, CHUNK):
+        consenting = set(await segment_ids(session, asked, now, among=wanted))
+        capped = await _over_cap(session, wanted, since=now - cap_window, cap=cap)
+        reachable = await _reachable(session, wanted)
+        yield [
+            (
+                member_id,
+                reachable.get(member_id, "-"),
+                "no consent"
+                if member_id not in consenting
+                else recipients.exclude.get(member_id)
+                or (
+                    "frequency cap"
+                    if member_id in capped
+                    else "unreachable"
+                    if member_id not in reachable
+                    else None
+                ),
+            )
+            for member_id in wanted
+        ]
 
 
 async def _over_cap(

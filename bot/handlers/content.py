@@ -8,6 +8,7 @@ A pushed item shows its title (one of up to three variants) and a teaser; Read o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -85,26 +86,31 @@ class ContentComposer:
     def __init__(self, teaser_chars: int, public_url: str) -> None:
         self.teaser_chars, self.public_url = teaser_chars, public_url.rstrip("/")
 
-    async def __call__(self, session: Any, campaign: Campaign, row: Delivery) -> Message:
+    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
+        """Load the campaign's item and titles once; each row then costs no database work."""
         item = await session.get(ContentItem, campaign.subject_id)
         assert item is not None
-        variant = await session.get(TitleVariant, row.variant_id) if row.variant_id else None
-        title = variant.title if variant else (await variants(session, item.id))[0].title
+        titles = {v.id: v.title for v in await variants(session, item.id)}
+        first = next(iter(titles.values()), "")
         teaser = (
             item.body
             if len(item.body) <= self.teaser_chars
             else item.body[: self.teaser_chars].rsplit(" ", 1)[0] + "…"
         )
-        buttons: list[ActionButton | LinkButton] = [
-            ActionButton("Read", "content.read", row.token or "", Style.PRIMARY)
-        ]
-        buttons.append(LinkButton("Open in browser", f"{self.public_url}/a/{row.token}"))
-        if item.link_url:
-            buttons.append(LinkButton("Source", f"{self.public_url}/r/{row.token}"))
-        image = Image(url=item.image_url, alt=title) if item.image_url else None
-        return Message(
-            title=title, body=f"_{KINDS[item.kind]}_\n{teaser}", buttons=tuple(buttons), image=image
-        )
+        body, url = f"_{KINDS[item.kind]}_\n{teaser}", self.public_url
+
+        def message(row: Delivery) -> Message:
+            title = titles.get(row.variant_id, first)
+            buttons: list[ActionButton | LinkButton] = [
+                ActionButton("Read", "content.read", row.token or "", Style.PRIMARY),
+                LinkButton("Open in browser", f"{url}/a/{row.token}"),
+            ]
+            if item.link_url:
+                buttons.append(LinkButton("Source", f"{url}/r/{row.token}"))
+            image = Image(url=item.image_url, alt=title) if item.image_url else None
+            return Message(title=title, body=body, buttons=tuple(buttons), image=image)
+
+        return message
 
 
 # -- HR: compose, review, schedule, measure --------------------------------------------------

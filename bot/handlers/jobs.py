@@ -4,6 +4,8 @@ reason); HR, or the applicant tracking system, reports how far each candidate go
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,10 +93,10 @@ class InvitationComposer:
     def __init__(self, public_url: str) -> None:
         self.public_url = public_url
 
-    async def __call__(self, session: Any, campaign: Campaign, row: Delivery) -> Message:
+    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
         job = await session.get(Job, campaign.subject_id)
         assert job is not None
-        return invitation_message(job, row.token or "", self.public_url)
+        return lambda row: invitation_message(job, row.token or "", self.public_url)
 
 
 # -- HR ---------------------------------------------------------------------------------------
@@ -186,19 +188,21 @@ async def _preview(ctx: Context[CommandInvoked], text: str) -> None:
         return
     audience = {"channels": False, "dm": True, "consent": "jobs", "filter": stored_filter(segment)}
     outbox, rest = ctx.settings.outbox, ctx.settings.pipeline.not_for_me_days
-    decided = await decide(
+    recipients = Recipients(
+        members=member_filter(audience),
+        consent=ConsentKind.JOBS,
+        exclude=await exclusions(ctx.session, job, ctx.now, rest_days=rest),
+    )
+    reasons: Counter[str | None] = Counter()
+    async for chunk in decide(
         ctx.session,
-        Recipients(
-            members=member_filter(audience),
-            consent=ConsentKind.JOBS,
-            exclude=await exclusions(ctx.session, job, ctx.now, rest_days=rest),
-        ),
+        recipients,
         now=ctx.now,
         cap=outbox.frequency_cap,
         cap_window=timedelta(days=outbox.cap_days),
-    )
-    reasons = [reason for _, _, reason in decided]
-    reach = reasons.count(None)
+    ):
+        reasons.update(reason for _, _, reason in chunk)
+    reach, matched = reasons[None], sum(reasons.values())
     campaign = Campaign(
         kind="invitation",
         subject_type="job",
@@ -209,15 +213,15 @@ async def _preview(ctx: Context[CommandInvoked], text: str) -> None:
     )
     ctx.session.add(campaign)
     await ctx.session.flush()
-    held = sorted({r for r in reasons if r and r != "no consent"})
+    held = sorted(r for r in reasons if r and r not in ("no consent", "frequency cap"))
     ctx.reply(
         Message(
             title=f"Invite to apply: {job.title}",
-            body=f"{len(decided)} members match"
+            body=f"{matched} members match"
             + (f" ({filters.strip()})" if filters.strip() else "")
-            + f"; {len(decided) - reasons.count('no consent')} accept job invitations; "
-            f"{reasons.count('frequency cap')} are held back by the frequency cap."
-            + "".join(f"\n• {reasons.count(r)} skipped: {r}" for r in held if r != "frequency cap")
+            + f"; {matched - reasons['no consent']} accept job invitations; "
+            f"{reasons['frequency cap']} are held back by the frequency cap."
+            + "".join(f"\n• {reasons[r]} skipped: {r}" for r in held)
             + f"\n\n**{reach} would receive it.**",
             buttons=(
                 ActionButton(f"Send to {reach}", "jobs.send", str(campaign.id), Style.PRIMARY),

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,8 +28,9 @@ from storage.outbox import claim, recover
 
 log = logging.getLogger("roost.outbox")
 
-# Builds what a campaign's row says: (session, campaign, row) -> message.
-Composer = Callable[[AsyncSession, Campaign, Delivery], Awaitable[Message]]
+# What a campaign's rows say: given the campaign (and a session to load what it needs, once
+# per batch), a function from a row to its message.
+Composer = Callable[[AsyncSession, Campaign], Awaitable[Callable[[Delivery], Message]]]
 
 
 class DeliveryWorker:
@@ -44,6 +45,9 @@ class DeliveryWorker:
         self.db, self.adapters, self.clock = db, adapters, clock
         self.settings, self.composers = settings, composers
         self._wake = asyncio.Event()
+        # Sends in flight per platform: enough to hide network latency under any platform's
+        # limit; more only queue inside the HTTP client, whose pool slows as the queue grows.
+        self._in_flight = {p: asyncio.Semaphore(settings.concurrency) for p in adapters}
 
     def wake(self) -> None:
         """New rows are waiting (in this process); don't wait for the next poll."""
@@ -58,7 +62,7 @@ class DeliveryWorker:
                 "after a stop: %(requeued)d rows resent safely, %(unknown)d uncertain", counts
             )
         while not stopping.is_set():
-            if not await self.drain_once():
+            if not await self.drain(stopping):
                 self._wake.clear()
                 waits = [
                     asyncio.ensure_future(self._wake.wait()),
@@ -85,16 +89,39 @@ class DeliveryWorker:
                 stale_after=timedelta(seconds=self.settings.stale_after_seconds),
             )
 
-    async def drain(self) -> int:
-        """Send until nothing is due; the number of rows handled."""
-        total = 0
-        while handled := await self.drain_once():
-            total += handled
+    async def drain(self, stopping: asyncio.Event | None = None) -> int:
+        """Send until nothing is due (or `stopping` is set); the number of rows handled.
+
+        Pipelined: while one batch is on the wire, the previous batch's outcomes are recorded
+        and the next batch is claimed and prepared, so the database work (in SQLite's thread,
+        or PostgreSQL's process) hides behind the network time. Database steps still run one
+        at a time, so they never contend for SQLite's single writer."""
+        total, recording = 0, None
+        batch = await self._next_batch()
+        while batch:
+            sending = asyncio.ensure_future(self._send_all(batch))
+            if recording is not None:
+                await recording
+            wanted = stopping is None or not stopping.is_set()
+            upcoming = await self._next_batch() if wanted else []
+            outcomes = await sending
+            total += len(outcomes)
+            recording = asyncio.ensure_future(self._record(outcomes))
+            batch = upcoming
+        if recording is not None:
+            await recording
         return total
 
     async def drain_once(self) -> int:
-        """One batch: claim it, prepare every message in one session, send them all (no
-        database work while sending), and record every outcome in one transaction."""
+        """One batch, start to end: claim, prepare, send, record. The number of rows."""
+        batch = await self._next_batch()
+        if batch:
+            await self._record(await self._send_all(batch))
+        return len(batch)
+
+    async def _next_batch(self) -> list[Plan]:
+        """Claim due rows and prepare every message in one session (no database work is left
+        for while sending)."""
         async with self.db.session() as session:
             rows = await claim(
                 session,
@@ -102,12 +129,10 @@ class DeliveryWorker:
                 now=self.clock.now(),
                 postgres=not self.db.is_sqlite,
             )
-        if not rows:
-            return 0
-        plans = await self._prepare(rows)
-        outcomes = await asyncio.gather(*(self._send(plan) for plan in plans))
-        await self._record(outcomes)
-        return len(rows)
+        return await self._prepare(rows) if rows else []
+
+    async def _send_all(self, plans: list[Plan]) -> list[Outcome]:
+        return list(await asyncio.gather(*(self._send(plan) for plan in plans)))
 
     async def _prepare(self, rows: list[Delivery]) -> list[Plan]:
         members = {r.member_id for r in rows if r.member_id is not None}
@@ -119,16 +144,20 @@ class DeliveryWorker:
                 )
             }
             plans = []
-            for row in rows:  # the session's identity map fetches each campaign and item once
-                campaign = await session.get(Campaign, row.campaign_id)
+            campaigns: dict[int, Campaign] = {}
+            renderers: dict[int, Callable[[Delivery], Message]] = {}
+            for row in rows:
+                campaign = campaigns.get(row.campaign_id) or await session.get(
+                    Campaign, row.campaign_id
+                )
                 assert campaign is not None
+                campaigns[row.campaign_id] = campaign
                 target = _target(row, accounts)
                 try:
-                    message = (
-                        await self.composers[campaign.kind](session, campaign, row)
-                        if target
-                        else None
-                    )
+                    if row.campaign_id not in renderers:
+                        compose = self.composers[campaign.kind]
+                        renderers[row.campaign_id] = await compose(session, campaign)
+                    message = renderers[row.campaign_id](row) if target else None
                 except Exception as exc:  # a bug in composing: keep the row, say why
                     log.exception("composing delivery %s failed", row.id)
                     plans.append(Plan(row, campaign, None, None, f"error: {type(exc).__name__}"))
@@ -147,7 +176,8 @@ class DeliveryWorker:
             return Outcome(plan, "retry", f"{row.platform} is not running")
         key = f"roost-{row.id}" if adapter.capabilities.idempotent_sends else None
         try:
-            sent = await adapter.send(plan.target, plan.message, idempotency_key=key)
+            async with self._in_flight[row.platform]:
+                sent = await adapter.send(plan.target, plan.message, idempotency_key=key)
         except Undeliverable as exc:
             return Outcome(plan, "unreachable", str(exc))
         except Uncertain as exc:
@@ -157,59 +187,66 @@ class DeliveryWorker:
         return Outcome(plan, "sent", None, sent.message_id)
 
     async def _record(self, outcomes: list[Outcome]) -> None:
+        """Every outcome of a batch in one transaction of bulk statements: the rows are
+        updated by primary key from what the claim returned, never loaded again."""
         at = self.clock.now()
-        ids = [o.plan.row.id for o in outcomes]
-        async with self.db.session() as session:
-            rows = {
-                r.id: r
-                for r in await session.exec(select(Delivery).where(col(Delivery.id).in_(ids)))
+        changes, facts, contacted, gone = [], [], [], []
+        for outcome in outcomes:
+            row, campaign = outcome.plan.row, outcome.plan.campaign
+            reason = (outcome.reason or "")[:200] or None
+            change: dict[str, object] = {
+                "id": row.id,
+                "state": outcome.state,
+                "reason": reason,
+                "sent_at": None,
+                "platform_message_id": None,
+                "next_attempt_at": None,
             }
-            contacted = []
-            for outcome in outcomes:
-                row, campaign = rows[outcome.plan.row.id], outcome.plan.campaign
-                reason = (outcome.reason or "")[:200] or None
-                if outcome.state == "sent":
-                    row.state, row.reason, row.sent_at = "sent", None, at
-                    row.platform_message_id = outcome.message_id
-                    if row.member_id is not None:
-                        contacted.append(row.member_id)
-                        session.add(
-                            Interaction(
-                                member_id=row.member_id,
-                                kind="delivered",
-                                subject_type=campaign.subject_type,
-                                subject_id=campaign.subject_id,
-                                variant_id=row.variant_id,
-                                platform=row.platform,
-                                at=at,
-                            )
-                        )
-                elif outcome.state == "retry":
-                    self._retry_or_fail(row, reason or "failed")
-                elif outcome.state == "unreachable":
-                    row.state, row.reason = "failed", f"unreachable: {reason}"[:200]
-                    await session.exec(
-                        update(Identity)
-                        .where(
-                            col(Identity.member_id) == row.member_id,
-                            col(Identity.platform) == row.platform,
-                        )
-                        .values(deliverable=False, undeliverable_reason=reason)
+            if outcome.state == "sent":
+                change.update(reason=None, sent_at=at, platform_message_id=outcome.message_id)
+                if row.member_id is not None:
+                    contacted.append(row.member_id)
+                    facts.append(
+                        {
+                            "member_id": row.member_id,
+                            "kind": "delivered",
+                            "subject_type": campaign.subject_type,
+                            "subject_id": campaign.subject_id,
+                            "variant_id": row.variant_id,
+                            "platform": row.platform,
+                            "at": at,
+                        }
                     )
-                else:  # skipped, unknown
-                    row.state, row.reason = outcome.state, reason
+            elif outcome.state == "retry":
+                change.update(self._retry_or_fail(row, reason or "failed"))
+            elif outcome.state == "unreachable":
+                change.update(state="failed", reason=f"unreachable: {reason}"[:200])
+                gone.append((row.member_id, row.platform, reason))
+            changes.append(change)
+        async with self.db.session() as session:
+            await session.exec(update(Delivery), params=changes)
+            if facts:
+                await session.exec(insert(Interaction), params=facts)
+            for member_id, platform, reason in gone:
+                await session.exec(
+                    update(Identity)
+                    .where(col(Identity.member_id) == member_id, col(Identity.platform) == platform)
+                    .values(deliverable=False, undeliverable_reason=reason)
+                )
             if contacted:
                 await session.exec(
                     update(Member).where(col(Member.id).in_(contacted)).values(last_contact_at=at)
                 )
             await session.commit()
 
-    def _retry_or_fail(self, row: Delivery, reason: str) -> None:
+    def _retry_or_fail(self, row: Delivery, reason: str) -> dict[str, object]:
         if row.attempts >= self.settings.max_attempts:
-            row.state, row.reason = "failed", reason[:200]
-            return
-        row.state, row.reason = "pending", f"retrying: {reason}"[:200]
-        row.next_attempt_at = self.clock.now() + timedelta(seconds=min(300, 2**row.attempts))
+            return {"state": "failed", "reason": reason[:200]}
+        return {
+            "state": "pending",
+            "reason": f"retrying: {reason}"[:200],
+            "next_attempt_at": self.clock.now() + timedelta(seconds=min(300, 2**row.attempts)),
+        }
 
 
 @dataclass(frozen=True)
