@@ -1,66 +1,159 @@
-"""Fan-out of one campaign to many members on Telegram, through Roost (outbox, worker, the
-adapter's limiter) against the emulator with Telegram's real limits, beside a naive loop with
-python-telegram-bot's defaults; and, with limits off, Roost's cost per delivery beside the
-bare library's in the same run."""
+"""Fan-out of one campaign on each platform, through Roost (outbox, worker, the adapter's
+pacing) against the emulator enforcing that platform's real limits, beside a naive loop with
+the library's defaults; and, with limits off, Roost's cost per delivery beside the bare
+library's, on SQLite and PostgreSQL, in the same run.
+
+The sustained rate is measured at the emulator, first accepted send to last, against the limit
+that binds a DM campaign there: Telegram's 30 messages a second; Discord's 50 requests a second
+(a first DM costs two: open the channel, post); Slack's 50 `conversations.open` a minute.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import discord
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
+from bench.util import postgres_database
 from bot.clock import ManualClock
 from storage.db import Database
+from tests.emulators.discord import DiscordEmulator
+from tests.emulators.discord.driver import add_member
+from tests.emulators.slack import SlackEmulator
+from tests.emulators.slack.driver import add_user as add_slack_user
 from tests.emulators.telegram import Limits, TelegramEmulator, add_user, wait_for
+from tests.roost_on_discord import roost_on_discord
+from tests.roost_on_slack import roost_on_slack
 from tests.roost_on_telegram import roost_on_telegram
-from tests.seed import telegram_campaign
+from tests.seed import campaign_to
 
-N = int(os.environ.get("ROOST_BENCH_FANOUT", "300"))
-LIMIT = 30  # Telegram's bulk limit, messages a second
+SIZES = {
+    "telegram": int(os.environ.get("ROOST_BENCH_TELEGRAM", "900")),
+    "discord": int(os.environ.get("ROOST_BENCH_DISCORD", "600")),
+    "slack": int(os.environ.get("ROOST_BENCH_SLACK", "60")),  # a minute and more at 50 a minute
+}
 
 
-def _delivered(tg: TelegramEmulator) -> Counter[int]:
-    return Counter(chat for (chat, _), _m in tg.messages.items() if chat > 0)
+@dataclass(frozen=True)
+class Run:
+    """What the emulator saw: accepted sends (method, arrival), refusals, and deliveries."""
+
+    seconds: float
+    sends: list[float]  # arrival times of accepted message sends
+    limited: list[float]  # arrival times of the calls the limit counts
+    refused: int  # 429s
+    delivered: Counter[str]  # messages per recipient
+    first: dict[str, Any]  # the first message as sent, for the bare loop to send alike
+
+    def rate(self, times: list[float]) -> float:
+        return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
 
 
-async def through_roost(
-    limits: Limits, count: int, *, pace: bool = True
-) -> tuple[float, TelegramEmulator]:
-    """Seconds Roost takes to deliver `count` DMs, and the emulator that saw it."""
+@contextlib.asynccontextmanager
+async def sqlite() -> AsyncIterator[Database]:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{tmp}/bench.db")
         await db.upgrade()
-        clock = ManualClock(datetime.now(UTC))
-        async with roost_on_telegram(db, clock, limits=limits, pace=pace) as roost:
-            await telegram_campaign(db, roost.tg, count, datetime.now(UTC))
-            started = time.perf_counter()
-            roost.app.worker.wake()
-            messages = roost.tg.messages  # only DMs here; counted cheaply on every request
-            await wait_for(roost.tg, lambda: len(messages) >= count, seconds=count)
-            elapsed = time.perf_counter() - started
-            tg = roost.tg
+        yield db
         await db.dispose()
-    return elapsed, tg
 
 
-def sent_by_roost(tg: TelegramEmulator) -> dict[str, Any]:
-    """What Roost's first DM of the campaign said, so the naive loop sends the same message."""
-    first = next(r.params for r in tg.requests if r.method == "sendMessage")
-    return {k: first[k] for k in ("text", "parse_mode", "reply_markup") if k in first}
+async def _deliver(app: Any, db: Database, platform: str, users: list[str]) -> float:
+    await campaign_to(db, platform, users, datetime.now(UTC))
+    started = time.perf_counter()
+    app.worker.wake()
+    return started
 
 
-async def naive(limits: Limits, count: int, message: dict[str, Any]) -> tuple[float, int, int]:
-    """A plain loop over send_message with python-telegram-bot's defaults, sending `message`
-    (Roost's own text and buttons): (seconds, sent, lost)."""
-    tg = TelegramEmulator(limits=limits)
+async def on_telegram(db: Database, count: int, *, limits: bool = True) -> Run:
+    clock = ManualClock(datetime.now(UTC))
+    limit = Limits(enabled=limits)
+    async with roost_on_telegram(db, clock, limits=limit, pace=limits) as roost:
+        tg = roost.tg
+        users = [add_user(tg, f"Member{i}") for i in range(count)]
+        for user in users:
+            user.account.started = True
+        started = await _deliver(roost.app, db, "telegram", [str(u.id) for u in users])
+        messages = tg.messages  # only DMs here; counted cheaply on every request
+        await wait_for(tg, lambda: len(messages) >= count, seconds=count)
+        seconds = time.perf_counter() - started
+        sends = [r.at for r in tg.requests if r.method == "sendMessage" and r.status == 200]
+        first = next(r.params for r in tg.requests if r.method == "sendMessage")
+        return Run(
+            seconds,
+            sends,
+            sends,
+            sum(r.status == 429 for r in tg.requests),
+            Counter(str(chat) for chat, _ in tg.messages),
+            {k: first[k] for k in ("text", "parse_mode", "reply_markup") if k in first},
+        )
+
+
+async def on_discord(db: Database, count: int) -> Run:
+    clock = ManualClock(datetime.now(UTC))
+    async with roost_on_discord(db, clock) as roost:
+        emulator = roost.discord
+        members = [add_member(emulator, f"Member{i}") for i in range(count)]
+        started = await _deliver(roost.app, db, "discord", [m.id for m in members])
+        dms = [f"9{m.id}" for m in members]
+        await emulator.wait_for(lambda: all(emulator.messages.get(dm) for dm in dms), seconds=count)
+        seconds = time.perf_counter() - started
+        calls = emulator.requests
+        sends = [r.at for r in calls if r.operation == "create_message" and r.status == 200]
+        every = [r.at for r in calls if r.status == 200 and sends[0] <= r.at <= sends[-1]]
+        return Run(
+            seconds,
+            sends,
+            every,  # the global limit counts every request
+            sum(r.status == 429 for r in calls),
+            Counter({dm: len(emulator.messages.get(dm, [])) for dm in dms}),
+            {},
+        )
+
+
+async def on_slack(db: Database, count: int) -> Run:
+    clock = ManualClock(datetime.now(UTC))
+    async with roost_on_slack(db, clock) as roost:
+        emulator = roost.slack
+        users = [add_slack_user(emulator, f"M{i}") for i in range(count)]
+        started = await _deliver(roost.app, db, "slack", [u.id for u in users])
+        dms = {f"D{u.id}" for u in users}
+
+        def posted() -> Counter[str]:
+            return Counter(m["channel"] for m in emulator.messages if m["channel"] in dms)
+
+        await emulator.wait_for(lambda: len(posted()) >= count, seconds=count * 3)
+        seconds = time.perf_counter() - started
+        ok = [c for c in emulator.calls if c.status == 200]
+        return Run(
+            seconds,
+            [c.at for c in ok if c.method == "chat.postMessage"],
+            [c.at for c in ok if c.method == "conversations.open"],
+            sum(c.status == 429 for c in emulator.calls),
+            posted(),
+            {},
+        )
+
+
+# -- naive loops: the library's defaults, no pacing of our own --------------------------------
+
+
+async def naive_telegram(count: int, message: dict[str, Any], *, limits: bool = True) -> Naive:
+    tg = TelegramEmulator(limits=Limits(enabled=limits))
     await tg.start()
     users = [add_user(tg, f"Member{i}") for i in range(count)]
     for user in users:
@@ -82,32 +175,134 @@ async def naive(limits: Limits, count: int, message: dict[str, Any]) -> tuple[fl
                 sent += 1
             except RetryAfter:
                 lost += 1
-        elapsed = time.perf_counter() - started
+        seconds = time.perf_counter() - started
     await tg.stop()
-    return elapsed, sent, lost
+    return Naive(seconds, sent, lost)
+
+
+async def naive_discord(count: int) -> Naive:
+    """discord.py's own way: fetch the user, `user.send` (which opens the DM); discord.py
+    waits out 429s itself, so nothing is lost, only time."""
+    emulator = DiscordEmulator()
+    await emulator.start()
+    members = [add_member(emulator, f"Member{i}") for i in range(count)]
+    discord.http.Route.BASE = f"{emulator.url}/api/v10"
+    client = discord.Client(intents=discord.Intents.none())
+    await client.login(emulator.token)
+    started = time.perf_counter()
+    for member in members:
+        user = await client.fetch_user(int(member.id))
+        await user.send("News")
+    seconds = time.perf_counter() - started
+    await client.close()
+    await emulator.stop()
+    return Naive(seconds, count, 0, sum(r.status == 429 for r in emulator.requests))
+
+
+async def naive_slack(count: int) -> Naive:
+    emulator = SlackEmulator()
+    await emulator.start()
+    users = [add_slack_user(emulator, f"M{i}") for i in range(count)]
+    client = AsyncWebClient(token=emulator.bot_token, base_url=f"{emulator.url}/api/")
+    sent = lost = 0
+    started = time.perf_counter()
+    for user in users:
+        try:
+            opened = await client.conversations_open(users=user.id)
+            await client.chat_postMessage(channel=opened["channel"]["id"], text="News")
+            sent += 1
+        except SlackApiError:
+            lost += 1
+    seconds = time.perf_counter() - started
+    await emulator.stop()
+    return Naive(seconds, sent, lost)
+
+
+@dataclass(frozen=True)
+class Naive:
+    seconds: float
+    sent: int
+    lost: int
+    refused: int = 0
+
+
+def _line(
+    name: str, run: Run, count: int, limit: float, unit: str, times: list[float], shown: str = ""
+) -> str:
+    rate = run.rate(times)
+    lost = count - len(run.delivered)
+    duplicates = sum(n - 1 for n in run.delivered.values() if n > 1)
+    return (
+        f"{name:<9} {rate:7.2f} {unit} = {rate / limit:4.0%} of {shown or f'{limit:g}'}   "
+        f"429s {run.refused}   lost {lost}   duplicates {duplicates}   ({len(run.sends)} sent)"
+    )
 
 
 async def main() -> None:
-    print(f"Telegram fan-out: {N} members, the emulator enforcing Telegram's limits")
-    elapsed, tg = await through_roost(Limits(), N)
-    got = _delivered(tg)
-    refused = sum(r.status == 429 for r in tg.requests)
-    print(
-        f"Roost       {N / elapsed:6.1f} msg/s = {N / elapsed / LIMIT:4.0%} of {LIMIT}/s   "
-        f"429s {refused}   lost {N - len(got)}   duplicates {sum(n - 1 for n in got.values())}"
-    )
-    seconds, sent, lost = await naive(Limits(), N, sent_by_roost(tg))
-    print(f"naive loop  {sent / seconds:6.1f} msg/s sent   lost {lost} of {N} to 429s")
+    print("Fan-out of one campaign, the emulators enforcing each platform's limits")
+    n = SIZES["telegram"]
+    async with sqlite() as db:
+        run = await on_telegram(db, n)
+    print(_line("Telegram", run, n, 30, "msg/s", run.sends))
+    naive = await naive_telegram(n, run.first)
+    print(f"  naive PTB loop: {naive.sent / naive.seconds:6.1f} msg/s, lost {naive.lost} of {n}")
 
-    count, rounds = N * 3, 3
-    print(f"\nlimits off, {count} deliveries, best of {rounds} alternating rounds")
-    roost_best = bare_best = float("inf")
-    for _ in range(rounds):  # alternate, so that both see the same machine
-        roost_seconds, tg = await through_roost(Limits(enabled=False), count, pace=False)
-        bare_seconds, _, _ = await naive(Limits(enabled=False), count, sent_by_roost(tg))
-        roost_best, bare_best = min(roost_best, roost_seconds), min(bare_best, bare_seconds)
+    n = SIZES["discord"]
+    async with sqlite() as db:
+        run = await on_discord(db, n)
+    print(_line("Discord", run, n, 50, "req/s", run.limited))
+    print(f"  ({run.rate(run.sends):.1f} DMs/s: each first DM is two requests)")
+    naive = await naive_discord(n)
     print(
-        f"Roost       {count / roost_best:6.0f} deliveries/s   "
-        f"bare PTB loop {count / bare_best:6.0f} sends/s   "
-        f"Roost's cost per delivery {roost_best / bare_best:4.2f}x the bare library's"
+        f"  naive discord.py loop (fetch_user, send): {naive.sent / naive.seconds:6.1f} DMs/s, "
+        f"429s {naive.refused}, lost {naive.lost}"
     )
+
+    n = SIZES["slack"]
+    async with sqlite() as db:
+        run = await on_slack(db, n)
+    print(_line("Slack", run, n, 50 / 60, "opens/s", run.limited, "50 a minute"))
+    naive_run = await naive_slack(n)
+    print(
+        f"  naive slack-sdk loop: {naive_run.sent} sent in {naive_run.seconds:.1f} s, "
+        f"lost {naive_run.lost} of {n} (slack-sdk retries no 429 by default)"
+    )
+    await overhead()
+
+
+async def overhead() -> None:
+    """Limits off: Roost's cost per delivery against the bare library's, best of three
+    alternating rounds (this machine's speed drifts; alternating shows both the same)."""
+    count, rounds = SIZES["telegram"], 3
+    print(f"\nLimits off, Telegram, {count} deliveries, best of {rounds} alternating rounds")
+    stores: list[tuple[str, Callable[[], Any]]] = [("SQLite", sqlite), ("PostgreSQL", _postgres)]
+    for label, store in stores:
+        roost_best = bare_best = float("inf")
+        for _ in range(rounds):
+            async with store() as db:
+                if db is None:
+                    break
+                run = await on_telegram(db, count, limits=False)
+                roost_best = min(roost_best, run.seconds)
+            bare = await naive_telegram(count, run.first, limits=False)  # the same message
+            bare_best = min(bare_best, bare.seconds)
+        if roost_best == float("inf"):
+            print(f"{label:<11} skipped: not reachable")
+            continue
+        print(
+            f"{label:<11} Roost {count / roost_best:5.0f} deliveries/s   bare PTB loop "
+            f"{count / bare_best:5.0f} sends/s   Roost's cost per delivery "
+            f"{roost_best / bare_best:4.2f}x the bare library's"
+        )
+
+
+@contextlib.asynccontextmanager
+async def _postgres() -> AsyncIterator[Database | None]:
+    async with postgres_database() as url:
+        if url is None:
+            yield None
+            return
+        db = Database(url)
+        await db.upgrade()
+        yield db
+        await db.dispose()

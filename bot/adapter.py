@@ -42,6 +42,7 @@ class Capabilities:
     invite_links: bool = False
     dm_needs_start: bool = False  # Telegram: a bot cannot DM someone who never started it
     home: bool = False  # a personal home view (Slack's App Home)
+    edit_in_place: bool = False  # a pressed button's message can become the next page
     command_prefix: str = "/"  # how members type a command: "/join", or "/roost join" on Slack
     max_text: int = 4000
     max_buttons: int = 25

@@ -40,7 +40,17 @@ from bot.forms import (
 from bot.handlers import root_router
 from bot.handlers.content import ContentComposer
 from bot.handlers.jobs import InvitationComposer
-from bot.messages import AnswerJoin, Ask, DirectTarget, Message, Outbound, PublishHome, Say
+from bot.messages import (
+    AnswerJoin,
+    Ask,
+    DirectTarget,
+    Message,
+    Outbound,
+    PublishHome,
+    Replace,
+    Say,
+    Sent,
+)
 from bot.middleware import (
     Call,
     Endpoint,
@@ -278,13 +288,14 @@ class App:
         adapter = self.adapters[origin.platform]
         for op in ctx.outbound:
             try:
-                await self._deliver_one(adapter, origin, op)
+                await self._deliver_one(adapter, ctx.event, op)
             except Undeliverable as exc:
                 await self._mark_undeliverable(origin, str(exc))
             except Exception:
                 log.exception("could not deliver a reply on %s", origin.platform)
 
-    async def _deliver_one(self, adapter: Adapter, origin: Origin, op: Outbound) -> None:
+    async def _deliver_one(self, adapter: Adapter, event: Event, op: Outbound) -> None:
+        origin = event.origin
         if isinstance(op, Ask):
             form = op.form
             caps = adapter.capabilities
@@ -301,6 +312,12 @@ class App:
                 await adapter.send(DirectTarget(origin.platform, origin.user.id), start)
         elif isinstance(op, AnswerJoin):
             await adapter.answer_join(origin, approve=op.approve)
+        elif isinstance(op, Replace):
+            pressed = event.message_id if isinstance(event, ActionPressed) else None
+            if adapter.capabilities.edit_in_place and pressed:
+                await adapter.edit(Sent(origin.platform, origin.chat.id, pressed), op.message)
+            else:
+                await adapter.reply(origin, op.message, ephemeral=False)
         elif isinstance(op, PublishHome):
             if adapter.capabilities.home:
                 await adapter.publish_home(origin, op.message)

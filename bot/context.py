@@ -23,6 +23,7 @@ from bot.messages import (
     Message,
     Outbound,
     PublishHome,
+    Replace,
     Say,
     Target,
 )
@@ -74,6 +75,11 @@ class Context(Generic[E]):
         if isinstance(message, str):
             message = Message(body=message)
         self.outbound.append(Say(message, ephemeral=ephemeral))
+
+    def replace(self, message: Message) -> None:
+        """Turn the message whose button was pressed into `message` (a next page), where the
+        platform allows; elsewhere it is sent as a new message."""
+        self.outbound.append(Replace(message))
 
     def send(self, target: Target, message: Message) -> None:
         self.outbound.append(Say(message, target=target))

@@ -163,4 +163,12 @@ class PublishHome:
     message: Message
 
 
-Outbound = Say | Ask | AnswerJoin | PublishHome
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """Show `message` in place of the one whose button was pressed, where the platform edits
+    messages in place (`Capabilities.edit_in_place`); elsewhere it arrives as a new message."""
+
+    message: Message
+
+
+Outbound = Say | Ask | AnswerJoin | PublishHome | Replace

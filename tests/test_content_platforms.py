@@ -64,6 +64,30 @@ async def test_on_telegram(sqlite_db: Database, clock: ManualClock) -> None:
     assert ("skipped", "no consent") in (await reasons(sqlite_db)).values()
 
 
+async def test_on_telegram_pages_turn_in_place(sqlite_db: Database, clock: ManualClock) -> None:
+    async with roost_on_telegram(sqlite_db, clock) as roost:
+        ana = roost.user("Ana")
+        await telegram_onboard(roost, ana)
+        content = await news(sqlite_db, clock)
+        async with sqlite_db.session() as session:
+            item = await session.get(ContentItem, content)
+            assert item is not None
+            item.body = "\n\n".join(f"Part {i}: " + "x" * 900 for i in range(3))
+            await session.commit()
+        await roost.say(roost.hana, f"/schedule {content} now to=dm")
+        await wait_for(roost.tg, lambda: "Hello, Lisbon" in ana.text())
+        await roost.act(ana.press("Read", ana.last(with_buttons=True)))
+        page = ana.last(with_buttons=True)
+        assert page["text"].startswith("Part 0") and page["text"].endswith("1/3")
+        count = len(ana.messages())
+        await roost.act(ana.press("Next page", page))
+        await roost.act(ana.press("Next page", ana.last(with_buttons=True)))
+        assert len(ana.messages()) == count  # the same message, edited twice
+        turned = ana.messages()[-1]
+        assert turned["message_id"] == page["message_id"] and turned["text"].startswith("Part 2")
+        assert turned["text"].endswith("3/3") and "edit_date" in turned
+
+
 async def test_on_slack(sqlite_db: Database, clock: ManualClock) -> None:
     async with roost_on_slack(sqlite_db, clock) as roost:
         ana, ben = roost.user("Ana"), roost.user("Ben")

@@ -433,7 +433,7 @@ async def turn(ctx: Context[ActionPressed]) -> None:
     token, _, number = ctx.event.value.rpartition(":")
     found = await _delivery(ctx, token)
     if found is not None and number.isdigit():
-        await _page(ctx, found[0], found[1], int(number))
+        await _page(ctx, found[0], found[1], int(number), turning=True)
 
 
 async def done(ctx: Context[ActionPressed]) -> None:
@@ -444,7 +444,16 @@ async def done(ctx: Context[ActionPressed]) -> None:
         ctx.dm("Thanks for reading!")
 
 
-async def _page(ctx: Context[ActionPressed], row: Delivery, item: ContentItem, number: int) -> None:
+async def _page(
+    ctx: Context[ActionPressed],
+    row: Delivery,
+    item: ContentItem,
+    number: int,
+    *,
+    turning: bool = False,
+) -> None:
+    """A page of the body; turning a page replaces the one before where the platform edits
+    messages in place (Telegram), so a long article stays one message."""
     texts = pages(item.body, ctx.settings.content.page_chars)
     number = min(number, len(texts) - 1)
     last = number == len(texts) - 1
@@ -458,7 +467,11 @@ async def _page(ctx: Context[ActionPressed], row: Delivery, item: ContentItem, n
         else (ActionButton("Next page", "content.page", f"{row.token}:{number + 1}"),)
     )
     footer = f"\n\n_{number + 1}/{len(texts)}_" if len(texts) > 1 else ""
-    ctx.dm(Message(body=texts[number] + footer, buttons=buttons))
+    page = Message(body=texts[number] + footer, buttons=buttons)
+    if turning and ctx.in_dm:
+        ctx.replace(page)
+    else:
+        ctx.dm(page)
 
 
 router = Router(

@@ -92,24 +92,23 @@ class DeliveryWorker:
     async def drain(self, stopping: asyncio.Event | None = None) -> int:
         """Send until nothing is due (or `stopping` is set); the number of rows handled.
 
-        Pipelined: while one batch is on the wire, the previous batch's outcomes are recorded
-        and the next batch is claimed and prepared, so the database work (in SQLite's thread,
-        or PostgreSQL's process) hides behind the network time. Database steps still run one
-        at a time, so they never contend for SQLite's single writer."""
-        total, recording = 0, None
+        Pipelined: a batch starts sending as soon as it is ready, while the previous batch's
+        last sends finish; that batch is then recorded and the next one claimed and prepared
+        while this one is on the wire. So the database work (in SQLite's thread, or
+        PostgreSQL's process) hides behind the network time and the pacing never idles
+        between batches. Database steps still run one at a time: they never contend for
+        SQLite's single writer."""
+        total, sending = 0, None
         batch = await self._next_batch()
-        while batch:
-            sending = asyncio.ensure_future(self._send_all(batch))
-            if recording is not None:
-                await recording
-            wanted = stopping is None or not stopping.is_set()
-            upcoming = await self._next_batch() if wanted else []
-            outcomes = await sending
-            total += len(outcomes)
-            recording = asyncio.ensure_future(self._record(outcomes))
-            batch = upcoming
-        if recording is not None:
-            await recording
+        while batch or sending is not None:
+            started = asyncio.ensure_future(self._send_all(batch)) if batch else None
+            if sending is not None:
+                outcomes = await sending
+                await self._record(outcomes)
+                total += len(outcomes)
+            sending = started
+            wanted = sending is not None and (stopping is None or not stopping.is_set())
+            batch = await self._next_batch() if wanted else []
         return total
 
     async def drain_once(self) -> int:

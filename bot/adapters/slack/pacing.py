@@ -27,12 +27,18 @@ TIERS = {  # calls per minute, Slack's published tiers for the methods Roost use
     "files.completeUploadExternal": 100,
 }
 CHANNEL_BURST = 5  # chat.postMessage: one a second per channel, short bursts allowed
+TIER_BURST = 2  # a tier's calls: bursts this small, so no minute ever holds more than allowed
 
 
 class Pacer:
     def __init__(self, minute: float = 60.0) -> None:
         self.minute = minute
-        self._tiers = {m: AsyncLimiter(n, minute) for m, n in TIERS.items()}
+        # A bucket of n a minute lets n through at once and more soon after: 2n in a minute.
+        # A small burst at (n - burst) a minute never exceeds n in any minute.
+        self._tiers = {
+            m: AsyncLimiter(TIER_BURST, minute * TIER_BURST / (n - TIER_BURST))
+            for m, n in TIERS.items()
+        }
         self._channels: dict[str, AsyncLimiter] = {}
         self._paused: dict[str, float] = {}
 

@@ -45,6 +45,9 @@ from bot.events import Origin
 from bot.messages import ChannelTarget, DirectTarget, Form, Message, PollSpec, Sent, Target
 from bot.settings import TelegramSettings
 
+PACE_PER_SECOND = 29.5  # Telegram allows about 30 messages a second in all ...
+PACE_PER_GROUP_MINUTE = 19  # ... and 20 a minute to one group: evenly spaced, with a margin
+
 log = logging.getLogger("roost.telegram")
 
 UPDATES = ["message", "callback_query", "chat_member", "chat_join_request", "poll_answer"]
@@ -54,7 +57,12 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 class TelegramAdapter:
     platform = PLATFORM
     capabilities = Capabilities(
-        native_polls=True, invite_links=True, dm_needs_start=True, max_text=4096, max_buttons=100
+        native_polls=True,
+        invite_links=True,
+        dm_needs_start=True,
+        edit_in_place=True,
+        max_text=4096,
+        max_buttons=100,
     )
 
     def __init__(self, settings: TelegramSettings, public_url: Callable[[], str]) -> None:
@@ -71,7 +79,7 @@ class TelegramAdapter:
             .base_file_url(f"{api}/file/bot")
             .request(
                 HTTPXRequest(
-                    connection_pool_size=64,
+                    connection_pool_size=16,  # above the worker's sends in flight
                     read_timeout=timeout,
                     write_timeout=timeout,
                     connect_timeout=timeout,
@@ -80,7 +88,15 @@ class TelegramAdapter:
             .get_updates_request(HTTPXRequest(read_timeout=settings.poll_timeout + timeout))
         )
         if settings.pace:
-            limiter = AIORateLimiter(max_retries=settings.max_retries)
+            # Evenly spaced sends, not PTB's default bursts: a leaky bucket of 30 a second
+            # lets 30 through at once and more soon after, which Telegram answers with 429s.
+            limiter = AIORateLimiter(
+                overall_max_rate=1,
+                overall_time_period=1 / PACE_PER_SECOND,
+                group_max_rate=1,
+                group_time_period=60 / PACE_PER_GROUP_MINUTE,
+                max_retries=settings.max_retries,
+            )
             builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB narrows by chain
         if settings.mode == "webhook":
             builder = builder.updater(None)
