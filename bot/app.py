@@ -13,6 +13,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from sqlmodel import select
+
 from bot.adapter import Adapter, CommandMenu, MenuEntry, Undeliverable
 from bot.clock import Clock
 from bot.context import Context
@@ -40,6 +42,7 @@ from bot.forms import (
 from bot.handlers import root_router
 from bot.handlers.content import ContentComposer
 from bot.handlers.jobs import InvitationComposer
+from bot.handlers.polls import PollComposer, ResultComposer, poll_message
 from bot.messages import (
     AnswerJoin,
     Ask,
@@ -68,7 +71,7 @@ from bot.settings import RoleSettings, Settings
 from bot.web import WebServer
 from storage.db import Database
 from storage.members import create_member, find_identity
-from storage.models import Identity
+from storage.models import Identity, PlatformPost
 
 log = logging.getLogger("roost")
 
@@ -103,6 +106,8 @@ class App:
         composers: dict[str, Composer] = {
             "content": ContentComposer(settings.content.teaser_chars, public_url),
             "invitation": InvitationComposer(public_url),
+            "poll": PollComposer(),
+            "poll_result": ResultComposer(),
         }
         self.worker = DeliveryWorker(db, self.adapters, clock, settings.outbox, composers)
         self.campaigns = Campaigns(db, clock, settings, self.communities, self.worker.wake)
@@ -153,8 +158,32 @@ class App:
                     await self.scheduler.sync()
                 elif name == "launch":
                     await self.campaigns.launch(subject)
+                elif name == "poll.counts":
+                    await self.refresh_poll(subject)
             for followup in ctx.followups:
                 await self._process(followup)
+
+    async def refresh_poll(self, poll_id: int) -> None:
+        """Live counts: the poll's posts that show buttons are edited to the new numbers."""
+        async with self.db.session() as session:
+            posts = list(
+                await session.exec(
+                    select(PlatformPost).where(
+                        PlatformPost.subject_type == "poll", PlatformPost.subject_id == poll_id
+                    )
+                )
+            )
+            message = await poll_message(session, poll_id)
+        for post in posts:
+            adapter = self.adapters.get(post.platform)
+            if adapter is None or (message.poll and adapter.capabilities.native_polls):
+                continue  # not running here, or the platform counts its own poll
+            try:
+                await adapter.edit(Sent(post.platform, post.chat_id, post.message_id), message)
+            except Exception:
+                log.exception(
+                    "could not update the counts of poll %s on %s", poll_id, post.platform
+                )
 
     async def wait_handled(self, count: int) -> None:
         """Until `count` inbound events have been handled completely (replies sent)."""

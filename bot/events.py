@@ -102,7 +102,8 @@ class MemberLeft(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PollAnswered(Event):
     poll: str  # the platform's poll id
-    options: tuple[int, ...]
+    options: tuple[int, ...]  # option positions, from 0
+    change: str = "set"  # set: the whole answer (Telegram); add or remove: one option (Discord)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

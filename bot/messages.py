@@ -61,6 +61,7 @@ class Message:
     buttons: tuple[Button, ...] = ()
     image: Image | None = None
     attachment: Attachment | None = None
+    poll: PollSpec | None = None  # a native poll where the platform has them, else the buttons
 
 
 class FieldKind(StrEnum):

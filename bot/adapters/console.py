@@ -167,6 +167,8 @@ class ConsoleAdapter:
         sent = Sent(PLATFORM, chat_id, str(next(self._ids)))
         if any(isinstance(b, ActionButton) for b in message.buttons):
             self._buttons[chat_id] = message.buttons
+        else:  # numbers press the last message's buttons; without any, a number is an answer
+            self._buttons.pop(chat_id, None)
         self._print(render(message, header=f"[{_where(chat_id)}]" + (f" ({note})" if note else "")))
         return sent
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.handlers import admin, content, invites, jobs, membership, privacy, stats
+from bot.handlers import admin, content, invites, jobs, membership, polls, privacy, stats
 from bot.handlers.help import help_router
 from bot.router import Router, Routes
 
@@ -17,6 +17,7 @@ def root_router() -> Router:
             content.router,
             invites.router,
             jobs.router,
+            polls.router,
             stats.router,
         ),
     )

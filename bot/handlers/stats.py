@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import CommandInvoked
@@ -14,8 +14,9 @@ from bot.pictures import funnel_png, grouped_png
 from bot.router import Arg, Command, Role, Router, UsageError
 from storage.content import item_stats
 from storage.growth import SOURCES
-from storage.models import CommunityEvent, ContentItem, Job
+from storage.models import CommunityEvent, ContentItem, Job, Poll
 from storage.pipeline import Scope, funnel, sources
+from storage.polls import tally
 
 STEP_NAMES = {
     "invited": "invited",
@@ -57,8 +58,46 @@ async def stats(ctx: Context[CommandInvoked]) -> None:
         await _content(ctx, int(options.get("days", "30")))
     elif what == "funnel":
         await _funnel(ctx, options)
+    elif what == "polls":
+        await _polls(ctx, int(options.get("days", "30")))
     else:
         await _sources(ctx)
+
+
+async def _polls(ctx: Context[CommandInvoked], days: int) -> None:
+    """Per poll: who took part on which platform, and the leading answer."""
+    since = ctx.now - timedelta(days=days)
+    polls = list(
+        await ctx.session.exec(
+            select(Poll).where(col(Poll.created_at) >= since).order_by(col(Poll.id))
+        )
+    )
+    if not polls:
+        ctx.reply(f"No polls in the last {days} days.")
+        return
+    lines, tallies = [], []
+    for poll in polls:
+        counted = await tally(ctx.session, poll.id or 0)
+        tallies.append(counted)
+        lead = max(counted.options, key=lambda option: option[1])
+        where = ", ".join(f"{p} {n}" for p, n in counted.by_platform) or "nobody yet"
+        lines.append(
+            f"#{poll.id} {poll.question}: {counted.voters} voted ({where})"
+            + (f"; leading: {lead[0]} ({lead[1]})" if lead[1] else "")
+        )
+    platforms = sorted({p for t in tallies for p, _ in t.by_platform})
+    chart = await grouped_png(
+        "Poll participation by platform",
+        [f"#{poll.id}" for poll in polls],
+        [(p, [dict(t.by_platform).get(p, 0) for t in tallies]) for p in platforms],
+    )
+    ctx.reply(
+        Message(
+            title=f"Polls, last {days} days",
+            body="\n".join(lines),
+            image=Image(data=chart, alt="Voters per poll and platform"),
+        )
+    )
 
 
 async def _funnel(ctx: Context[CommandInvoked], options: dict[str, str]) -> None:
@@ -176,10 +215,10 @@ router = Router(
             "stats",
             stats,
             "Numbers for HR: content (open and finish rates), funnel (job= source= event= "
-            "days=), sources.",
+            "days=), sources, polls.",
             role=Role.HR,
             args=(
-                Arg("what", choices=("content", "funnel", "sources")),
+                Arg("what", choices=("content", "funnel", "sources", "polls")),
                 Arg("options", "options such as job=3 or days=30", required=False, rest=True),
             ),
         ),

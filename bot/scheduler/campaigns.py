@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 from storage.db import Database
 from storage.members import ConsentKind, MemberFilter
-from storage.models import Campaign, Delivery, Interaction, Job, TitleVariant
+from storage.models import Campaign, Delivery, Interaction, Job, Poll, TitleVariant
 from storage.outbox import Recipients, enqueue
 from storage.pipeline import exclusions, invite_rows
 
@@ -84,6 +84,10 @@ class Campaigns:
             assert run.id is not None
             audience = run.audience
             communities = self.communities()
+            if run.kind == "poll_result":  # the result is final: later votes don't count
+                poll = await session.get(Poll, run.subject_id)
+                if poll is not None:
+                    poll.closed_at = poll.closed_at or now
             job = await session.get(Job, run.subject_id) if run.subject_type == "job" else None
             rest = self.settings.pipeline.not_for_me_days
             recipients = Recipients(

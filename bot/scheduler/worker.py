@@ -20,10 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Adapter, DeliveryError, Uncertain, Undeliverable
 from bot.clock import Clock
-from bot.messages import ChannelTarget, DirectTarget, Message, Target
+from bot.messages import ChannelTarget, DirectTarget, Message, Sent, Target
 from bot.settings import OutboxSettings
 from storage.db import Database
-from storage.models import Campaign, Delivery, Identity, Interaction, Member
+from storage.models import Campaign, Delivery, Identity, Interaction, Member, PlatformPost
 from storage.outbox import claim, recover
 
 log = logging.getLogger("roost.outbox")
@@ -174,22 +174,27 @@ class DeliveryWorker:
         if adapter is None:
             return Outcome(plan, "retry", f"{row.platform} is not running")
         key = f"roost-{row.id}" if adapter.capabilities.idempotent_sends else None
+        native = plan.message.poll if adapter.capabilities.native_polls else None
         try:
             async with self._in_flight[row.platform]:
-                sent = await adapter.send(plan.target, plan.message, idempotency_key=key)
+                sent = (
+                    await adapter.send_poll(plan.target, native)
+                    if native is not None
+                    else await adapter.send(plan.target, plan.message, idempotency_key=key)
+                )
         except Undeliverable as exc:
             return Outcome(plan, "unreachable", str(exc))
         except Uncertain as exc:
             return Outcome(plan, "unknown", str(exc))
         except DeliveryError as exc:
             return Outcome(plan, "retry", str(exc))
-        return Outcome(plan, "sent", None, sent.message_id)
+        return Outcome(plan, "sent", None, sent)
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         """Every outcome of a batch in one transaction of bulk statements: the rows are
         updated by primary key from what the claim returned, never loaded again."""
         at = self.clock.now()
-        changes, facts, contacted, gone = [], [], [], []
+        changes, facts, contacted, gone, posts = [], [], [], [], []
         for outcome in outcomes:
             row, campaign = outcome.plan.row, outcome.plan.campaign
             reason = (outcome.reason or "")[:200] or None
@@ -201,9 +206,22 @@ class DeliveryWorker:
                 "platform_message_id": None,
                 "next_attempt_at": None,
             }
-            if outcome.state == "sent":
-                change.update(reason=None, sent_at=at, platform_message_id=outcome.message_id)
-                if row.member_id is not None:
+            if outcome.state == "sent" and outcome.sent is not None:
+                sent = outcome.sent
+                change.update(reason=None, sent_at=at, platform_message_id=sent.message_id)
+                if row.member_id is None:  # a channel post: kept, to edit it or match votes
+                    posts.append(
+                        {
+                            "subject_type": campaign.subject_type,
+                            "subject_id": campaign.subject_id,
+                            "platform": sent.platform,
+                            "chat_id": sent.chat_id,
+                            "message_id": sent.message_id,
+                            "native_id": sent.native_id,
+                            "at": at,
+                        }
+                    )
+                else:
                     contacted.append(row.member_id)
                     facts.append(
                         {
@@ -226,6 +244,8 @@ class DeliveryWorker:
             await session.exec(update(Delivery), params=changes)
             if facts:
                 await session.exec(insert(Interaction), params=facts)
+            if posts:
+                await session.exec(insert(PlatformPost), params=posts)
             for member_id, platform, reason in gone:
                 await session.exec(
                     update(Identity)
@@ -262,7 +282,7 @@ class Outcome:
     plan: Plan
     state: str  # sent | retry | unreachable | unknown | skipped
     reason: str | None
-    message_id: str | None = None
+    sent: Sent | None = None
 
 
 def _target(row: Delivery, accounts: Mapping[tuple[int | None, str], Identity]) -> Target | None:

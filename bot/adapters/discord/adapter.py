@@ -88,6 +88,7 @@ class DiscordAdapter:
             "on_member_remove",
             "on_message",
             "on_raw_poll_vote_add",
+            "on_raw_poll_vote_remove",
         ):
             setattr(self.client, name, getattr(self, f"_{name}"))
 
@@ -241,15 +242,19 @@ class DiscordAdapter:
             await self._emit(MemberActive(origin=origin))
 
     async def _on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self._poll_vote(payload, "add")
+
+    async def _on_raw_poll_vote_remove(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self._poll_vote(payload, "remove")
+
+    async def _poll_vote(self, payload: discord.RawPollVoteActionEvent, change: str) -> None:
+        """Discord reports each answer added or taken back on its own."""
         user = self.client.get_user(payload.user_id) or await self.client.fetch_user(
             payload.user_id
         )
         origin = self._origin(user, None)
-        await self._emit(
-            PollAnswered(
-                origin=origin, poll=str(payload.message_id), options=(payload.answer_id - 1,)
-            )
-        )
+        poll, option = str(payload.message_id), payload.answer_id - 1
+        await self._emit(PollAnswered(origin=origin, poll=poll, options=(option,), change=change))
 
     # -- outbound -----------------------------------------------------------------------------
 

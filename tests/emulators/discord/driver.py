@@ -110,10 +110,11 @@ class DiscordMember:
         check_object("MessageResponse", message)
         await emu.dispatch("MESSAGE_CREATE", message)
 
-    async def vote(self, message: dict[str, Any], answer_id: int) -> None:
+    async def vote(self, message: dict[str, Any], answer_id: int, *, remove: bool = False) -> None:
+        """Vote for an answer of a poll (answer ids count from 1), or take the vote back."""
         emu = self.emulator
         await emu.dispatch(
-            "MESSAGE_POLL_VOTE_ADD",
+            "MESSAGE_POLL_VOTE_REMOVE" if remove else "MESSAGE_POLL_VOTE_ADD",
             {
                 "user_id": self.id,
                 "channel_id": message["channel_id"],

@@ -1,0 +1,248 @@
+"""Polls: HR asks one question in every community channel; members answer natively (Telegram
+and Discord polls) or with buttons that show live counts (Slack, the console); every vote
+counts once per member; at the closing time the result is posted everywhere.
+
+An anonymous poll uses buttons on every platform: Telegram tells bots nothing of who voted in
+an anonymous native poll, and Discord shows everyone who voted, so neither keeps both promises
+(one vote per member, and nobody sees who voted).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.context import Context
+from bot.events import ActionPressed, CommandInvoked, FormSubmitted, PollAnswered
+from bot.messages import ActionButton, FieldKind, Form, FormField, Message, PollSpec
+from bot.router import Action, Command, FormHandler, On, Role, Router
+from storage.models import Campaign, Delivery, Poll, PollOption
+from storage.polls import by_native_id, clean_options, options_of, tally, vote
+
+IN = re.compile(r"^(?:in\s+)?(\d{1,4})\s*([mhd])$")
+KINDS = ("single", "multiple", "quiz")
+
+POLL = Form(
+    id="poll.create",
+    title="Ask the community",
+    fields=(
+        FormField("question", "Question", max_length=300),
+        FormField("options", "Options, one a line (2 to 10)", FieldKind.LONG_TEXT, max_length=1100),
+        FormField("kind", "Kind", FieldKind.CHOICE, KINDS),
+        FormField("anonymous", "Anonymous (nobody sees who voted)?", FieldKind.YES_NO),
+        FormField("closes", "Closes: in 2h, in 3d, or 2026-12-07 18:00", max_length=40),
+        FormField("answer", "Quiz: the right option's number", required=False, max_length=2),
+        FormField("explanation", "Quiz: why it is right", required=False, max_length=200),
+    ),
+    submit_label="Post",
+)
+
+
+def parse_closes(text: str, timezone: str, now: datetime) -> datetime:
+    text = " ".join(text.lower().split())
+    if match := IN.match(text):
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
+        at = now + timedelta(**{unit: int(match[1])})
+    else:
+        try:
+            at = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(timezone))
+        except ValueError:
+            raise ValueError("say when it closes: in 2h, in 3d, or 2026-12-07 18:00") from None
+    if at <= now:
+        raise ValueError("the closing time has passed")
+    return at
+
+
+async def ask(ctx: Context[CommandInvoked]) -> None:
+    ctx.ask(POLL)
+
+
+async def created(ctx: Context[FormSubmitted]) -> None:
+    values = ctx.event.values
+    try:
+        options = clean_options(values["options"])
+        closes = parse_closes(values["closes"], ctx.settings.community.timezone, ctx.now)
+        correct = _correct(values, len(options))
+    except ValueError as exc:
+        ctx.reply(f"Hmm, {exc}. Nothing was posted; {ctx.cmd('poll')} starts again.")
+        return
+    poll = Poll(
+        question=values["question"],
+        multiple=values["kind"] == "multiple",
+        anonymous=values["anonymous"] == "yes",
+        correct_position=correct,
+        explanation=values["explanation"] or None,
+        closes_at=closes,
+        created_by_member_id=ctx.member_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(poll)
+    await ctx.session.flush()
+    for position, text in enumerate(options):
+        ctx.session.add(PollOption(poll_id=poll.id or 0, position=position, text=text))
+    channels = {"channels": True, "dm": False}
+    post, result = (
+        Campaign(
+            kind=kind,
+            subject_type="poll",
+            subject_id=poll.id or 0,
+            audience=channels,
+            status="scheduled",
+            scheduled_at=at,
+            created_by_member_id=ctx.member_id,
+            created_at=ctx.now,
+        )
+        for kind, at in (("poll", ctx.now), ("poll_result", closes))
+    )
+    ctx.session.add_all([post, result])
+    await ctx.session.flush()
+    ctx.signal("launch", post.id or 0)
+    ctx.signal("campaigns")
+    ctx.audit("poll.create", poll=poll.id)
+    zone = ZoneInfo(ctx.settings.community.timezone)
+    ctx.reply(
+        f"Poll #{poll.id} is going out to every community channel; it closes "
+        f"{closes.astimezone(zone):%a %d %b %H:%M} and the result follows."
+    )
+
+
+def _correct(values: Mapping[str, str], count: int) -> int | None:
+    if values["kind"] != "quiz":
+        return None
+    answer = values["answer"]
+    if not answer.isdigit() or not 1 <= int(answer) <= count:
+        raise ValueError(f"a quiz needs the right option's number, 1 to {count}")
+    return int(answer) - 1
+
+
+async def pressed(ctx: Context[ActionPressed]) -> None:
+    """A vote by button: pressing an option again takes the vote back."""
+    poll_id, _, position = ctx.event.value.partition(":")
+    poll = await ctx.session.get(Poll, int(poll_id)) if poll_id.isdigit() else None
+    if poll is None or not position.isdigit():
+        ctx.reply("That poll is no longer available.", ephemeral=True)
+        return
+    if poll.closed_at is not None:
+        ctx.reply("This poll has closed; the result is in the channel.", ephemeral=True)
+        return
+    chosen = await vote(
+        ctx.session,
+        poll,
+        ctx.member_id,
+        (int(position),),
+        change="toggle",
+        platform=ctx.platform,
+        now=ctx.now,
+    )
+    options = await options_of(ctx.session, poll.id or 0)
+    shown = ", ".join(options[p].text for p in chosen) or "none (your vote is taken back)"
+    ctx.reply(f"Your answer: {shown}.", ephemeral=True)
+    ctx.signal("poll.counts", poll.id or 0)
+
+
+async def answered(ctx: Context[PollAnswered]) -> None:
+    """A vote in a platform's own poll."""
+    poll = await by_native_id(ctx.session, ctx.platform, ctx.event.poll)
+    if poll is None or poll.closed_at is not None:
+        return  # not ours, or too late: the result is out
+    event = ctx.event
+    await vote(
+        ctx.session,
+        poll,
+        ctx.member_id,
+        event.options,
+        change=event.change,
+        platform=ctx.platform,
+        now=ctx.now,
+    )
+
+
+async def listing(ctx: Context[CommandInvoked]) -> None:
+    lines = []
+    for poll in await ctx.session.exec(select(Poll).order_by(col(Poll.id).desc()).limit(20)):
+        counted = await tally(ctx.session, poll.id or 0)
+        state = "closed" if poll.closed_at else f"open until {poll.closes_at:%d %b %H:%M}"
+        lines.append(f"#{poll.id} {poll.question}: {counted.voters} voted, {state}")
+    ctx.reply(Message(title="Polls", body="\n".join(lines) or "No polls yet."))
+
+
+class PollComposer:
+    """The poll as posted: a native poll where the platform has one (and it isn't anonymous),
+    else buttons with the live count on each."""
+
+    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
+        message = await poll_message(session, campaign.subject_id)
+        return lambda _row: message
+
+
+async def poll_message(session: Any, poll_id: int) -> Message:
+    poll = await session.get(Poll, poll_id)
+    assert poll is not None
+    options = await options_of(session, poll_id)
+    counted = dict(await _counts(session, poll_id))
+    native = PollSpec(
+        question=poll.question,
+        options=tuple(o.text for o in options),
+        multiple=poll.multiple,
+        anonymous=False,  # so that the platform tells Roost who voted
+        correct=poll.correct_position,
+        explanation=poll.explanation,
+    )
+    how = "Choose any that apply" if poll.multiple else "Choose one"
+    return Message(
+        title=f"Poll: {poll.question}",
+        body=f"{how}; pressing again takes it back."
+        + (
+            " A quiz: the answer comes with the result."
+            if poll.correct_position is not None
+            else ""
+        ),
+        buttons=tuple(
+            ActionButton(
+                f"{o.text} · {counted.get(o.text, 0)}", "poll.vote", f"{poll_id}:{o.position}"
+            )
+            for o in options
+        ),
+        poll=None if poll.anonymous else native,
+    )
+
+
+async def _counts(session: Any, poll_id: int) -> tuple[tuple[str, int], ...]:
+    return (await tally(session, poll_id)).options
+
+
+class ResultComposer:
+    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
+        poll = await session.get(Poll, campaign.subject_id)
+        assert poll is not None
+        counted = await tally(session, poll.id or 0)
+        total = sum(n for _, n in counted.options)
+        lines = [
+            f"**{text}**: {n} ({n / total:.0%})" if total else f"**{text}**: 0"
+            for text, n in counted.options
+        ]
+        if poll.correct_position is not None:
+            right = counted.options[poll.correct_position][0]
+            lines.append(f"\nThe right answer: **{right}**. {poll.explanation or ''}".rstrip())
+        voters = f"{counted.voters} member{'s' if counted.voters != 1 else ''} voted"
+        message = Message(
+            title=f"Poll results: {poll.question}", body="\n".join(lines) + f"\n\n_{voters}._"
+        )
+        return lambda _row: message
+
+
+router = Router(
+    "polls",
+    commands=(
+        Command("poll", ask, "Ask the community a question (a poll or a quiz).", role=Role.HR),
+        Command("polls", listing, "Polls, how many voted, and when they close.", role=Role.HR),
+    ),
+    actions=(Action("poll.vote", pressed),),
+    forms=(FormHandler(POLL.id, created, lambda _ctx: POLL, role=Role.HR),),
+    events=(On(PollAnswered, answered),),
+)
