@@ -41,6 +41,7 @@ from bot.forms import (
 )
 from bot.handlers import root_router
 from bot.handlers.content import ContentComposer
+from bot.handlers.events import EventComposer
 from bot.handlers.jobs import InvitationComposer
 from bot.handlers.polls import PollComposer, ResultComposer, poll_message
 from bot.messages import (
@@ -108,6 +109,7 @@ class App:
             "invitation": InvitationComposer(public_url),
             "poll": PollComposer(),
             "poll_result": ResultComposer(),
+            **dict.fromkeys(("event", "event_reminder", "event_survey"), EventComposer()),
         }
         self.worker = DeliveryWorker(db, self.adapters, clock, settings.outbox, composers)
         self.campaigns = Campaigns(db, clock, settings, self.communities, self.worker.wake)

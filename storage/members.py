@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Consent, Identity, Join, Label, Member
+from storage.models import Consent, Identity, Join, Label, Member, Registration
 
 
 class ConsentKind(StrEnum):
@@ -144,6 +144,7 @@ class MemberFilter:
     inactive_for: timedelta | None = None
     consent: ConsentKind | None = None
     onboarded: bool | None = None
+    registered_for: int | None = None  # an event's id: its registrants (not the waitlist)
 
 
 def _latest_consent(kind: ConsentKind):  # type: ignore[no-untyped-def]
@@ -183,6 +184,11 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
         query = query.where(col(Member.last_active_at) < now - flt.inactive_for)
     if flt.consent is not None:
         query = query.where(_latest_consent(flt.consent).is_(True))
+    if flt.registered_for is not None:
+        registered = select(Registration.member_id).where(
+            Registration.event_id == flt.registered_for, Registration.status == "registered"
+        )
+        query = query.where(col(Member.id).in_(registered))
     if flt.onboarded is not None:
         onboarded = col(Member.onboarded_at)
         query = query.where(onboarded.is_not(None) if flt.onboarded else onboarded.is_(None))

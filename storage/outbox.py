@@ -20,9 +20,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.members import ConsentKind, MemberFilter, segment_chunks, segment_ids
-from storage.models import Delivery, Identity
+from storage.models import Campaign, Delivery, Identity
 
 CAPPED_STATES = ("pending", "sending", "sent", "unknown", "held")
+SOLICITED = ("event_reminder", "event_survey")  # kinds members asked for: never capped
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Recipients:
 
     channels: Sequence[tuple[str, str]] = ()  # (platform, chat id)
     members: MemberFilter | None = None
-    consent: ConsentKind = ConsentKind.NEWS
+    consent: ConsentKind | None = ConsentKind.NEWS  # None: members asked for these (reminders)
     exclude: Mapping[int, str] = field(default_factory=dict)  # member id -> why not them
 
 
@@ -118,10 +119,14 @@ async def decide(
     skipped or None). The one place that decides who a campaign may DM; previews count the
     same answers."""
     assert recipients.members is not None
-    asked = replace(recipients.members, consent=recipients.consent)
+    asked = recipients.consent
     async for wanted in segment_chunks(session, recipients.members, now, CHUNK):
-        consenting = set(await segment_ids(session, asked, now, among=wanted))
-        capped = await _over_cap(session, wanted, since=now - cap_window, cap=cap)
+        if asked is None:  # solicited: registrants asked for their reminders
+            consenting, capped = set(wanted), set()
+        else:
+            with_consent = replace(recipients.members, consent=asked)
+            consenting = set(await segment_ids(session, with_consent, now, among=wanted))
+            capped = await _over_cap(session, wanted, since=now - cap_window, cap=cap)
         reachable = await _reachable(session, wanted)
         yield [
             (
@@ -150,10 +155,12 @@ async def _over_cap(
         return set()
     rows = await session.exec(
         select(col(Delivery.member_id), func.count())
+        .join(Campaign, col(Campaign.id) == Delivery.campaign_id)
         .where(
             col(Delivery.member_id).in_(members),
             col(Delivery.state).in_(CAPPED_STATES),
             or_(col(Delivery.sent_at) >= since, col(Delivery.sent_at).is_(None)),
+            col(Campaign.kind).not_in(SOLICITED),
         )
         .group_by(col(Delivery.member_id))
     )

@@ -104,7 +104,11 @@ class ConsoleAdapter:
             await dispatch(TextReceived(origin=origin, text=text))
 
     async def _press(self, origin: Origin, number: int, dispatch: Dispatch) -> None:
+        """Numbers press buttons by position, unless a button is labelled with the number
+        itself (a 0-10 scale): then that one."""
         buttons = self._buttons[origin.chat.id]
+        labelled = [i for i, b in enumerate(buttons, 1) if b.label == str(number)]
+        number = labelled[0] if labelled else number
         if not 1 <= number <= len(buttons):
             self._print(f"(there is no button {number}; the last message has {len(buttons)})")
             return

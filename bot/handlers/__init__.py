@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from bot.handlers import admin, content, invites, jobs, membership, polls, privacy, stats
+from bot.handlers import (
+    admin,
+    content,
+    events,
+    invites,
+    jobs,
+    membership,
+    polls,
+    privacy,
+    stats,
+)
 from bot.handlers.help import help_router
 from bot.router import Router, Routes
 
@@ -18,6 +28,7 @@ def root_router() -> Router:
             invites.router,
             jobs.router,
             polls.router,
+            events.router,
             stats.router,
         ),
     )

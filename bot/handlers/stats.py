@@ -13,6 +13,7 @@ from bot.messages import Image, Message
 from bot.pictures import funnel_png, grouped_png
 from bot.router import Arg, Command, Role, Router, UsageError
 from storage.content import item_stats
+from storage.events import numbers as event_numbers
 from storage.growth import SOURCES
 from storage.models import CommunityEvent, ContentItem, Job, Poll
 from storage.pipeline import Scope, funnel, sources
@@ -60,8 +61,58 @@ async def stats(ctx: Context[CommandInvoked]) -> None:
         await _funnel(ctx, options)
     elif what == "polls":
         await _polls(ctx, int(options.get("days", "30")))
+    elif what == "events":
+        await _events(ctx, int(options.get("days", "90")))
     else:
         await _sources(ctx)
+
+
+async def _events(ctx: Context[CommandInvoked], days: int) -> None:
+    """Per event: registrations, attendance, new members through its code, satisfaction."""
+    events = list(
+        await ctx.session.exec(
+            select(CommunityEvent)
+            .where(col(CommunityEvent.starts_at) >= ctx.now - timedelta(days=days))
+            .order_by(col(CommunityEvent.starts_at))
+        )
+    )
+    if not events:
+        ctx.reply(f"No events in the last {days} days or planned.")
+        return
+
+    def share(value: float | None) -> str:
+        return f"{value:.0%}" if value is not None else "—"
+
+    def score(value: float | None, scale: int) -> str:
+        return f"{value:.1f}/{scale}" if value is not None else "—"
+
+    lines, figures = [], []
+    for event in events:
+        n = await event_numbers(ctx.session, event)
+        figures.append(n)
+        lines.append(
+            f"#{event.id} **{event.title}**: {n.registered} registered"
+            + (f" (+{n.waitlisted} waiting)" if n.waitlisted else "")
+            + f", {n.attended} attended ({share(n.attendance)}), {n.new_members} new members "
+            f"through its code; satisfaction {score(n.satisfaction, 5)}, would recommend "
+            f"{score(n.recommend, 10)}, survey answered by {share(n.response_rate)}"
+        )
+    chart = await grouped_png(
+        "Events: registered, attended, new members",
+        [f"#{event.id}" for event in events],
+        [
+            ("registered", [n.registered for n in figures]),
+            ("attended", [n.attended for n in figures]),
+            ("new members", [n.new_members for n in figures]),
+        ],
+    )
+    ctx.reply(
+        Message(
+            title="Events",
+            body="\n".join(lines),
+            image=Image(data=chart, alt="Registered, attended and new members per event"),
+        )
+    )
 
 
 async def _polls(ctx: Context[CommandInvoked], days: int) -> None:
@@ -215,10 +266,10 @@ router = Router(
             "stats",
             stats,
             "Numbers for HR: content (open and finish rates), funnel (job= source= event= "
-            "days=), sources, polls.",
+            "days=), sources, polls, events.",
             role=Role.HR,
             args=(
-                Arg("what", choices=("content", "funnel", "sources", "polls")),
+                Arg("what", choices=("content", "funnel", "sources", "polls", "events")),
                 Arg("options", "options such as job=3 or days=30", required=False, rest=True),
             ),
         ),

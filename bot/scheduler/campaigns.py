@@ -95,7 +95,9 @@ class Campaigns:
                 if audience.get("channels")
                 else (),
                 members=member_filter(audience) if audience.get("dm") else None,
-                consent=ConsentKind(audience.get("consent", "news")),
+                consent=ConsentKind(audience.get("consent", "news"))
+                if audience.get("consent") != "asked"
+                else None,
                 exclude=await exclusions(session, job, now, rest_days=rest) if job else {},
             )
             outbox = self.settings.outbox

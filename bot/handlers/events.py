@@ -1,0 +1,450 @@
+"""Events (information sessions, live broadcasts, open days): HR announces one with Register;
+members register (a calendar file confirms it) or join the waitlist, which moves up when
+someone cancels; registrants are reminded through the outbox, check in with the code HR
+reveals during the event, and get a short survey after it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.context import Context
+from bot.events import ActionPressed, CommandInvoked, FormSubmitted
+from bot.messages import (
+    ActionButton,
+    Attachment,
+    DirectTarget,
+    FieldKind,
+    Form,
+    FormField,
+    LinkButton,
+    Message,
+    MessageField,
+    Style,
+)
+from bot.router import Action, Arg, Command, FormHandler, Role, Router
+from storage.events import cancel, check_in, new_checkin_code, register, registered_count
+from storage.growth import create_code
+from storage.models import (
+    Campaign,
+    CommunityEvent,
+    Delivery,
+    Identity,
+    Registration,
+    Survey,
+    SurveyResponse,
+)
+
+KINDS = {
+    "info_session": "Information session",
+    "live_broadcast": "Live broadcast",
+    "open_day": "Open day",
+    "other": "Event",
+}
+REMINDERS = (timedelta(hours=24), timedelta(hours=1))
+
+EVENT = Form(
+    id="event.create",
+    title="Announce an event",
+    fields=(
+        FormField("kind", "Kind", FieldKind.CHOICE, tuple(KINDS)),
+        FormField("title", "Title", max_length=120),
+        FormField("description", "What it is about", FieldKind.LONG_TEXT, max_length=1500),
+        FormField("starts", "Starts: 2026-12-10 18:00", max_length=20),
+        FormField("ends", "Ends: 2026-12-10 19:30 (or just 19:30)", max_length=20),
+        FormField("where", "Where: a place, or the streaming link", max_length=300),
+        FormField("capacity", "Places (optional: no limit)", required=False, max_length=6),
+        FormField("tour", "Virtual tour link (optional)", required=False, max_length=300),
+    ),
+    submit_label="Announce",
+)
+SURVEY = Form(
+    id="event.survey",
+    title="How was it?",
+    fields=(
+        FormField(
+            "satisfaction", "How satisfied are you? (1 to 5)", FieldKind.CHOICE, tuple("12345")
+        ),
+        FormField(
+            "recommend",
+            "Would you recommend it to a friend? (0 to 10)",
+            FieldKind.CHOICE,
+            tuple(str(n) for n in range(11)),
+        ),
+        FormField("comment", "Anything else? (optional)", required=False, max_length=500),
+    ),
+    submit_label="Send",
+)
+
+
+def _at(text: str, zone: ZoneInfo, day: datetime | None = None) -> datetime:
+    text = " ".join(text.split())
+    try:
+        if day is not None and len(text) <= 5:
+            clock = datetime.strptime(text, "%H:%M")
+            local = day.astimezone(zone)
+            return local.replace(hour=clock.hour, minute=clock.minute, second=0, microsecond=0)
+        return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+    except ValueError:
+        raise ValueError(f"“{text[:20]}” is not a time like 2026-12-10 18:00") from None
+
+
+def when(event: CommunityEvent) -> str:
+    zone = ZoneInfo(event.timezone)
+    start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+    return f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M} ({event.timezone})"
+
+
+def ics(event: CommunityEvent) -> Attachment:
+    """The registration as a calendar entry (RFC 5545, written by icalendar)."""
+    import icalendar
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Roost//Talent community//EN")
+    calendar.add("version", "2.0")
+    entry = icalendar.Event()
+    entry.add("uid", f"event-{event.id}@roost")
+    entry.add("dtstamp", event.created_at)
+    entry.add("dtstart", event.starts_at)
+    entry.add("dtend", event.ends_at)
+    entry.add("summary", event.title)
+    entry.add("description", event.description)
+    if event.place:
+        entry.add("location", event.place)
+    if event.stream_url:
+        entry.add("url", event.stream_url)
+    calendar.add_component(entry)
+    return Attachment(f"event-{event.id}.ics", calendar.to_ical(), "text/calendar")
+
+
+async def ask(ctx: Context[CommandInvoked]) -> None:
+    ctx.ask(EVENT)
+
+
+async def created(ctx: Context[FormSubmitted]) -> None:
+    values, tz = ctx.event.values, ctx.settings.community.timezone
+    zone = ZoneInfo(tz)
+    try:
+        starts = _at(values["starts"], zone)
+        ends = _at(values["ends"], zone, starts)
+        capacity = int(values["capacity"]) if values["capacity"] else None
+        if capacity is not None and capacity < 1:
+            raise ValueError("places must be a positive number")
+        if starts <= ctx.now:
+            raise ValueError("the start has passed")
+        if ends <= starts:
+            raise ValueError("the event ends before it starts")
+    except ValueError as exc:
+        ctx.reply(f"Hmm, {exc}. Nothing was announced; {ctx.cmd('event')} starts again.")
+        return
+    where = values["where"]
+    link = where if where.startswith(("https://", "http://")) else None
+    survey = Survey(
+        title=f"How was {values['title']}?",
+        questions=[{"name": f.name, "label": f.label} for f in SURVEY.fields],
+        created_by_member_id=ctx.member_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(survey)
+    await ctx.session.flush()
+    event = CommunityEvent(
+        kind=values["kind"],
+        title=values["title"],
+        description=values["description"],
+        starts_at=starts,
+        ends_at=ends,
+        timezone=tz,
+        place=None if link else where,
+        stream_url=link,
+        tour_url=values["tour"] or None,
+        capacity=capacity,
+        survey_id=survey.id,
+        created_by_member_id=ctx.member_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(event)
+    await ctx.session.flush()
+    code = await create_code(
+        ctx.session,
+        source="event",
+        campaign=f"event-{event.id}",
+        created_by=ctx.member_id,
+        now=ctx.now,
+    )
+    event.invite_code_id = code.id
+    registrants: dict[str, Any] = {
+        "dm": True,
+        "filter": {"registered_for": event.id, "onboarded": None},  # onboarded or not
+        "consent": "asked",
+    }
+    plan: list[tuple[str, dict[str, Any], datetime]] = [
+        ("event", {"channels": True, "dm": False}, ctx.now)
+    ]
+    plan += [("event_reminder", registrants, starts - ahead) for ahead in REMINDERS]
+    plan.append(("event_survey", registrants, ends))
+    campaigns = [
+        Campaign(
+            kind=kind,
+            subject_type="event",
+            subject_id=event.id or 0,
+            audience=audience,
+            status="scheduled",
+            scheduled_at=at,
+            created_by_member_id=ctx.member_id,
+            created_at=ctx.now,
+        )
+        for kind, audience, at in plan
+        if at >= ctx.now
+    ]
+    ctx.session.add_all(campaigns)
+    await ctx.session.flush()
+    ctx.signal("launch", campaigns[0].id or 0)
+    ctx.signal("campaigns")
+    ctx.audit("event.create", event=event.id)
+    ctx.reply(
+        f"Event #{event.id} is announced in every community channel. Its invite code "
+        f"{code.code} counts who it brings in; {ctx.cmd('checkincode', str(event.id))} "
+        "reveals the check-in code when it starts."
+    )
+
+
+async def _event(ctx: Context[Any], ref: str) -> CommunityEvent | None:
+    event = await ctx.session.get(CommunityEvent, int(ref)) if ref.isdigit() else None
+    if event is None or event.cancelled_at is not None:
+        ctx.reply("That event is no longer available.", ephemeral=True)
+        return None
+    return event
+
+
+async def signed_up(ctx: Context[ActionPressed]) -> None:
+    event = await _event(ctx, ctx.event.value)
+    if event is None:
+        return
+    if event.starts_at <= ctx.now:
+        ctx.reply("Registration has closed: the event has started.", ephemeral=True)
+        return
+    status = await register(ctx.session, event, ctx.member_id, ctx.now)
+    if status == "already":
+        ctx.reply(f"You're already on the list for {event.title}.", ephemeral=True)
+    elif status == "waitlisted":
+        ctx.dm(
+            f"{event.title} is full, so you're on the waitlist: you'll hear from me as soon "
+            "as a place frees up."
+        )
+    else:
+        ctx.dm(_confirmation(event))
+
+
+def _confirmation(event: CommunityEvent, intro: str = "You're registered!") -> Message:
+    where = event.place or event.stream_url or "—"
+    return Message(
+        title=f"{intro} {event.title}",
+        body="Add it to your calendar with the file below. I'll remind you a day and an hour "
+        "before.",
+        fields=(MessageField("When", when(event), inline=False), MessageField("Where", where)),
+        buttons=(ActionButton("Cancel my place", "event.cancel", str(event.id)),),
+        attachment=ics(event),
+    )
+
+
+async def cancelled(ctx: Context[ActionPressed]) -> None:
+    event = await _event(ctx, ctx.event.value)
+    if event is None:
+        return
+    promoted = await cancel(ctx.session, event, ctx.member_id)
+    ctx.dm(f"Your place at {event.title} is cancelled. Thanks for letting us know.")
+    if promoted is None:
+        return
+    account = (
+        await ctx.session.exec(
+            select(Identity)
+            .where(Identity.member_id == promoted, col(Identity.deliverable).is_(True))
+            .order_by(col(Identity.id))
+        )
+    ).first()
+    if account is not None:
+        target = DirectTarget(account.platform, account.platform_user_id)
+        ctx.send(target, _confirmation(event, "A place freed up: you're registered for"))
+
+
+async def listing(ctx: Context[CommandInvoked]) -> None:
+    upcoming = await ctx.session.exec(
+        select(CommunityEvent)
+        .where(col(CommunityEvent.ends_at) > ctx.now, col(CommunityEvent.cancelled_at).is_(None))
+        .order_by(col(CommunityEvent.starts_at))
+    )
+    found = list(upcoming)
+    if not found:
+        ctx.reply("Nothing is planned right now; watch the community channel.")
+        return
+    for event in found[:5]:
+        ctx.reply(await announcement(ctx.session, event))
+
+
+async def reveal(ctx: Context[CommandInvoked]) -> None:
+    event = await _event(ctx, ctx.args["event"])
+    if event is None:
+        return
+    code = new_checkin_code(event)
+    ctx.audit("event.checkin_code", event=event.id)
+    ctx.dm(
+        f"Check-in code for {event.title}: **{code}**. Tell the room (or the stream); members "
+        f"type {ctx.cmd('checkin', code)}. A new code replaces this one."
+    )
+
+
+async def checking_in(ctx: Context[CommandInvoked]) -> None:
+    """A member types the code: for the event they are registered for that is on now."""
+    candidates = await ctx.session.exec(
+        select(CommunityEvent)
+        .join(Registration, col(Registration.event_id) == CommunityEvent.id)
+        .where(
+            Registration.member_id == ctx.member_id,
+            col(CommunityEvent.ends_at) >= ctx.now,
+            col(CommunityEvent.starts_at) <= ctx.now + timedelta(minutes=30),
+        )
+    )
+    event = next(iter(candidates), None)
+    if event is None:
+        ctx.reply("You're not registered for an event that is on now.", ephemeral=True)
+        return
+    result = await check_in(ctx.session, event, ctx.member_id, ctx.args["code"], ctx.now)
+    ctx.reply(
+        {
+            "attended": f"Welcome to {event.title}! You're checked in.",
+            "already": "You're checked in already.",
+            "not registered": "You're not registered for this event.",
+            "not open": "Check-in opens half an hour before the start.",
+            "no code": "The check-in code hasn't been given yet; it's announced at the event.",
+            "wrong": "That's not the code; please check it and try again.",
+            "locked": "Too many wrong codes, so check-in is closed for you. Please ask the hosts.",
+        }[result],
+        ephemeral=True,
+    )
+
+
+async def survey_opened(ctx: Context[ActionPressed]) -> None:
+    ctx.ask(SURVEY)
+
+
+async def surveyed(ctx: Context[FormSubmitted]) -> None:
+    """The answers belong to the latest ended event the member registered for."""
+    event = (
+        await ctx.session.exec(
+            select(CommunityEvent)
+            .join(Registration, col(Registration.event_id) == CommunityEvent.id)
+            .where(Registration.member_id == ctx.member_id, col(CommunityEvent.ends_at) <= ctx.now)
+            .order_by(col(CommunityEvent.ends_at).desc())
+        )
+    ).first()
+    if event is None or event.survey_id is None:
+        ctx.reply("Thanks! I couldn't tell which event this was about, so nothing was saved.")
+        return
+    done = (
+        await ctx.session.exec(
+            select(SurveyResponse.id).where(
+                SurveyResponse.survey_id == event.survey_id,
+                SurveyResponse.member_id == ctx.member_id,
+            )
+        )
+    ).first()
+    if done is not None:
+        ctx.reply("You answered this survey already. Thank you!")
+        return
+    values = ctx.event.values
+    ctx.session.add(
+        SurveyResponse(
+            survey_id=event.survey_id,
+            member_id=ctx.member_id,
+            scores={
+                "satisfaction": int(values["satisfaction"]),
+                "recommend": int(values["recommend"]),
+            },
+            comment=values["comment"] or None,
+            at=ctx.now,
+        )
+    )
+    ctx.dm("Thank you! It helps us plan the next one.")
+
+
+async def announcement(session: Any, event: CommunityEvent) -> Message:
+    taken = await registered_count(session, event.id or 0)
+    places = (
+        f"{max(event.capacity - taken, 0)} of {event.capacity}"
+        if event.capacity is not None
+        else "no limit"
+    )
+    buttons: list[ActionButton | LinkButton] = [
+        ActionButton("Register", "event.register", str(event.id), Style.PRIMARY)
+    ]
+    if event.tour_url:
+        buttons.append(LinkButton("Virtual tour", event.tour_url))
+    return Message(
+        title=f"{KINDS.get(event.kind, 'Event')}: {event.title}",
+        body=event.description,
+        fields=(
+            MessageField("When", when(event), inline=False),
+            MessageField("Where", event.place or event.stream_url or "—"),
+            MessageField("Places left", places),
+        ),
+        buttons=tuple(buttons),
+    )
+
+
+class EventComposer:
+    """The announcement, the reminders and the survey invitation of an event."""
+
+    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
+        event = await session.get(CommunityEvent, campaign.subject_id)
+        assert event is not None
+        if campaign.kind == "event":
+            message = await announcement(session, event)
+        elif campaign.kind == "event_reminder":
+            message = Message(
+                title=f"Reminder: {event.title}",
+                body=f"See you {when(event)}.",
+                fields=(MessageField("Where", event.place or event.stream_url or "—"),),
+                buttons=(ActionButton("Cancel my place", "event.cancel", str(event.id)),),
+            )
+        else:
+            message = Message(
+                title=f"How was {event.title}?",
+                body="Two quick questions, so the next one is even better.",
+                buttons=(ActionButton("Answer", "event.survey", str(event.id), Style.PRIMARY),),
+            )
+        return lambda _row: message
+
+
+router = Router(
+    "events",
+    commands=(
+        Command(
+            "event",
+            ask,
+            "Announce an event: information session, broadcast, open day.",
+            role=Role.HR,
+        ),
+        Command("events", listing, "What is coming up, with Register buttons."),
+        Command(
+            "checkincode",
+            reveal,
+            "Reveal a new check-in code for an event that is on.",
+            role=Role.HR,
+            args=(Arg("event", "an event number"),),
+        ),
+        Command("checkin", checking_in, "Check in at an event with its code.", args=(Arg("code"),)),
+    ),
+    actions=(
+        Action("event.register", signed_up),
+        Action("event.cancel", cancelled),
+        Action("event.survey", survey_opened),
+    ),
+    forms=(
+        FormHandler(EVENT.id, created, lambda _ctx: EVENT, role=Role.HR),
+        FormHandler(SURVEY.id, surveyed, lambda _ctx: SURVEY),
+    ),
+)

@@ -1,0 +1,165 @@
+"""Events: registration with a capacity and a waitlist that moves up, check-in with a code
+revealed during the event, and the numbers HR sees afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import CommunityEvent, Join, Registration, SurveyResponse
+
+MAX_CHECKIN_TRIES = 5
+CHECKIN_OPENS = timedelta(minutes=30)  # before the start
+
+
+async def registration(session: AsyncSession, event_id: int, member_id: int) -> Registration | None:
+    return (
+        await session.exec(
+            select(Registration).where(
+                Registration.event_id == event_id, Registration.member_id == member_id
+            )
+        )
+    ).first()
+
+
+async def registered_count(session: AsyncSession, event_id: int) -> int:
+    return (
+        await session.exec(
+            select(func.count()).where(
+                Registration.event_id == event_id, Registration.status == "registered"
+            )
+        )
+    ).one()
+
+
+async def register(
+    session: AsyncSession, event: CommunityEvent, member_id: int, now: datetime
+) -> str:
+    """registered, waitlisted, or already (the member's standing status)."""
+    found = await registration(session, event.id or 0, member_id)
+    if found is not None and found.status != "cancelled":
+        return "already"
+    full = event.capacity is not None and await registered_count(session, event.id or 0) >= (
+        event.capacity
+    )
+    status = "waitlisted" if full else "registered"
+    if found is None:
+        found = Registration(event_id=event.id or 0, member_id=member_id, registered_at=now)
+        session.add(found)
+    found.status, found.registered_at = status, now
+    await session.flush()
+    return status
+
+
+async def cancel(session: AsyncSession, event: CommunityEvent, member_id: int) -> int | None:
+    """Cancel the member's place; the member moved up from the waitlist, if any."""
+    found = await registration(session, event.id or 0, member_id)
+    if found is None or found.status == "cancelled":
+        return None
+    freed = found.status == "registered"
+    found.status = "cancelled"
+    if not freed:
+        return None
+    first = (
+        await session.exec(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.status == "waitlisted")
+            .order_by(col(Registration.registered_at), col(Registration.id))
+        )
+    ).first()
+    if first is None:
+        return None
+    first.status = "registered"
+    return first.member_id
+
+
+def new_checkin_code(event: CommunityEvent) -> str:
+    code = "".join(secrets.choice("23456789") for _ in range(6))
+    event.checkin_code_hash = _hash(event.id or 0, code)
+    return code
+
+
+def _hash(event_id: int, code: str) -> str:
+    return hashlib.sha256(f"{event_id}:{code.strip()}".encode()).hexdigest()
+
+
+async def check_in(
+    session: AsyncSession, event: CommunityEvent, member_id: int, code: str, now: datetime
+) -> str:
+    """attended, already, not registered, not open, no code, locked or wrong."""
+    found = await registration(session, event.id or 0, member_id)
+    if found is None or found.status != "registered":
+        return "not registered"
+    if found.attended_at is not None:
+        return "already"
+    if not event.starts_at - CHECKIN_OPENS <= now <= event.ends_at:
+        return "not open"
+    if event.checkin_code_hash is None:
+        return "no code"
+    if found.checkin_attempts >= MAX_CHECKIN_TRIES:
+        return "locked"
+    if not hmac.compare_digest(_hash(event.id or 0, code), event.checkin_code_hash):
+        found.checkin_attempts += 1
+        return "locked" if found.checkin_attempts >= MAX_CHECKIN_TRIES else "wrong"
+    found.attended_at = now
+    return "attended"
+
+
+@dataclass(frozen=True)
+class EventNumbers:
+    registered: int
+    waitlisted: int
+    attended: int
+    new_members: int  # joined through the event's own code
+    responses: int
+    satisfaction: float | None  # 1-5
+    recommend: float | None  # 0-10
+
+    @property
+    def attendance(self) -> float | None:
+        return self.attended / self.registered if self.registered else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responses / self.registered if self.registered else None
+
+
+async def numbers(session: AsyncSession, event: CommunityEvent) -> EventNumbers:
+    rows = list(await session.exec(select(Registration).where(Registration.event_id == event.id)))
+    joined = 0
+    if event.invite_code_id is not None:
+        joined = (
+            await session.exec(
+                select(func.count()).where(Join.invite_code_id == event.invite_code_id)
+            )
+        ).one()
+    answers = (
+        list(
+            await session.exec(
+                select(SurveyResponse).where(SurveyResponse.survey_id == event.survey_id)
+            )
+        )
+        if event.survey_id is not None
+        else []
+    )
+
+    def mean(key: str) -> float | None:
+        given = [a.scores[key] for a in answers if key in a.scores]
+        return sum(given) / len(given) if given else None
+
+    return EventNumbers(
+        registered=sum(r.status == "registered" for r in rows),
+        waitlisted=sum(r.status == "waitlisted" for r in rows),
+        attended=sum(r.attended_at is not None for r in rows),
+        new_members=joined,
+        responses=len(answers),
+        satisfaction=mean("satisfaction"),
+        recommend=mean("recommend"),
+    )
