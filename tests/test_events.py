@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from bot.app import App
 from bot.scheduler.jobs import RUNNING, launch_campaign
 from bot.settings import LimitSettings, Settings
 from storage.models import Campaign, CommunityEvent, InviteCode, Registration, SurveyResponse
@@ -34,18 +35,18 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"limits": LimitSettings(commands_per_minute=1000)})
 
 
-async def run(chat: Chat, kind: str, at: datetime) -> None:
+async def run(app: App, kind: str, at: datetime) -> None:
     """The clock reaches `at` and the job store runs the campaign of `kind`, as it would."""
-    async with chat.app.db.session() as session:
+    async with app.db.session() as session:
         campaign = (await session.exec(select(Campaign).where(Campaign.kind == kind))).first()
         assert campaign is not None
-    chat.app.clock.now = lambda: at  # type: ignore[method-assign]
-    token = RUNNING.set(chat.app.campaigns)
+    app.clock.now = lambda: at  # type: ignore[method-assign]
+    token = RUNNING.set(app.campaigns)
     try:
         await launch_campaign(campaign.id)
     finally:
         RUNNING.reset(token)
-    await chat.app.worker.drain()
+    await app.worker.drain()
 
 
 async def statuses(chat: Chat) -> dict[str, str]:
@@ -96,7 +97,7 @@ async def test_an_event_from_announcement_to_survey(chat: Chat) -> None:
         "event_reminder@30 17:00",
         "event_survey@30 19:30",
     }
-    await run(chat, "event_reminder", START - timedelta(hours=24))
+    await run(chat.app, "event_reminder", START - timedelta(hours=24))
     reminders = chat.out.getvalue().count("== Reminder: Backend team Q&A ==")
     assert reminders == 2 and "[DM to ben]\n== Reminder" not in chat.out.getvalue()
 
@@ -112,7 +113,7 @@ async def test_an_event_from_announcement_to_survey(chat: Chat) -> None:
     assert "You're not registered for this event." in await chat.say(f"/checkin {code}", as_="ben")
     assert "not registered for an event that is on now" in await chat.say("/checkin 1", as_="eve")
 
-    await run(chat, "event_survey", END)
+    await run(chat.app, "event_survey", END)
     assert chat.out.getvalue().count("== How was Backend team Q&A? ==") == 2
     seen = await chat.say(":dm", "1", as_="ana")  # Answer
     assert "How satisfied are you?" in seen
