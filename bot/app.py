@@ -40,6 +40,7 @@ from bot.forms import (
     clean_values,
 )
 from bot.handlers import root_router
+from bot.handlers.competitions import CompetitionComposer
 from bot.handlers.content import ContentComposer
 from bot.handlers.events import EventComposer
 from bot.handlers.jobs import InvitationComposer
@@ -110,6 +111,10 @@ class App:
             "poll": PollComposer(),
             "poll_result": ResultComposer(),
             **dict.fromkeys(("event", "event_reminder", "event_survey"), EventComposer()),
+            **dict.fromkeys(
+                ("competition", "competition_reminder", "competition_result"),
+                CompetitionComposer(settings.community.timezone),
+            ),
         }
         self.worker = DeliveryWorker(db, self.adapters, clock, settings.outbox, composers)
         self.campaigns = Campaigns(db, clock, settings, self.communities, self.worker.wake)

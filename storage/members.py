@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Consent, Identity, Join, Label, Member, Registration
+from storage.models import Consent, Entry, Identity, Join, Label, Member, Registration
 
 
 class ConsentKind(StrEnum):
@@ -145,6 +145,7 @@ class MemberFilter:
     consent: ConsentKind | None = None
     onboarded: bool | None = None
     registered_for: int | None = None  # an event's id: its registrants (not the waitlist)
+    entered: int | None = None  # a competition's id: its entrants
 
 
 def _latest_consent(kind: ConsentKind):  # type: ignore[no-untyped-def]
@@ -189,6 +190,9 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
             Registration.event_id == flt.registered_for, Registration.status == "registered"
         )
         query = query.where(col(Member.id).in_(registered))
+    if flt.entered is not None:
+        entrants = select(Entry.member_id).where(Entry.competition_id == flt.entered)
+        query = query.where(col(Member.id).in_(entrants))
     if flt.onboarded is not None:
         onboarded = col(Member.onboarded_at)
         query = query.where(onboarded.is_not(None) if flt.onboarded else onboarded.is_(None))

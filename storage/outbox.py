@@ -23,7 +23,7 @@ from storage.members import ConsentKind, MemberFilter, segment_chunks, segment_i
 from storage.models import Campaign, Delivery, Identity
 
 CAPPED_STATES = ("pending", "sending", "sent", "unknown", "held")
-SOLICITED = ("event_reminder", "event_survey")  # kinds members asked for: never capped
+SOLICITED = ("event_reminder", "event_survey", "competition_reminder")  # asked for: never capped
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.handlers import (
     admin,
+    competitions,
     content,
     events,
     invites,
@@ -29,6 +30,7 @@ def root_router() -> Router:
             jobs.router,
             polls.router,
             events.router,
+            competitions.router,
             stats.router,
         ),
     )

@@ -1,0 +1,414 @@
+"""Competitions: HR announces one with rules, a prize, criteria and deadlines, and names its
+judges; members register and submit an entry (a link and a short text), resubmitting until
+the deadline; judges score entries per criterion; the leaderboard is there on request and
+the winners are announced in every community channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.context import Context
+from bot.events import ActionPressed, CommandInvoked, FormSubmitted
+from bot.handlers.admin import MEMBER_HINT
+from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
+from bot.router import Action, Arg, Command, FormHandler, Role, Router
+from storage.competitions import entry_of, is_judge, leaderboard, parse_scores, score
+from storage.members import resolve
+from storage.models import Campaign, Competition, Delivery, Entry, Identity, Judge, Member
+
+COMPETITION = Form(
+    id="competition.create",
+    title="Announce a competition",
+    fields=(
+        FormField("title", "Title", max_length=120),
+        FormField("rules", "Rules: the task and how it is judged", FieldKind.LONG_TEXT),
+        FormField("prize", "Prize", max_length=200),
+        FormField("criteria", "Criteria, comma-separated (e.g. correctness, clarity)"),
+        FormField("registration", "Registration closes: 2026-12-10 18:00", max_length=20),
+        FormField("submission", "Submissions close: 2026-12-17 18:00", max_length=20),
+    ),
+    submit_label="Announce",
+)
+SUBMIT = Form(
+    id="competition.submit",
+    title="Your entry",
+    fields=(
+        FormField("link", "A link to your entry (https://…)", max_length=500),
+        FormField("text", "A few words about it", FieldKind.LONG_TEXT, max_length=1000),
+    ),
+    submit_label="Submit",
+)
+
+
+def _at(text: str, zone: ZoneInfo) -> datetime:
+    try:
+        return datetime.strptime(" ".join(text.split()), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+    except ValueError:
+        raise ValueError(f"“{text[:20]}” is not a time like 2026-12-10 18:00") from None
+
+
+def _shown(at: datetime, tz: str) -> str:
+    return f"{at.astimezone(ZoneInfo(tz)):%a %d %b %Y %H:%M} ({tz})"
+
+
+async def ask(ctx: Context[CommandInvoked]) -> None:
+    ctx.ask(COMPETITION)
+
+
+async def created(ctx: Context[FormSubmitted]) -> None:
+    values, tz = ctx.event.values, ctx.settings.community.timezone
+    criteria = list(dict.fromkeys(c.strip().lower() for c in values["criteria"].split(",")))
+    criteria = [c for c in criteria if c][:5]
+    try:
+        registration = _at(values["registration"], ZoneInfo(tz))
+        submission = _at(values["submission"], ZoneInfo(tz))
+        if registration <= ctx.now:
+            raise ValueError("registration would close in the past")
+        if submission < registration:
+            raise ValueError("submissions would close before registration does")
+        if not criteria:
+            raise ValueError("name at least one criterion")
+    except ValueError as exc:
+        ctx.reply(f"Hmm, {exc}. Nothing was announced; {ctx.cmd('competition')} starts again.")
+        return
+    competition = Competition(
+        title=values["title"],
+        rules=values["rules"],
+        prize=values["prize"],
+        criteria=criteria,
+        registration_closes_at=registration,
+        submission_closes_at=submission,
+        created_by_member_id=ctx.member_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(competition)
+    await ctx.session.flush()
+    entrants = {"dm": True, "filter": {"entered": competition.id, "onboarded": None}}
+    plan: list[tuple[str, dict[str, Any], datetime]] = [
+        ("competition", {"channels": True, "dm": False}, ctx.now),
+        ("competition_reminder", {**entrants, "consent": "asked"}, submission - timedelta(days=1)),
+    ]
+    campaigns = [
+        Campaign(
+            kind=kind,
+            subject_type="competition",
+            subject_id=competition.id or 0,
+            audience=audience,
+            status="scheduled",
+            scheduled_at=at,
+            created_by_member_id=ctx.member_id,
+            created_at=ctx.now,
+        )
+        for kind, audience, at in plan
+        if at >= ctx.now
+    ]
+    ctx.session.add_all(campaigns)
+    await ctx.session.flush()
+    ctx.signal("launch", campaigns[0].id or 0)
+    ctx.signal("campaigns")
+    ctx.audit("competition.create", competition=competition.id)
+    ctx.reply(
+        f"Competition #{competition.id} is announced. Name its judges with "
+        f"`{ctx.cmd('judge', f'{competition.id} @handle')}` (HR or employees)."
+    )
+
+
+async def _competition(ctx: Context[Any], ref: str) -> Competition | None:
+    found = (
+        await ctx.session.get(Competition, int(ref.lstrip("#")))
+        if ref.lstrip("#").isdigit()
+        else None
+    )
+    if found is None:
+        ctx.reply(f"There is no competition {ref[:20]}.", ephemeral=True)
+    return found
+
+
+async def judge(ctx: Context[CommandInvoked]) -> None:
+    competition = await _competition(ctx, ctx.args["competition"])
+    if competition is None:
+        return
+    member = await resolve(ctx.session, ctx.args["member"], ctx.platform)
+    if member is None or member.id is None:
+        ctx.reply(f"I can't find {ctx.args['member'][:40]}. {MEMBER_HINT}")
+        return
+    roles = ctx.settings.roles
+    staff = {*roles.admin, *roles.hr, *roles.employee}
+    accounts = await ctx.session.exec(select(Identity).where(Identity.member_id == member.id))
+    if not any(f"{a.platform}:{a.platform_user_id}" in staff for a in accounts):
+        ctx.reply(f"#{member.id} is not HR or an employee, so they can't judge.")
+        return
+    if await is_judge(ctx.session, competition.id or 0, member.id):
+        ctx.reply(f"#{member.id} judges this competition already.")
+        return
+    ctx.session.add(Judge(competition_id=competition.id or 0, member_id=member.id))
+    ctx.reply(f"#{member.id} {member.display_name or ''} now judges {competition.title}.")
+
+
+async def signed_up(ctx: Context[ActionPressed]) -> None:
+    competition = await _competition(ctx, ctx.event.value)
+    if competition is None:
+        return
+    tz = ctx.settings.community.timezone
+    if ctx.now >= competition.registration_closes_at:
+        ctx.reply("Registration for this competition has closed.", ephemeral=True)
+        return
+    if await entry_of(ctx.session, competition.id or 0, ctx.member_id) is None:
+        ctx.session.add(
+            Entry(
+                competition_id=competition.id or 0, member_id=ctx.member_id, registered_at=ctx.now
+            )
+        )
+    ctx.dm(
+        Message(
+            title=f"You're in: {competition.title}",
+            body=f"Submit your entry before {_shown(competition.submission_closes_at, tz)}; "
+            "you can resubmit until then.",
+            buttons=(
+                ActionButton(
+                    "Submit my entry", "competition.submit", str(competition.id), Style.PRIMARY
+                ),
+            ),
+        )
+    )
+
+
+async def submitting(ctx: Context[ActionPressed]) -> None:
+    ctx.ask(SUBMIT)
+
+
+async def submitted(ctx: Context[FormSubmitted]) -> None:
+    """For the competition the member entered most recently whose deadline hasn't passed."""
+    entries = list(
+        await ctx.session.exec(
+            select(Entry, Competition)
+            .join(Competition, col(Competition.id) == Entry.competition_id)
+            .where(Entry.member_id == ctx.member_id)
+            .order_by(col(Entry.registered_at).desc())
+        )
+    )
+    if not entries:
+        ctx.reply("You haven't registered for a competition; nothing was saved.")
+        return
+    open_ = [(e, c) for e, c in entries if ctx.now < c.submission_closes_at]
+    if not open_:
+        entry, competition = entries[0]
+        kept = (
+            f"your entry of {_shown(entry.submitted_at, ctx.settings.community.timezone)} stands"
+            if entry.submitted_at
+            else "no entry was received"
+        )
+        ctx.reply(f"Sorry, submissions for {competition.title} have closed; {kept}.")
+        return
+    entry, competition = open_[0]
+    link = ctx.event.values["link"]
+    if not link.startswith(("https://", "http://")):
+        ctx.reply("The link must start with https://. Nothing was saved; please submit again.")
+        return
+    again = entry.submitted_at is not None
+    entry.link, entry.text, entry.submitted_at = link, ctx.event.values["text"], ctx.now
+    ctx.dm(
+        Message(
+            body=f"{'Resubmitted' if again else 'Submitted'}: your entry to {competition.title}. "
+            "Good luck!",
+            buttons=(ActionButton("Resubmit", "competition.submit", str(competition.id)),),
+        )
+    )
+
+
+async def entries(ctx: Context[CommandInvoked]) -> None:
+    competition = await _competition(ctx, ctx.args["competition"])
+    if competition is None:
+        return
+    allowed = ctx.role >= Role.HR or await is_judge(ctx.session, competition.id or 0, ctx.member_id)
+    if not allowed:
+        ctx.reply("Only this competition's judges and HR see its entries.")
+        return
+    found = await ctx.session.exec(
+        select(Entry)
+        .where(Entry.competition_id == competition.id, col(Entry.submitted_at).is_not(None))
+        .order_by(col(Entry.id))
+    )
+    lines = [f"Entry {e.id}: {e.link}\n{e.text}" for e in found]
+    how = ctx.cmd("score", f"ENTRY {' '.join(f'{c}=8' for c in competition.criteria)}")
+    ctx.dm(
+        Message(
+            title=f"Entries: {competition.title}",
+            body="\n\n".join(lines) + f"\n\nScore with `{how}` (0 to 10 each)."
+            if lines
+            else "No entries yet.",
+        )
+    )
+
+
+async def scored(ctx: Context[CommandInvoked]) -> None:
+    ref = ctx.args["entry"]
+    entry = await ctx.session.get(Entry, int(ref)) if ref.isdigit() else None
+    competition = await ctx.session.get(Competition, entry.competition_id) if entry else None
+    if entry is None or competition is None or entry.submitted_at is None:
+        ctx.reply(f"There is no submitted entry {ref[:12]}.")
+        return
+    if not await is_judge(ctx.session, competition.id or 0, ctx.member_id):
+        ctx.reply(f"Only the judges of {competition.title} score its entries.")
+        return
+    if competition.announced_at is not None:
+        ctx.reply("The winners are announced; the scores are final.")
+        return
+    try:
+        points = parse_scores(ctx.args.get("scores", ""), competition.criteria)
+    except ValueError as exc:
+        ctx.reply(f"Hmm, {exc}. Nothing was saved.")
+        return
+    await score(ctx.session, entry, ctx.member_id, points)
+    ctx.reply(f"Scored entry {entry.id}: {', '.join(f'{k} {v}' for k, v in points.items())}.")
+
+
+async def standings(ctx: Context[CommandInvoked]) -> None:
+    competition = await _competition(ctx, ctx.args["competition"])
+    if competition is not None:
+        ctx.reply(await board_message(ctx.session, competition))
+
+
+async def board_message(session: Any, competition: Competition, top: int = 10) -> Message:
+    board = (await leaderboard(session, competition.id or 0))[:top]
+    names = {
+        m.id: (m.display_name or f"#{m.id}").split()[0]
+        for m in await session.exec(
+            select(Member).where(col(Member.id).in_([s.member_id for s in board]))
+        )
+    }
+    lines = [
+        f"{rank}. {names.get(s.member_id, 'someone')}: {s.points:.1f} points"
+        if s.judges
+        else f"{rank}. {names.get(s.member_id, 'someone')}: not scored yet"
+        for rank, s in enumerate(board, 1)
+    ]
+    return Message(
+        title=f"Leaderboard: {competition.title}", body="\n".join(lines) or "No entries yet."
+    )
+
+
+async def announce(ctx: Context[CommandInvoked]) -> None:
+    competition = await _competition(ctx, ctx.args["competition"])
+    if competition is None:
+        return
+    if ctx.now < competition.submission_closes_at:
+        ctx.reply("Submissions are still open; announce the winners after the deadline.")
+        return
+    if competition.announced_at is not None:
+        ctx.reply("The winners are announced already.")
+        return
+    competition.announced_at = ctx.now
+    result = Campaign(
+        kind="competition_result",
+        subject_type="competition",
+        subject_id=competition.id or 0,
+        audience={"channels": True, "dm": False},
+        created_by_member_id=ctx.member_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(result)
+    await ctx.session.flush()
+    ctx.signal("launch", result.id or 0)
+    ctx.reply(f"The winners of {competition.title} are being announced in every channel.")
+
+
+class CompetitionComposer:
+    """The announcement, the reminder before the deadline, and the winners."""
+
+    def __init__(self, timezone: str) -> None:
+        self.timezone = timezone
+
+    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
+        competition = await session.get(Competition, campaign.subject_id)
+        assert competition is not None
+        register_by = _shown(competition.registration_closes_at, self.timezone)
+        submit_by = _shown(competition.submission_closes_at, self.timezone)
+        if campaign.kind == "competition":
+            message = Message(
+                title=f"Competition: {competition.title}",
+                body=competition.rules,
+                fields=(
+                    MessageField("Prize", competition.prize or "—"),
+                    MessageField("Judged on", ", ".join(competition.criteria)),
+                    MessageField("Register by", register_by),
+                    MessageField("Submit by", submit_by),
+                ),
+                buttons=(
+                    ActionButton(
+                        "Register", "competition.register", str(competition.id), Style.PRIMARY
+                    ),
+                ),
+            )
+        elif campaign.kind == "competition_reminder":
+            message = Message(
+                title=f"One day left: {competition.title}",
+                body=f"Submissions close {submit_by}.",
+                buttons=(
+                    ActionButton("Submit my entry", "competition.submit", str(competition.id)),
+                ),
+            )
+        else:
+            board = await board_message(session, competition, top=3)
+            message = Message(
+                title=f"And the winners are… {competition.title}",
+                body=board.body + (f"\n\nPrize: {competition.prize}" if competition.prize else ""),
+            )
+        return lambda _row: message
+
+
+router = Router(
+    "competitions",
+    commands=(
+        Command(
+            "competition", ask, "Announce a competition with a prize and judges.", role=Role.HR
+        ),
+        Command(
+            "judge",
+            judge,
+            "Name a judge (HR or an employee) for a competition.",
+            role=Role.HR,
+            args=(Arg("competition"), Arg("member")),
+        ),
+        Command(
+            "entries",
+            entries,
+            "A competition's entries, for its judges.",
+            role=Role.EMPLOYEE,
+            args=(Arg("competition"),),
+        ),
+        Command(
+            "score",
+            scored,
+            "Score an entry per criterion, 0 to 10 (judges).",
+            role=Role.EMPLOYEE,
+            args=(Arg("entry"), Arg("scores", "criterion=points …", rest=True)),
+        ),
+        Command(
+            "leaderboard",
+            standings,
+            "A competition's leaderboard.",
+            args=(Arg("competition"),),
+        ),
+        Command(
+            "winners",
+            announce,
+            "Announce a competition's winners everywhere.",
+            role=Role.HR,
+            args=(Arg("competition"),),
+        ),
+    ),
+    actions=(
+        Action("competition.register", signed_up),
+        Action("competition.submit", submitting),
+    ),
+    forms=(
+        FormHandler(COMPETITION.id, created, lambda _ctx: COMPETITION, role=Role.HR),
+        FormHandler(SUBMIT.id, submitted, lambda _ctx: SUBMIT),
+    ),
+)
