@@ -45,6 +45,7 @@ from bot.handlers.content import ContentComposer
 from bot.handlers.events import EventComposer
 from bot.handlers.jobs import InvitationComposer
 from bot.handlers.polls import PollComposer, ResultComposer, poll_message
+from bot.handlers.surveys import SurveyComposer
 from bot.messages import (
     AnswerJoin,
     Ask,
@@ -111,6 +112,7 @@ class App:
             "poll": PollComposer(),
             "poll_result": ResultComposer(),
             **dict.fromkeys(("event", "event_reminder", "event_survey"), EventComposer()),
+            "survey": SurveyComposer(),
             **dict.fromkeys(
                 ("competition", "competition_reminder", "competition_result"),
                 CompetitionComposer(settings.community.timezone),

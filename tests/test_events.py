@@ -118,7 +118,7 @@ async def test_an_event_from_announcement_to_survey(chat: Chat) -> None:
     seen = await chat.say(":dm", "1", as_="ana")  # Answer
     assert "How satisfied are you?" in seen
     seen = await chat.say("5", "9", "Great questions", as_="ana")
-    assert "Thank you! It helps us plan the next one." in seen
+    assert "Thank you! It helps us do better." in seen
 
     async with chat.app.db.session() as session:
         code_of_event = (await session.exec(select(InviteCode))).one().code

@@ -72,7 +72,7 @@ async def test_on_telegram(sqlite_db: Database, clock: ManualClock) -> None:
         await roost.act(ana.press("Answer", ana.last(with_buttons=True)))
         await roost.press(ana, "4")
         await roost.press(ana, "10")
-        assert "Thank you! It helps us plan the next one." in await roost.say(ana, "-")
+        assert "Thank you! It helps us do better." in await roost.say(ana, "-")
     assert await facts(sqlite_db) == (
         ["registered", "waitlisted"],
         [{"satisfaction": 4, "recommend": 10}],

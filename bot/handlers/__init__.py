@@ -13,6 +13,7 @@ from bot.handlers import (
     polls,
     privacy,
     stats,
+    surveys,
 )
 from bot.handlers.help import help_router
 from bot.router import Router, Routes
@@ -31,6 +32,7 @@ def root_router() -> Router:
             polls.router,
             events.router,
             competitions.router,
+            surveys.router,
             stats.router,
         ),
     )

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
+from bot.handlers.surveys import invitation, new_survey
 from bot.messages import (
     ActionButton,
     Attachment,
@@ -36,7 +37,6 @@ from storage.models import (
     Identity,
     Registration,
     Survey,
-    SurveyResponse,
 )
 
 KINDS = {
@@ -61,23 +61,6 @@ EVENT = Form(
         FormField("tour", "Virtual tour link (optional)", required=False, max_length=300),
     ),
     submit_label="Announce",
-)
-SURVEY = Form(
-    id="event.survey",
-    title="How was it?",
-    fields=(
-        FormField(
-            "satisfaction", "How satisfied are you? (1 to 5)", FieldKind.CHOICE, tuple("12345")
-        ),
-        FormField(
-            "recommend",
-            "Would you recommend it to a friend? (0 to 10)",
-            FieldKind.CHOICE,
-            tuple(str(n) for n in range(11)),
-        ),
-        FormField("comment", "Anything else? (optional)", required=False, max_length=500),
-    ),
-    submit_label="Send",
 )
 
 
@@ -143,12 +126,7 @@ async def created(ctx: Context[FormSubmitted]) -> None:
         return
     where = values["where"]
     link = where if where.startswith(("https://", "http://")) else None
-    survey = Survey(
-        title=f"How was {values['title']}?",
-        questions=[{"name": f.name, "label": f.label} for f in SURVEY.fields],
-        created_by_member_id=ctx.member_id,
-        created_at=ctx.now,
-    )
+    survey = new_survey(f"How was {values['title']}?", ctx.member_id, ctx.now)
     ctx.session.add(survey)
     await ctx.session.flush()
     event = CommunityEvent(
@@ -327,50 +305,6 @@ async def checking_in(ctx: Context[CommandInvoked]) -> None:
     )
 
 
-async def survey_opened(ctx: Context[ActionPressed]) -> None:
-    ctx.ask(SURVEY)
-
-
-async def surveyed(ctx: Context[FormSubmitted]) -> None:
-    """The answers belong to the latest ended event the member registered for."""
-    event = (
-        await ctx.session.exec(
-            select(CommunityEvent)
-            .join(Registration, col(Registration.event_id) == CommunityEvent.id)
-            .where(Registration.member_id == ctx.member_id, col(CommunityEvent.ends_at) <= ctx.now)
-            .order_by(col(CommunityEvent.ends_at).desc())
-        )
-    ).first()
-    if event is None or event.survey_id is None:
-        ctx.reply("Thanks! I couldn't tell which event this was about, so nothing was saved.")
-        return
-    done = (
-        await ctx.session.exec(
-            select(SurveyResponse.id).where(
-                SurveyResponse.survey_id == event.survey_id,
-                SurveyResponse.member_id == ctx.member_id,
-            )
-        )
-    ).first()
-    if done is not None:
-        ctx.reply("You answered this survey already. Thank you!")
-        return
-    values = ctx.event.values
-    ctx.session.add(
-        SurveyResponse(
-            survey_id=event.survey_id,
-            member_id=ctx.member_id,
-            scores={
-                "satisfaction": int(values["satisfaction"]),
-                "recommend": int(values["recommend"]),
-            },
-            comment=values["comment"] or None,
-            at=ctx.now,
-        )
-    )
-    ctx.dm("Thank you! It helps us plan the next one.")
-
-
 async def announcement(session: Any, event: CommunityEvent) -> Message:
     taken = await registered_count(session, event.id or 0)
     places = (
@@ -411,11 +345,9 @@ class EventComposer:
                 buttons=(ActionButton("Cancel my place", "event.cancel", str(event.id)),),
             )
         else:
-            message = Message(
-                title=f"How was {event.title}?",
-                body="Two quick questions, so the next one is even better.",
-                buttons=(ActionButton("Answer", "event.survey", str(event.id), Style.PRIMARY),),
-            )
+            survey = await session.get(Survey, event.survey_id)
+            assert survey is not None
+            message = invitation(survey, "Three quick questions, so the next one is even better.")
         return lambda _row: message
 
 
@@ -441,10 +373,6 @@ router = Router(
     actions=(
         Action("event.register", signed_up),
         Action("event.cancel", cancelled),
-        Action("event.survey", survey_opened),
     ),
-    forms=(
-        FormHandler(EVENT.id, created, lambda _ctx: EVENT, role=Role.HR),
-        FormHandler(SURVEY.id, surveyed, lambda _ctx: SURVEY),
-    ),
+    forms=(FormHandler(EVENT.id, created, lambda _ctx: EVENT, role=Role.HR),),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
 from bot.context import Context
@@ -15,7 +16,16 @@ from bot.router import Arg, Command, Role, Router, UsageError
 from storage.content import item_stats
 from storage.events import numbers as event_numbers
 from storage.growth import SOURCES
-from storage.models import CommunityEvent, ContentItem, Job, Poll
+from storage.models import (
+    Campaign,
+    CommunityEvent,
+    ContentItem,
+    Delivery,
+    Job,
+    Poll,
+    Survey,
+    SurveyResponse,
+)
 from storage.pipeline import Scope, funnel, sources
 from storage.polls import tally
 
@@ -63,6 +73,8 @@ async def stats(ctx: Context[CommandInvoked]) -> None:
         await _polls(ctx, int(options.get("days", "30")))
     elif what == "events":
         await _events(ctx, int(options.get("days", "90")))
+    elif what == "surveys":
+        await _surveys(ctx, int(options.get("days", "90")))
     else:
         await _sources(ctx)
 
@@ -113,6 +125,58 @@ async def _events(ctx: Context[CommandInvoked], days: int) -> None:
             image=Image(data=chart, alt="Registered, attended and new members per event"),
         )
     )
+
+
+async def _surveys(ctx: Context[CommandInvoked], days: int) -> None:
+    """Per survey: how many got it, answered, and the average answers."""
+    surveys = list(
+        await ctx.session.exec(
+            select(Survey)
+            .where(col(Survey.created_at) >= ctx.now - timedelta(days=days))
+            .order_by(col(Survey.id))
+        )
+    )
+    if not surveys:
+        ctx.reply(f"No surveys in the last {days} days.")
+        return
+    lines = []
+    for survey in surveys:
+        answers = list(
+            await ctx.session.exec(
+                select(SurveyResponse).where(SurveyResponse.survey_id == survey.id)
+            )
+        )
+        event = (
+            await ctx.session.exec(
+                select(CommunityEvent.id).where(CommunityEvent.survey_id == survey.id)
+            )
+        ).first()
+        sent_in = or_(
+            and_(col(Campaign.kind) == "survey", col(Campaign.subject_id) == survey.id),
+            and_(col(Campaign.kind) == "event_survey", col(Campaign.subject_id) == event),
+        )
+        reached = (
+            await ctx.session.exec(
+                select(func.count())
+                .select_from(Delivery)
+                .join(Campaign, col(Campaign.id) == Delivery.campaign_id)
+                .where(Delivery.state == "sent", col(Delivery.member_id).is_not(None), sent_in)
+            )
+        ).one()
+        satisfaction = [a.scores["satisfaction"] for a in answers if "satisfaction" in a.scores]
+        recommend = [a.scores["recommend"] for a in answers if "recommend" in a.scores]
+        lines.append(
+            f"#{survey.id} {survey.title}: {len(answers)} answered"
+            + (f" of {reached} ({len(answers) / reached:.0%})" if reached else "")
+            + (
+                f"; satisfaction {sum(satisfaction) / len(satisfaction):.1f}/5"
+                if satisfaction
+                else ""
+            )
+            + (f", would recommend {sum(recommend) / len(recommend):.1f}/10" if recommend else "")
+            + f"; {sum(1 for a in answers if a.comment)} comments"
+        )
+    ctx.reply(Message(title=f"Surveys, last {days} days", body="\n".join(lines)))
 
 
 async def _polls(ctx: Context[CommandInvoked], days: int) -> None:
@@ -266,10 +330,10 @@ router = Router(
             "stats",
             stats,
             "Numbers for HR: content (open and finish rates), funnel (job= source= event= "
-            "days=), sources, polls, events.",
+            "days=), sources, polls, events, surveys.",
             role=Role.HR,
             args=(
-                Arg("what", choices=("content", "funnel", "sources", "polls", "events")),
+                Arg("what", choices=("content", "funnel", "sources", "polls", "events", "surveys")),
                 Arg("options", "options such as job=3 or days=30", required=False, rest=True),
             ),
         ),
