@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.adapter import Adapter
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App
 from bot.clock import ManualClock
@@ -84,9 +85,11 @@ async def roost_on_telegram(
     *,
     also: Router | None = None,
     limits: Limits | None = None,
+    beside: Sequence[Adapter] = (),
     **extra: Any,
 ) -> AsyncIterator[TelegramRoost]:
-    """Roost on Telegram; `also` adds a router beside the real features (to observe events)."""
+    """Roost on Telegram; `also` adds a router beside the real features (to observe events),
+    `beside` more adapters in the same Roost (one community on several platforms)."""
     tg = TelegramEmulator(limits=limits)
     await tg.start()
     hana = add_user(tg, "Hana", admin=True)
@@ -96,7 +99,7 @@ async def roost_on_telegram(
         settings.telegram, lambda: f"http://127.0.0.1:{holder['app'].web.port}"
     )
     root = Router("test", children=(root_router(), also)) if also else root_router()
-    app = holder["app"] = App(settings, [adapter], db, clock, Routes(root))
+    app = holder["app"] = App(settings, [adapter, *beside], db, clock, Routes(root))
     task = asyncio.create_task(app.run())
     try:
         ready = (lambda: bool(tg.webhook)) if mode == "webhook" else (lambda: _polling(tg))

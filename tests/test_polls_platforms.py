@@ -4,16 +4,19 @@ result goes to the community channel when the poll closes."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
 
+from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from bot.clock import ManualClock
+from bot.events import ChatKind
 from bot.scheduler.jobs import RUNNING, launch_campaign
 from storage.db import Database
-from storage.models import Campaign, Vote
+from storage.models import Campaign, Identity, Vote
 from storage.polls import tally
 from tests.emulators.discord.driver import add_member
 from tests.emulators.slack import COMMUNITY
@@ -138,3 +141,52 @@ async def test_on_slack_buttons_with_live_counts(sqlite_db: Database, clock: Man
                 if m["channel"] == COMMUNITY
             )
         )
+
+
+async def test_one_result_from_native_votes_and_buttons(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    """Telegram and the console in one Roost: the native poll and the buttons add up, and a
+    member with accounts on both (linked) counts once."""
+    out = io.StringIO()
+    console = ConsoleAdapter(user="ben", out=out, interactive=False, lines_in=io.StringIO())
+    async with roost_on_telegram(sqlite_db, clock, beside=[console]) as roost:
+        hana = roost.hana
+        await roost.say(hana, "/poll", QUESTION, OPTIONS)
+        await roost.press(hana, "single")
+        await roost.press(hana, "No")
+        await roost.say(hana, "in 2h", "-", "-")
+        await wait_for(roost.tg, lambda: bool(roost.tg.polls))
+        await roost.app.worker.drain()  # the console's post, if the worker hasn't yet
+        assert "[#community]\n== Poll: " in out.getvalue()
+        poll_id = next(iter(roost.tg.polls))
+
+        ana = roost.user("Ana")
+        await roost.act(ana.answer_poll(poll_id, [0]))  # Rust, natively
+        console.chat_kind = ChatKind.CHANNEL
+        await console.process("2", roost.app.handle)  # ben: Go, with a button
+        assert "[1] Rust · 1  [2] Go · 1  [3] Python · 0" in out.getvalue()  # live, both counted
+
+        async with sqlite_db.session() as session:  # ana links her console account
+            member = (
+                await session.exec(select(Identity).where(Identity.platform_user_id == str(ana.id)))
+            ).one()
+            session.add(
+                Identity(
+                    member_id=member.member_id,
+                    platform="console",
+                    platform_user_id="ana",
+                    created_at=clock.now(),
+                )
+            )
+            await session.commit()
+        console.user = "ana"
+        await console.process("3", roost.app.handle)  # Python, from her other account
+        assert await counts(sqlite_db) == (("Rust", 0), ("Go", 1), ("Python", 1))
+        async with sqlite_db.session() as session:
+            counted = await tally(session, 1)
+        assert counted.voters == 2 and dict(counted.by_platform) == {"console": 2}
+
+        await close(roost.app)
+        await roost.app.worker.drain()
+        assert "Go: 1 (50%)\nPython: 1 (50%)" in out.getvalue().replace("Rust: 0\n", "")

@@ -50,9 +50,15 @@ class ConsoleAdapter:
     capabilities = Capabilities(max_text=4000, max_buttons=25)
 
     def __init__(
-        self, *, user: str = "guest", out: TextIO | None = None, interactive: bool | None = None
+        self,
+        *,
+        user: str = "guest",
+        out: TextIO | None = None,
+        interactive: bool | None = None,
+        lines_in: TextIO | None = None,
     ) -> None:
         self.out = out or sys.stdout
+        self.lines_in = lines_in  # what is typed: standard input unless given
         self.interactive = self.out.isatty() if interactive is None else interactive
         self.user = user
         self.chat_kind = ChatKind.DM
@@ -72,7 +78,7 @@ class ConsoleAdapter:
         loop = asyncio.get_running_loop()
 
         def read() -> None:  # a daemon thread: stdin blocking never holds up shutdown
-            for line in sys.stdin:
+            for line in self.lines_in or sys.stdin:
                 loop.call_soon_threadsafe(lines.put_nowait, line)
             loop.call_soon_threadsafe(lines.put_nowait, None)
 
