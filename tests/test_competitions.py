@@ -40,7 +40,8 @@ async def test_a_competition_from_registration_to_winners(chat: Chat) -> None:
     await chat.say("/help", as_="employee")  # known to Roost, so HR can name them
     await chat.say("/help", as_="ana")
     assert "now judges Fastest parser" in await chat.say("/judge 1 @employee", as_="hr")
-    assert "is not HR or an employee" in await chat.say("/judge 1 @ana", as_="hr")
+    assert "judges this competition already" in await chat.say("/judge 1 @employee", as_="hr")
+    await chat.say("/judge 1 @ana", as_="hr")  # named, but she holds no role to score with
 
     for name in ("ana", "ben", "cy"):
         seen = await chat.say(":channel", "1", as_=name)  # Register

@@ -19,7 +19,7 @@ from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Mess
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
 from storage.competitions import entry_of, is_judge, leaderboard, parse_scores, score
 from storage.members import resolve
-from storage.models import Campaign, Competition, Delivery, Entry, Identity, Judge, Member
+from storage.models import Campaign, Competition, Delivery, Entry, Judge, Member
 
 COMPETITION = Form(
     id="competition.create",
@@ -137,17 +137,14 @@ async def judge(ctx: Context[CommandInvoked]) -> None:
     if member is None or member.id is None:
         ctx.reply(f"I can't find {ctx.args['member'][:40]}. {MEMBER_HINT}")
         return
-    roles = ctx.settings.roles
-    staff = {*roles.admin, *roles.hr, *roles.employee}
-    accounts = await ctx.session.exec(select(Identity).where(Identity.member_id == member.id))
-    if not any(f"{a.platform}:{a.platform_user_id}" in staff for a in accounts):
-        ctx.reply(f"#{member.id} is not HR or an employee, so they can't judge.")
-        return
     if await is_judge(ctx.session, competition.id or 0, member.id):
         ctx.reply(f"#{member.id} judges this competition already.")
         return
     ctx.session.add(Judge(competition_id=competition.id or 0, member_id=member.id))
-    ctx.reply(f"#{member.id} {member.display_name or ''} now judges {competition.title}.")
+    ctx.reply(
+        f"#{member.id} {member.display_name or ''} now judges {competition.title}; they can "
+        "score while they hold an HR or employee role."
+    )
 
 
 async def signed_up(ctx: Context[ActionPressed]) -> None:
