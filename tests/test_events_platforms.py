@@ -4,6 +4,7 @@ the waitlist takes the overflow, reminders and the survey arrive, check-in takes
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlmodel import select
@@ -12,8 +13,10 @@ from bot.clock import ManualClock
 from storage.db import Database
 from storage.models import Registration, SurveyResponse
 from tests.emulators.discord.driver import add_member
+from tests.emulators.slack import COMMUNITY
 from tests.emulators.telegram import COMMUNITY_ID, wait_for
 from tests.roost_on_discord import roost_on_discord
+from tests.roost_on_slack import roost_on_slack
 from tests.roost_on_telegram import roost_on_telegram
 from tests.test_events import END, START
 from tests.test_events import run as run_campaign
@@ -86,7 +89,7 @@ async def test_on_discord(sqlite_db: Database, clock: ManualClock) -> None:
         first = {k: EVENT[k] for k in ("title", "description", "starts", "ends")}
         await roost.act(hana.submit({"kind": "info_session", **first}))
         await roost.press(hana, "Continue (2/2)")
-        rest = {"where": "https://stream.example/live", "capacity": "", "tour": ""}
+        rest = {"where": "https://stream.example/live", "capacity": "1", "tour": ""}
         await roost.act(hana.submit(rest))
         channel = roost.discord.channel_id
 
@@ -102,10 +105,60 @@ async def test_on_discord(sqlite_db: Database, clock: ManualClock) -> None:
         await roost.discord.wait_for(lambda: "You're registered! Open day" in ana.text())
         sent = [m for m in ana.messages() if m.get("attachments")]
         assert sent[-1]["attachments"][0]["filename"] == "event-1.ics"
+        ben = add_member(roost.discord, "Ben")
+        await ben.join(dispatch=False)
+        await roost.act(ben.press("Register", announcement()))
+        await roost.discord.wait_for(lambda: "you're on the waitlist" in ben.text())
+
+        await run_campaign(roost.app, "event_reminder", START)
+        await roost.discord.wait_for(lambda: "Reminder: Open day" in ana.text())
+        assert "Reminder: Open day" not in ben.text()
+        code = re.findall(r"\d{6}", await roost.slash(hana, "checkincode", event="1"))[0]
+        assert "That's not the code" in await roost.slash(ana, "checkin", code="000000")
+        assert "You're checked in" in await roost.slash(ana, "checkin", code=code)
 
         await run_campaign(roost.app, "event_survey", END)
         await roost.discord.wait_for(lambda: "How was Open day?" in ana.text())
         await roost.act(ana.press("Answer"))
         assert ana.modal()["title"] == "How was it?"
         await roost.act(ana.submit({"satisfaction": "5", "recommend": "8", "comment": "Loved it"}))
-    assert await facts(sqlite_db) == (["registered"], [{"satisfaction": 5, "recommend": 8}])
+    assert await facts(sqlite_db) == (
+        ["registered", "waitlisted"],
+        [{"satisfaction": 5, "recommend": 8}],
+    )
+
+
+async def test_on_slack(sqlite_db: Database, clock: ManualClock) -> None:
+    async with roost_on_slack(sqlite_db, clock) as roost:
+        hana, ana, ben = roost.hana, roost.user("Ana"), roost.user("Ben")
+        await roost.run(hana, "event")
+        await roost.act(hana.submit({"kind": "open_day", **EVENT, "tour": ""}))
+
+        def announcement() -> dict[str, Any] | None:
+            posts = [m for m in roost.slack.messages if m["channel"] == COMMUNITY]
+            return next((m for m in posts if "Open day: Open day" in str(m)), None)
+
+        await roost.slack.wait_for(lambda: announcement() is not None)
+        await roost.act(ana.press("Register", announcement()))
+        await roost.slack.wait_for(lambda: "You're registered! Open day" in ana.text())
+        assert any(f["name"] == "event-1.ics" for m in ana.messages() for f in m.get("files", []))
+        await roost.act(ben.press("Register", announcement()))
+        assert "you're on the waitlist" in ben.text()
+
+        await run_campaign(roost.app, "event_reminder", START)
+        await roost.slack.wait_for(lambda: "Reminder: Open day" in ana.text())
+        assert "Reminder: Open day" not in ben.text()
+
+        code = re.findall(r"\d{6}", await roost.run(hana, "checkincode 1"))[0]
+        assert "That's not the code" in await roost.run(ana, "checkin 000000")
+        assert "You're checked in" in await roost.run(ana, f"checkin {code}")
+
+        await run_campaign(roost.app, "event_survey", END)
+        await roost.slack.wait_for(lambda: "How was Open day?" in ana.text())
+        await roost.press(ana, "Answer")
+        await roost.act(ana.submit({"satisfaction": "3", "recommend": "6", "comment": ""}))
+        assert "Thank you! It helps us do better." in ana.text()
+    assert await facts(sqlite_db) == (
+        ["registered", "waitlisted"],
+        [{"satisfaction": 3, "recommend": 6}],
+    )
