@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
+from bot.handlers.activities import CHANNELS, plan, registrants
 from bot.handlers.admin import MEMBER_HINT
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
@@ -88,29 +89,16 @@ async def created(ctx: Context[FormSubmitted]) -> None:
     )
     ctx.session.add(competition)
     await ctx.session.flush()
-    entrants = {"dm": True, "filter": {"entered": competition.id, "onboarded": None}}
-    plan: list[tuple[str, dict[str, Any], datetime]] = [
-        ("competition", {"channels": True, "dm": False}, ctx.now),
-        ("competition_reminder", {**entrants, "consent": "asked"}, submission - timedelta(days=1)),
-    ]
-    campaigns = [
-        Campaign(
-            kind=kind,
-            subject_type="competition",
-            subject_id=competition.id or 0,
-            audience=audience,
-            status="scheduled",
-            scheduled_at=at,
-            created_by_member_id=ctx.member_id,
-            created_at=ctx.now,
-        )
-        for kind, audience, at in plan
-        if at >= ctx.now
-    ]
-    ctx.session.add_all(campaigns)
-    await ctx.session.flush()
-    ctx.signal("launch", campaigns[0].id or 0)
-    ctx.signal("campaigns")
+    reminder = submission - timedelta(days=1)
+    await plan(
+        ctx,
+        "competition",
+        competition.id or 0,
+        [
+            ("competition", CHANNELS, ctx.now),
+            ("competition_reminder", registrants({"entered": competition.id}), reminder),
+        ],
+    )
     ctx.audit("competition.create", competition=competition.id)
     ctx.reply(
         f"Competition #{competition.id} is announced. Name its judges with "

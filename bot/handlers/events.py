@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
+from bot.handlers.activities import CHANNELS, plan, registrants
 from bot.handlers.surveys import invitation, new_survey
 from bot.messages import (
     ActionButton,
@@ -154,34 +155,10 @@ async def created(ctx: Context[FormSubmitted]) -> None:
         now=ctx.now,
     )
     event.invite_code_id = code.id
-    registrants: dict[str, Any] = {
-        "dm": True,
-        "filter": {"registered_for": event.id, "onboarded": None},  # onboarded or not
-        "consent": "asked",
-    }
-    plan: list[tuple[str, dict[str, Any], datetime]] = [
-        ("event", {"channels": True, "dm": False}, ctx.now)
-    ]
-    plan += [("event_reminder", registrants, starts - ahead) for ahead in REMINDERS]
-    plan.append(("event_survey", registrants, ends))
-    campaigns = [
-        Campaign(
-            kind=kind,
-            subject_type="event",
-            subject_id=event.id or 0,
-            audience=audience,
-            status="scheduled",
-            scheduled_at=at,
-            created_by_member_id=ctx.member_id,
-            created_at=ctx.now,
-        )
-        for kind, audience, at in plan
-        if at >= ctx.now
-    ]
-    ctx.session.add_all(campaigns)
-    await ctx.session.flush()
-    ctx.signal("launch", campaigns[0].id or 0)
-    ctx.signal("campaigns")
+    asked = registrants({"registered_for": event.id})
+    steps = [("event", CHANNELS, ctx.now)]
+    steps += [("event_reminder", asked, starts - ahead) for ahead in REMINDERS]
+    await plan(ctx, "event", event.id or 0, [*steps, ("event_survey", asked, ends)])
     ctx.audit("event.create", event=event.id)
     ctx.reply(
         f"Event #{event.id} is announced in every community channel. Its invite code "

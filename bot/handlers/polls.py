@@ -19,6 +19,7 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted, PollAnswered
+from bot.handlers.activities import CHANNELS, plan
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, PollSpec
 from bot.router import Action, Command, FormHandler, On, Role, Router
 from storage.models import Campaign, Delivery, Poll, PollOption
@@ -85,24 +86,8 @@ async def created(ctx: Context[FormSubmitted]) -> None:
     await ctx.session.flush()
     for position, text in enumerate(options):
         ctx.session.add(PollOption(poll_id=poll.id or 0, position=position, text=text))
-    channels = {"channels": True, "dm": False}
-    post, result = (
-        Campaign(
-            kind=kind,
-            subject_type="poll",
-            subject_id=poll.id or 0,
-            audience=channels,
-            status="scheduled",
-            scheduled_at=at,
-            created_by_member_id=ctx.member_id,
-            created_at=ctx.now,
-        )
-        for kind, at in (("poll", ctx.now), ("poll_result", closes))
-    )
-    ctx.session.add_all([post, result])
-    await ctx.session.flush()
-    ctx.signal("launch", post.id or 0)
-    ctx.signal("campaigns")
+    steps = [("poll", CHANNELS, ctx.now), ("poll_result", CHANNELS, closes)]
+    await plan(ctx, "poll", poll.id or 0, steps)
     ctx.audit("poll.create", poll=poll.id)
     zone = ZoneInfo(ctx.settings.community.timezone)
     ctx.reply(

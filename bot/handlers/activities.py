@@ -1,0 +1,45 @@
+"""What polls, events and competitions share: their messages are campaigns, the first (the
+announcement) going out at once and the rest (reminders, results, surveys) at their times."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.context import Context
+from storage.models import Campaign
+
+CHANNELS: dict[str, Any] = {"channels": True, "dm": False}  # every community channel
+
+Step = tuple[str, dict[str, Any], datetime]  # (campaign kind, audience, when)
+
+
+def registrants(filter_: dict[str, Any]) -> dict[str, Any]:
+    """DMs to members who signed up for something: they asked for these messages, so consent
+    and the frequency cap don't hold them back, and onboarding is not required."""
+    return {"dm": True, "filter": {**filter_, "onboarded": None}, "consent": "asked"}
+
+
+async def plan(
+    ctx: Context[Any], subject_type: str, subject_id: int, steps: Sequence[Step]
+) -> None:
+    """Schedule an activity's campaigns (those still ahead); the first goes out now."""
+    campaigns = [
+        Campaign(
+            kind=kind,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            audience=audience,
+            status="scheduled",
+            scheduled_at=at,
+            created_by_member_id=ctx.member_id,
+            created_at=ctx.now,
+        )
+        for kind, audience, at in steps
+        if at >= ctx.now
+    ]
+    ctx.session.add_all(campaigns)
+    await ctx.session.flush()
+    ctx.signal("launch", campaigns[0].id or 0)
+    ctx.signal("campaigns")
