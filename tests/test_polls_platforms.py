@@ -156,9 +156,8 @@ async def test_one_result_from_native_votes_and_buttons(
         await roost.press(hana, "single")
         await roost.press(hana, "No")
         await roost.say(hana, "in 2h", "-", "-")
-        await wait_for(roost.tg, lambda: bool(roost.tg.polls))
-        await roost.app.worker.drain()  # the console's post, if the worker hasn't yet
-        assert "[#community]\n== Poll: " in out.getvalue()
+        # woken by every request Roost makes (its long polling among them), no sleeps
+        await wait_for(roost.tg, lambda: bool(roost.tg.polls) and "== Poll: " in out.getvalue())
         poll_id = next(iter(roost.tg.polls))
 
         ana = roost.user("Ana")
@@ -188,5 +187,5 @@ async def test_one_result_from_native_votes_and_buttons(
         assert counted.voters == 2 and dict(counted.by_platform) == {"console": 2}
 
         await close(roost.app)
-        await roost.app.worker.drain()
+        await wait_for(roost.tg, lambda: "Poll results" in out.getvalue())
         assert "Go: 1 (50%)\nPython: 1 (50%)" in out.getvalue().replace("Rust: 0\n", "")
