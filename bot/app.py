@@ -114,7 +114,12 @@ class App:
             **dict.fromkeys(("event", "event_reminder", "event_survey"), EventComposer()),
             "survey": SurveyComposer(),
             **dict.fromkeys(
-                ("competition", "competition_reminder", "competition_result"),
+                (
+                    "competition",
+                    "competition_last_call",
+                    "competition_reminder",
+                    "competition_result",
+                ),
                 CompetitionComposer(settings.community.timezone),
             ),
         }

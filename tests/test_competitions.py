@@ -55,10 +55,11 @@ async def test_a_competition_from_registration_to_winners(chat: Chat) -> None:
     await chat.say(":dm", "1", "https://github.com/ben/json", "Small and correct", as_="ben")
 
     async with chat.app.db.session() as session:
-        reminder = (
-            await session.exec(select(Campaign).where(Campaign.kind == "competition_reminder"))
-        ).one()
-    assert reminder.scheduled_at == datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
+        planned = {c.kind: c.scheduled_at for c in await session.exec(select(Campaign))}
+    assert planned["competition_last_call"] == datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+    assert planned["competition_reminder"] == datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
+    await run(chat.app, "competition_last_call", datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
+    assert "[#community]\n== Last day to register: Fastest parser ==" in chat.out.getvalue()
     await run(chat.app, "competition_reminder", datetime(2026, 11, 29, 18, 0, tzinfo=UTC))
     assert chat.out.getvalue().count("== One day left: Fastest parser ==") == 3
 

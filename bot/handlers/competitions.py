@@ -96,6 +96,7 @@ async def created(ctx: Context[FormSubmitted]) -> None:
         competition.id or 0,
         [
             ("competition", CHANNELS, ctx.now),
+            ("competition_last_call", CHANNELS, registration - timedelta(days=1)),
             ("competition_reminder", registrants({"entered": competition.id}), reminder),
         ],
     )
@@ -324,6 +325,16 @@ class CompetitionComposer:
                     MessageField("Register by", register_by),
                     MessageField("Submit by", submit_by),
                 ),
+                buttons=(
+                    ActionButton(
+                        "Register", "competition.register", str(competition.id), Style.PRIMARY
+                    ),
+                ),
+            )
+        elif campaign.kind == "competition_last_call":
+            message = Message(
+                title=f"Last day to register: {competition.title}",
+                body=f"Registration closes {register_by}. Prize: {competition.prize or '—'}.",
                 buttons=(
                     ActionButton(
                         "Register", "competition.register", str(competition.id), Style.PRIMARY
