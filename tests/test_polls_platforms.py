@@ -54,6 +54,7 @@ async def test_on_telegram_a_native_poll(sqlite_db: Database, clock: ManualClock
         seen = await roost.say(hana, "in 2h", "-", "-")
         assert "Poll #1 is going out" in seen
         await wait_for(roost.tg, lambda: bool(roost.tg.polls))
+        await roost.app.worker.wait_recorded(1)  # the native poll is known: its votes count
         poll_id, posted = next(iter(roost.tg.polls.items()))
         assert posted["chat"] == COMMUNITY_ID and posted["poll"]["is_anonymous"] is False
         assert [o["text"] for o in posted["poll"]["options"]] == ["Rust", "Go", "Python"]
@@ -91,6 +92,7 @@ async def test_on_discord_a_native_poll(sqlite_db: Database, clock: ManualClock)
             return [m for m in roost.discord.messages.get(channel, []) if m.get("poll")]
 
         await roost.discord.wait_for(lambda: bool(native()))
+        await roost.app.worker.wait_recorded(1)  # the native poll is known: its votes count
         message = native()[0]
         assert message["poll"]["allow_multiselect"] is True
         ana = add_member(roost.discord, "Ana")
@@ -124,6 +126,7 @@ async def test_on_slack_buttons_with_live_counts(sqlite_db: Database, clock: Man
             return next((m for m in posts if QUESTION in str(m.get("blocks"))), None)
 
         await roost.slack.wait_for(lambda: poll() is not None)
+        await roost.app.worker.wait_recorded(1)  # the post is known, so its counts can change
         ana, ben = roost.user("Ana"), roost.user("Ben")
         await roost.act(ana.press("Go · 0", poll()))
         await roost.slack.wait_for(lambda: "Go · 1" in str(poll()))  # edited in place
@@ -158,6 +161,7 @@ async def test_one_result_from_native_votes_and_buttons(
         await roost.say(hana, "in 2h", "-", "-")
         # woken by every request Roost makes (its long polling among them), no sleeps
         await wait_for(roost.tg, lambda: bool(roost.tg.polls) and "== Poll: " in out.getvalue())
+        await roost.app.worker.wait_recorded(2)  # both posts known: votes on them count
         poll_id = next(iter(roost.tg.polls))
 
         ana = roost.user("Ana")

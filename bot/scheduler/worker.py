@@ -48,6 +48,14 @@ class DeliveryWorker:
         # Sends in flight per platform: enough to hide network latency under any platform's
         # limit; more only queue inside the HTTP client, whose pool slows as the queue grows.
         self._in_flight = {p: asyncio.Semaphore(settings.concurrency) for p in adapters}
+        self.recorded = 0  # rows whose outcome is recorded since start
+        self._progress = asyncio.Condition()
+
+    async def wait_recorded(self, count: int) -> None:
+        """Until `count` rows' outcomes are recorded (a channel post is then known, so votes
+        on it and edits of it find it)."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.recorded >= count)
 
     def wake(self) -> None:
         """New rows are waiting (in this process); don't wait for the next poll."""
@@ -257,6 +265,9 @@ class DeliveryWorker:
                     update(Member).where(col(Member.id).in_(contacted)).values(last_contact_at=at)
                 )
             await session.commit()
+        async with self._progress:
+            self.recorded += len(outcomes)
+            self._progress.notify_all()
 
     def _retry_or_fail(self, row: Delivery, reason: str) -> dict[str, object]:
         if row.attempts >= self.settings.max_attempts:

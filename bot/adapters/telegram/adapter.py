@@ -45,8 +45,7 @@ from bot.events import Origin
 from bot.messages import ChannelTarget, DirectTarget, Form, Message, PollSpec, Sent, Target
 from bot.settings import TelegramSettings
 
-PACE_PER_SECOND = 29.5  # Telegram allows about 30 messages a second in all ...
-PACE_PER_GROUP_MINUTE = 19  # ... and 20 a minute to one group: evenly spaced, with a margin
+PACE_PER_SECOND = 29.5  # Telegram allows about 30 messages a second: a little under, evenly
 
 log = logging.getLogger("roost.telegram")
 
@@ -88,13 +87,12 @@ class TelegramAdapter:
             .get_updates_request(HTTPXRequest(read_timeout=settings.poll_timeout + timeout))
         )
         if settings.pace:
-            # Evenly spaced sends, not PTB's default bursts: a leaky bucket of 30 a second
-            # lets 30 through at once and more soon after, which Telegram answers with 429s.
+            # Evenly spaced sends, not PTB's default burst: a leaky bucket of 30 a second lets
+            # 30 through at once and more soon after, which Telegram answers with 429s. Groups
+            # keep PTB's default (20 a minute in bursts): few posts, and replies stay quick.
             limiter = AIORateLimiter(
                 overall_max_rate=1,
                 overall_time_period=1 / PACE_PER_SECOND,
-                group_max_rate=1,
-                group_time_period=60 / PACE_PER_GROUP_MINUTE,
                 max_retries=settings.max_retries,
             )
             builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB narrows by chain
