@@ -315,6 +315,9 @@ class CompetitionComposer:
         assert competition is not None
         register_by = _shown(competition.registration_closes_at, self.timezone)
         submit_by = _shown(competition.submission_closes_at, self.timezone)
+        register = ActionButton(
+            "Register", "competition.register", str(competition.id), Style.PRIMARY
+        )
         if campaign.kind == "competition":
             message = Message(
                 title=f"Competition: {competition.title}",
@@ -325,21 +328,13 @@ class CompetitionComposer:
                     MessageField("Register by", register_by),
                     MessageField("Submit by", submit_by),
                 ),
-                buttons=(
-                    ActionButton(
-                        "Register", "competition.register", str(competition.id), Style.PRIMARY
-                    ),
-                ),
+                buttons=(register,),
             )
         elif campaign.kind == "competition_last_call":
             message = Message(
                 title=f"Last day to register: {competition.title}",
                 body=f"Registration closes {register_by}. Prize: {competition.prize or '—'}.",
-                buttons=(
-                    ActionButton(
-                        "Register", "competition.register", str(competition.id), Style.PRIMARY
-                    ),
-                ),
+                buttons=(register,),
             )
         elif campaign.kind == "competition_reminder":
             message = Message(
