@@ -118,6 +118,10 @@ class PipelineSettings(_Section):
     ats_token: SecretStr | None = None  # $ROOST_ATS_TOKEN for POST /api/applications
 
 
+class EngagementSettings(_Section):
+    event_reminders_hours: tuple[float, ...] = (24, 1)  # before an event, to its registrants
+
+
 class ConsoleSettings(_Section):
     enabled: bool | Literal["auto"] = "auto"
     user: str = Field("guest", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
@@ -168,6 +172,7 @@ class Settings(_Section):
     outbox: OutboxSettings = OutboxSettings()
     content: ContentSettings = ContentSettings()
     pipeline: PipelineSettings = PipelineSettings()
+    engagement: EngagementSettings = EngagementSettings()
     telegram: TelegramSettings = TelegramSettings()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -10,8 +10,10 @@ import pytest
 from sqlmodel import col, select
 
 from bot.app import App
+from bot.clock import ManualClock
 from bot.scheduler.jobs import RUNNING, launch_campaign
-from bot.settings import LimitSettings, Settings
+from bot.settings import EngagementSettings, LimitSettings, Settings
+from storage.db import Database
 from storage.models import Campaign, CommunityEvent, InviteCode, Registration, SurveyResponse
 from tests.chat import Chat
 from tests.test_membership import member_named
@@ -149,3 +151,19 @@ async def test_bad_events_are_refused_and_nothing_is_announced(chat: Chat) -> No
     async with chat.app.db.session() as session:
         assert list(await session.exec(select(CommunityEvent))) == []
         assert list(await session.exec(select(Campaign))) == []
+
+
+async def test_reminders_follow_the_configured_hours(
+    settings: Settings, db: Database, clock: ManualClock
+) -> None:
+    hours = settings.model_copy(
+        update={"engagement": EngagementSettings(event_reminders_hours=(48, 2))}
+    )
+    chat = Chat.start(hours, db, clock)
+    await chat.say("/event", *ANSWERS, as_="hr")
+    async with chat.app.db.session() as session:
+        reminders = sorted(
+            c.scheduled_at
+            for c in await session.exec(select(Campaign).where(Campaign.kind == "event_reminder"))
+        )
+    assert reminders == [START - timedelta(hours=48), START - timedelta(hours=2)]

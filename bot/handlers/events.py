@@ -46,7 +46,6 @@ KINDS = {
     "open_day": "Open day",
     "other": "Event",
 }
-REMINDERS = (timedelta(hours=24), timedelta(hours=1))
 
 EVENT = Form(
     id="event.create",
@@ -157,7 +156,8 @@ async def created(ctx: Context[FormSubmitted]) -> None:
     event.invite_code_id = code.id
     asked = registrants({"registered_for": event.id})
     steps = [("event", CHANNELS, ctx.now)]
-    steps += [("event_reminder", asked, starts - ahead) for ahead in REMINDERS]
+    ahead = ctx.settings.engagement.event_reminders_hours
+    steps += [("event_reminder", asked, starts - timedelta(hours=hours)) for hours in ahead]
     await plan(ctx, "event", event.id or 0, [*steps, ("event_survey", asked, ends)])
     ctx.audit("event.create", event=event.id)
     ctx.reply(
