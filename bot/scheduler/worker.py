@@ -196,13 +196,32 @@ class DeliveryWorker:
             return Outcome(plan, "unknown", str(exc))
         except DeliveryError as exc:
             return Outcome(plan, "retry", str(exc))
+        if row.member_id is None:
+            await self._keep_post(plan.campaign, sent)
         return Outcome(plan, "sent", None, sent)
+
+    async def _keep_post(self, campaign: Campaign, sent: Sent) -> None:
+        """A channel post is kept as soon as it is out, not with its batch: votes on a native
+        poll may come within milliseconds, and they are matched through it."""
+        async with self.db.session() as session:
+            session.add(
+                PlatformPost(
+                    subject_type=campaign.subject_type,
+                    subject_id=campaign.subject_id,
+                    platform=sent.platform,
+                    chat_id=sent.chat_id,
+                    message_id=sent.message_id,
+                    native_id=sent.native_id,
+                    at=self.clock.now(),
+                )
+            )
+            await session.commit()
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         """Every outcome of a batch in one transaction of bulk statements: the rows are
         updated by primary key from what the claim returned, never loaded again."""
         at = self.clock.now()
-        changes, facts, contacted, gone, posts = [], [], [], [], []
+        changes, facts, contacted, gone = [], [], [], []
         for outcome in outcomes:
             row, campaign = outcome.plan.row, outcome.plan.campaign
             reason = (outcome.reason or "")[:200] or None
@@ -217,19 +236,7 @@ class DeliveryWorker:
             if outcome.state == "sent" and outcome.sent is not None:
                 sent = outcome.sent
                 change.update(reason=None, sent_at=at, platform_message_id=sent.message_id)
-                if row.member_id is None:  # a channel post: kept, to edit it or match votes
-                    posts.append(
-                        {
-                            "subject_type": campaign.subject_type,
-                            "subject_id": campaign.subject_id,
-                            "platform": sent.platform,
-                            "chat_id": sent.chat_id,
-                            "message_id": sent.message_id,
-                            "native_id": sent.native_id,
-                            "at": at,
-                        }
-                    )
-                else:
+                if row.member_id is not None:
                     contacted.append(row.member_id)
                     facts.append(
                         {
@@ -252,8 +259,6 @@ class DeliveryWorker:
             await session.exec(update(Delivery), params=changes)
             if facts:
                 await session.exec(insert(Interaction), params=facts)
-            if posts:
-                await session.exec(insert(PlatformPost), params=posts)
             for member_id, platform, reason in gone:
                 await session.exec(
                     update(Identity)
