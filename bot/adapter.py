@@ -79,6 +79,11 @@ class Adapter(Protocol):
         """HTTP endpoints to mount on Roost's web server (webhooks); usually none."""
         ...
 
+    def describe(self, message: Message) -> str:
+        """How `message` shows here, in a sentence for HR's preview: what is sent, and what
+        the platform cuts or moves."""
+        ...
+
     async def invite_links(self, code: str) -> dict[str, str]:
         """This platform's ways in for an invite code, by kind (e.g. a deep link, a group
         invite link named after the code); empty where the platform has none."""

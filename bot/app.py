@@ -150,6 +150,10 @@ class App:
         """Each platform's community channel, where campaigns post."""
         return {platform: adapter.community for platform, adapter in self.adapters.items()}
 
+    def describe(self, message: Message) -> dict[str, str]:
+        """How `message` shows on each running platform."""
+        return {platform: a.describe(message) for platform, a in self.adapters.items()}
+
     async def invite_links(self, code: str, have: set[str]) -> dict[str, dict[str, str]]:
         """Each running platform's ways in for `code` but those in `have`; a platform that
         fails is left out (and logged) rather than costing HR the others."""
@@ -236,6 +240,7 @@ class App:
                 role=role_of(self.settings.roles, origin.user),
                 capabilities=self.adapters[origin.platform].capabilities,
                 invite_links=self.invite_links,
+                describe=self.describe,
             )
             try:
                 if member.privacy_notice_at is None:

@@ -53,6 +53,8 @@ class Context(Generic[E]):
     # The running platforms' ways in for an invite code (but those in the set), by platform.
     # Network calls: given by the app, so that handlers never hold an adapter.
     invite_links: InviteLinks | None = None
+    # How a message shows on each running platform, for previews.
+    describe: Callable[[Message], dict[str, str]] | None = None
 
     @property
     def member_id(self) -> int:

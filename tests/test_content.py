@@ -244,3 +244,14 @@ def test_when_words_become_times() -> None:
     assert once == datetime(2026, 12, 7, 17, 30, tzinfo=UTC)
     with pytest.raises(WhenError):
         parse_when("2026-11-01 09:00", "UTC", now)
+
+
+async def test_preview_shows_the_push_and_how_each_platform_shows_it(chat: Chat) -> None:
+    content = await compose(chat, "Acme opens a Lisbon office", "Hello, Lisbon", body=BODY)
+    seen = await chat.say(f"/preview {content}", as_="hr")
+    assert "== Acme opens a Lisbon office ==\nCompany news" in seen  # the push itself
+    assert "[1] Read  [2] Open in browser" in seen
+    assert f"== Preview of content #{content} ==" in seen and "Read opens 3 pages" in seen
+    assert "Titles tested: Acme opens a Lisbon office | Hello, Lisbon" in seen
+    assert "Console: Plain text," in seen
+    assert "only for the hr team" in await chat.say(f"/preview {content}", as_="ana")

@@ -3,10 +3,12 @@ get it through the real libraries and the outbox; a member opens it; HR's stats 
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from sqlmodel import select
 
+from bot.adapters.console import ConsoleAdapter
 from bot.clock import ManualClock
 from storage.db import Database
 from storage.models import ContentItem, Delivery, TitleVariant
@@ -145,3 +147,15 @@ async def test_on_discord(sqlite_db: Database, clock: ManualClock) -> None:
             roost.hana, "stats", what="content"
         )
     assert ("skipped", "no consent") in (await reasons(sqlite_db)).values()
+
+
+async def test_preview_on_telegram_names_every_platform(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    console = ConsoleAdapter(out=io.StringIO(), interactive=False, lines_in=io.StringIO())
+    async with roost_on_telegram(sqlite_db, clock, beside=[console]) as roost:
+        content = await news(sqlite_db, clock)
+        seen = await roost.say(roost.hana, f"/preview {content}")
+        assert "Hello, Lisbon" in seen  # the push, as members get it on Telegram
+        assert "Telegram: HTML text of" in seen and "3 buttons in 1 row" in seen
+        assert "Console: Plain text" in seen

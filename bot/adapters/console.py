@@ -70,6 +70,10 @@ class ConsoleAdapter:
     def routes(self) -> Sequence[web.RouteDef]:
         return ()
 
+    def describe(self, message: Message) -> str:
+        lines = render(message).count("\n") + 1
+        return f"Plain text, {lines} lines; numbers press the buttons."
+
     async def invite_links(self, code: str) -> dict[str, str]:
         return {"command": f"/join {code}"}
 
@@ -222,7 +226,9 @@ def _button(number: int, button: Button) -> str:
     return f"[{number}] {button.label}"
 
 
-_MARKUP = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|`([^`]+)`|\[([^\]]+)\]\(([^)]+)\)")
+_MARKUP = re.compile(
+    r"\*\*(.+?)\*\*|__(.+?)__|`([^`]+)`|\[([^\]]+)\]\(([^)]+)\)|(?<!\w)_([^_\n]+)_(?!\w)"
+)
 
 
 def plain(text: str) -> str:

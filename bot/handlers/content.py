@@ -188,19 +188,30 @@ async def review(ctx: Context[CommandInvoked]) -> None:
 
 
 async def preview(ctx: Context[CommandInvoked]) -> None:
+    """The push exactly as a member gets it here, then how it shows on every platform."""
     item = await _item(ctx)
     if item is None:
         return
+    settings = ctx.settings
+    composer = ContentComposer(settings.content.teaser_chars, settings.web.public_url)
+    campaign = Campaign(
+        kind="content", subject_type="content", subject_id=item.id or 0, created_at=ctx.now
+    )
+    pushed = (await composer(ctx.session, campaign))(
+        Delivery(campaign_id=0, recipient="preview", platform=ctx.platform, token="preview")
+    )
     titles = await variants(ctx.session, item.id or 0)
-    body = pages(item.body, ctx.settings.content.page_chars)
+    texts = pages(item.body, settings.content.page_chars)
+    ctx.dm(pushed)
+    shown = ctx.describe(pushed) if ctx.describe else {}
     ctx.dm(
         Message(
-            title=titles[0].title if titles else "(no title)",
-            body=f"_{KINDS[item.kind]}_\n{body[0]}",
+            title=f"Preview of content #{item.id}",
+            body=f"Above, as members get it here. Read opens {len(texts)} "
+            f"page{'s' * (len(texts) != 1)}; status: {item.status}.",
             fields=(
-                MessageField("Titles tested", " | ".join(t.title for t in titles)),
-                MessageField("Pages", str(len(body))),
-                MessageField("Status", item.status),
+                MessageField("Titles tested", " | ".join(t.title for t in titles), inline=False),
+                *(MessageField(p.title(), text, inline=False) for p, text in shown.items()),
             ),
         )
     )

@@ -332,6 +332,9 @@ class DiscordAdapter:
     async def publish_home(self, origin: Origin, message: Message) -> None:
         raise NotImplementedError("Discord has no home view")
 
+    def describe(self, message: Message) -> str:
+        return render.describe(message)
+
     async def invite_links(self, code: str) -> dict[str, str]:
         """An invite of its own for the code (unique, never expiring), so its use count tells
         exactly who came through it."""

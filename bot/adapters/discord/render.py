@@ -178,3 +178,18 @@ def fingerprint(commands: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         )
         for c in commands
     )
+
+
+def describe(message: Message) -> str:
+    """How `message` shows on Discord, for HR's preview: an embed and its cuts."""
+    parts = ["An embed"]
+    if message.title and len(message.title) > 256:
+        parts.append("the title is cut to 256 characters")
+    if len(message.body) > 4096:
+        parts.append("the text is cut to 4,096 characters")
+    if message.image is not None:
+        parts.append("the image inside the embed" if message.image.url else "the image attached")
+    if message.buttons:
+        rows = -(-min(len(message.buttons), 25) // 5)
+        parts.append(f"{len(message.buttons)} buttons in {rows} row{'s' * (rows != 1)} of 5")
+    return "; ".join(parts) + "."

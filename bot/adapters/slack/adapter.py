@@ -146,6 +146,9 @@ class SlackAdapter:
             await self.bolt.async_dispatch(await to_bolt_request(request))
         )
 
+    def describe(self, message: Message) -> str:
+        return render.describe(message)
+
     async def invite_links(self, code: str) -> dict[str, str]:
         """Slack has no invite links outside Enterprise Grid: members redeem the code."""
         return {"command": f"{self.settings.command} join {code}"}

@@ -144,3 +144,17 @@ def home_view(message: Message) -> dict[str, Any]:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def describe(message: Message) -> str:
+    """How `message` shows on Slack, for HR's preview: its blocks and what gets cut."""
+    made = blocks(message)
+    kinds = ", ".join(dict.fromkeys(block["type"] for block in made))
+    parts = [f"Block Kit: {len(made)} blocks ({kinds}; a message holds 50)"]
+    if message.title and len(message.title) > 150:
+        parts.append("the title is cut to 150 characters (a header's limit)")
+    if message.image is not None and message.image.data:
+        parts.append("the image follows as a file")
+    if message.buttons:
+        parts.append(f"{len(message.buttons)} buttons")
+    return "; ".join(parts) + "."

@@ -40,7 +40,13 @@ from bot.adapter import (
     Undeliverable,
 )
 from bot.adapters.telegram.inbound import PLATFORM, to_event
-from bot.adapters.telegram.render import CAPTION_LIMIT, keyboard, message_html, pages
+from bot.adapters.telegram.render import (
+    CAPTION_LIMIT,
+    describe,
+    keyboard,
+    message_html,
+    pages,
+)
 from bot.events import Origin
 from bot.messages import ChannelTarget, DirectTarget, Form, Message, PollSpec, Sent, Target
 from bot.settings import TelegramSettings
@@ -262,6 +268,9 @@ class TelegramAdapter:
 
     async def publish_home(self, origin: Origin, message: Message) -> None:
         raise NotImplementedError("Telegram has no home view")
+
+    def describe(self, message: Message) -> str:
+        return describe(message)
 
     async def invite_links(self, code: str) -> dict[str, str]:
         """A deep link to the bot and, with a community group, an invite link named after the

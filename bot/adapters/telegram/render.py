@@ -73,3 +73,19 @@ def pages(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     cut = max(text.rfind("\n\n", 0, limit), text.rfind("\n", 0, limit))
     cut = cut if cut > 0 else limit
     return [text[:cut], *pages(text[cut:].lstrip("\n"), limit)]
+
+
+def describe(message: Message) -> str:
+    """How `message` shows on Telegram, for HR's preview: what is sent and what moves."""
+    html = message_html(message)
+    markup = keyboard(message.buttons)
+    rows = len(markup.inline_keyboard) if markup else 0
+    parts = [f"HTML text of {len(html):,} characters (a message holds {TEXT_LIMIT:,})"]
+    if len(pages(html)) > 1:
+        parts.append(f"sent as {len(pages(html))} messages")
+    if message.image is not None:
+        where = "as its caption" if len(html) <= CAPTION_LIMIT else "after it (over 1,024)"
+        parts.append(f"the image as a photo with the text {where}")
+    if message.buttons:
+        parts.append(f"{len(message.buttons)} buttons in {rows} row{'s' * (rows != 1)}")
+    return "; ".join(parts) + "."
