@@ -339,8 +339,23 @@ class App:
                 await self._deliver_one(adapter, ctx.event, op)
             except Undeliverable as exc:
                 await self._mark_undeliverable(origin, str(exc))
+                if _private_to(op, origin) and origin.chat.kind is not ChatKind.DM:
+                    await self._say_where_asked(adapter, origin)
             except Exception:
                 log.exception("could not deliver a reply on %s", origin.platform)
+
+    async def _say_where_asked(self, adapter: Adapter, origin: Origin) -> None:
+        """Someone acted in a channel and the answer was for them alone, but their DMs are
+        closed to the bot (on Telegram: they never started it). Say so where they are."""
+        name = origin.user.name or "Hi"
+        note = Message(
+            f"{name}, I can't write to you privately yet: open a chat with me (on Telegram, "
+            "press Start), then try again."
+        )
+        try:
+            await adapter.reply(origin, note, ephemeral=True)
+        except Exception:
+            log.exception("could not explain a closed DM on %s", origin.platform)
 
     async def _deliver_one(self, adapter: Adapter, event: Event, op: Outbound) -> None:
         origin = event.origin
@@ -451,6 +466,12 @@ def _refresh(identity: Identity, user: User) -> None:
         identity.handle = user.handle
     if user.name and identity.display_name != user.name:
         identity.display_name = user.name
+
+
+def _private_to(op: Outbound, origin: Origin) -> bool:
+    """Whether `op` is a message for the person `origin` names, in their DM."""
+    target = op.target if isinstance(op, Say) else None
+    return isinstance(target, DirectTarget) and target.user_id == origin.user.id
 
 
 def _all(handlers: list[Any]) -> Any:

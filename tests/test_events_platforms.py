@@ -162,3 +162,32 @@ async def test_on_slack(sqlite_db: Database, clock: ManualClock) -> None:
         ["registered", "waitlisted"],
         [{"satisfaction": 3, "recommend": 6}],
     )
+
+
+async def test_on_telegram_a_closed_dm_is_explained_in_the_group(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    """Someone who never started the bot registers from the group: the bot may not write to
+    them first, so it says so in the group (and the place is theirs)."""
+    async with roost_on_telegram(sqlite_db, clock) as roost:
+        hana, cy = roost.hana, roost.user("Cy")
+        await roost.say(hana, "/event")
+        await roost.press(hana, "open_day")
+        fields = (EVENT["title"], EVENT["description"], EVENT["starts"], EVENT["ends"])
+        await roost.say(hana, *fields, EVENT["where"], EVENT["capacity"], "-")
+
+        def group() -> list[str]:
+            return [
+                m.get("text") or "" for (c, _), m in roost.tg.messages.items() if c == COMMUNITY_ID
+            ]
+
+        await wait_for(roost.tg, lambda: any("Open day: Open day" in t for t in group()))
+        post = next(
+            m
+            for (c, _), m in roost.tg.messages.items()
+            if "Open day: Open day" in (m.get("text") or "")
+        )
+        await roost.act(cy.press("Register", post))
+        assert any("Cy, I can't write to you privately yet" in t for t in group())
+        assert cy.messages() == []
+    assert (await facts(sqlite_db))[0] == ["registered"]
