@@ -13,7 +13,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import CommunityEvent, Join, Registration, SurveyResponse
+from storage.models import CommunityEvent, Join, Registration
+from storage.surveys import summary
 
 MAX_CHECKIN_TRIES = 5
 CHECKIN_OPENS = timedelta(minutes=30)  # before the start
@@ -140,26 +141,13 @@ async def numbers(session: AsyncSession, event: CommunityEvent) -> EventNumbers:
                 select(func.count()).where(Join.invite_code_id == event.invite_code_id)
             )
         ).one()
-    answers = (
-        list(
-            await session.exec(
-                select(SurveyResponse).where(SurveyResponse.survey_id == event.survey_id)
-            )
-        )
-        if event.survey_id is not None
-        else []
-    )
-
-    def mean(key: str) -> float | None:
-        given = [a.scores[key] for a in answers if key in a.scores]
-        return sum(given) / len(given) if given else None
-
+    answers = await summary(session, event.survey_id)
     return EventNumbers(
         registered=sum(r.status == "registered" for r in rows),
         waitlisted=sum(r.status == "waitlisted" for r in rows),
         attended=sum(r.attended_at is not None for r in rows),
         new_members=joined,
-        responses=len(answers),
-        satisfaction=mean("satisfaction"),
-        recommend=mean("recommend"),
+        responses=answers.count,
+        satisfaction=answers.satisfaction,
+        recommend=answers.recommend,
     )

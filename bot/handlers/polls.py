@@ -169,7 +169,7 @@ async def poll_message(session: Any, poll_id: int) -> Message:
     poll = await session.get(Poll, poll_id)
     assert poll is not None
     options = await options_of(session, poll_id)
-    counted = dict(await _counts(session, poll_id))
+    counted = dict((await tally(session, poll_id)).options)
     native = PollSpec(
         question=poll.question,
         options=tuple(o.text for o in options),
@@ -195,10 +195,6 @@ async def poll_message(session: Any, poll_id: int) -> Message:
         ),
         poll=None if poll.anonymous else native,
     )
-
-
-async def _counts(session: Any, poll_id: int) -> tuple[tuple[str, int], ...]:
-    return (await tally(session, poll_id)).options
 
 
 class ResultComposer:

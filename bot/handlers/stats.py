@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
 from bot.context import Context
@@ -17,17 +16,15 @@ from storage.content import item_stats
 from storage.events import numbers as event_numbers
 from storage.growth import SOURCES
 from storage.models import (
-    Campaign,
     CommunityEvent,
     ContentItem,
-    Delivery,
     Job,
     Poll,
     Survey,
-    SurveyResponse,
 )
 from storage.pipeline import Scope, funnel, sources
 from storage.polls import tally
+from storage.surveys import reached, summary
 
 STEP_NAMES = {
     "invited": "invited",
@@ -141,40 +138,22 @@ async def _surveys(ctx: Context[CommandInvoked], days: int) -> None:
         return
     lines = []
     for survey in surveys:
-        answers = list(
-            await ctx.session.exec(
-                select(SurveyResponse).where(SurveyResponse.survey_id == survey.id)
-            )
-        )
-        event = (
-            await ctx.session.exec(
-                select(CommunityEvent.id).where(CommunityEvent.survey_id == survey.id)
-            )
-        ).first()
-        sent_in = or_(
-            and_(col(Campaign.kind) == "survey", col(Campaign.subject_id) == survey.id),
-            and_(col(Campaign.kind) == "event_survey", col(Campaign.subject_id) == event),
-        )
-        reached = (
-            await ctx.session.exec(
-                select(func.count())
-                .select_from(Delivery)
-                .join(Campaign, col(Campaign.id) == Delivery.campaign_id)
-                .where(Delivery.state == "sent", col(Delivery.member_id).is_not(None), sent_in)
-            )
-        ).one()
-        satisfaction = [a.scores["satisfaction"] for a in answers if "satisfaction" in a.scores]
-        recommend = [a.scores["recommend"] for a in answers if "recommend" in a.scores]
+        answers = await summary(ctx.session, survey.id)
+        sent = await reached(ctx.session, survey.id or 0)
         lines.append(
-            f"#{survey.id} {survey.title}: {len(answers)} answered"
-            + (f" of {reached} ({len(answers) / reached:.0%})" if reached else "")
+            f"#{survey.id} {survey.title}: {answers.count} answered"
+            + (f" of {sent} ({answers.count / sent:.0%})" if sent else "")
             + (
-                f"; satisfaction {sum(satisfaction) / len(satisfaction):.1f}/5"
-                if satisfaction
+                f"; satisfaction {answers.satisfaction:.1f}/5"
+                if answers.satisfaction is not None
                 else ""
             )
-            + (f", would recommend {sum(recommend) / len(recommend):.1f}/10" if recommend else "")
-            + f"; {sum(1 for a in answers if a.comment)} comments"
+            + (
+                f", would recommend {answers.recommend:.1f}/10"
+                if answers.recommend is not None
+                else ""
+            )
+            + f"; {answers.comments} comments"
         )
     ctx.reply(Message(title=f"Surveys, last {days} days", body="\n".join(lines)))
 

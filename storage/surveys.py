@@ -1,0 +1,59 @@
+"""Survey answers summarised: one place for the averages that events and surveys report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Campaign, CommunityEvent, Delivery, SurveyResponse
+
+
+@dataclass(frozen=True)
+class Answers:
+    count: int
+    satisfaction: float | None  # mean, 1-5
+    recommend: float | None  # mean, 0-10
+    comments: int
+
+
+async def summary(session: AsyncSession, survey_id: int | None) -> Answers:
+    answers = (
+        list(
+            await session.exec(select(SurveyResponse).where(SurveyResponse.survey_id == survey_id))
+        )
+        if survey_id is not None
+        else []
+    )
+
+    def mean(key: str) -> float | None:
+        given = [a.scores[key] for a in answers if key in a.scores]
+        return sum(given) / len(given) if given else None
+
+    return Answers(
+        count=len(answers),
+        satisfaction=mean("satisfaction"),
+        recommend=mean("recommend"),
+        comments=sum(1 for a in answers if a.comment),
+    )
+
+
+async def reached(session: AsyncSession, survey_id: int) -> int:
+    """Members the survey was delivered to: on its own, or after the event it belongs to."""
+    event = (
+        await session.exec(select(CommunityEvent.id).where(CommunityEvent.survey_id == survey_id))
+    ).first()
+    sent_in = or_(
+        and_(col(Campaign.kind) == "survey", col(Campaign.subject_id) == survey_id),
+        and_(col(Campaign.kind) == "event_survey", col(Campaign.subject_id) == event),
+    )
+    return (
+        await session.exec(
+            select(func.count())
+            .select_from(Delivery)
+            .join(Campaign, col(Campaign.id) == Delivery.campaign_id)
+            .where(Delivery.state == "sent", col(Delivery.member_id).is_not(None), sent_in)
+        )
+    ).one()
