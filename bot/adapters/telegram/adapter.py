@@ -1,9 +1,9 @@
 """Telegram through python-telegram-bot: polling or a webhook on Roost's own web server.
 
-The adapter holds a PTB `Application` and translates; it decides nothing. PTB's
-`AIORateLimiter` keeps sends under Telegram's flood limits and waits out every `retry_after`
-(pausing all sends meanwhile); a `TimedOut` is reported, never resent, because the message may
-have been delivered.
+The adapter holds a PTB `Application` and translates; it decides nothing. Its `EvenPacer`
+(pacing.py) keeps sends evenly under Telegram's flood limits and waits out every `retry_after`,
+pausing all sends meanwhile; a `TimedOut` is reported, never resent, because the message may have
+been delivered.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from telegram import (
 from telegram import Message as TgMessage
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.adapter import (
@@ -40,6 +40,7 @@ from bot.adapter import (
     Undeliverable,
 )
 from bot.adapters.telegram.inbound import PLATFORM, to_event
+from bot.adapters.telegram.pacing import EvenPacer
 from bot.adapters.telegram.render import (
     CAPTION_LIMIT,
     describe,
@@ -96,12 +97,8 @@ class TelegramAdapter:
             # Evenly spaced sends, not PTB's default burst: a leaky bucket of 30 a second lets
             # 30 through at once and more soon after, which Telegram answers with 429s. Groups
             # keep PTB's default (20 a minute in bursts): few posts, and replies stay quick.
-            limiter = AIORateLimiter(
-                overall_max_rate=1,
-                overall_time_period=1 / PACE_PER_SECOND,
-                max_retries=settings.max_retries,
-            )
-            builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB narrows by chain
+            pacer = EvenPacer(PACE_PER_SECOND, max_retries=settings.max_retries)
+            builder = builder.rate_limiter(pacer)  # type: ignore[arg-type]  # PTB narrows by chain
         if settings.mode == "webhook":
             builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
