@@ -16,7 +16,9 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import httpx
 from aiohttp import web
+from httpx_aiohttp import AiohttpTransport
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -83,15 +85,8 @@ class TelegramAdapter:
             .token(settings.token.get_secret_value())
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
-            .request(
-                HTTPXRequest(
-                    connection_pool_size=16,  # above the worker's sends in flight
-                    read_timeout=timeout,
-                    write_timeout=timeout,
-                    connect_timeout=timeout,
-                )
-            )
-            .get_updates_request(HTTPXRequest(read_timeout=settings.poll_timeout + timeout))
+            .request(request_over_aiohttp(timeout, timeout, connections=16))  # > sends in flight
+            .get_updates_request(request_over_aiohttp(timeout, settings.poll_timeout + timeout))
         )
         if settings.pace:
             # Evenly spaced sends, not PTB's default burst: a leaky bucket of 30 a second lets
@@ -330,3 +325,17 @@ class TelegramAdapter:
             raise Uncertain("timed out: it may have been delivered, so it is not resent") from exc
         except TelegramError as exc:
             raise DeliveryError(exc.message) from exc
+
+
+def request_over_aiohttp(timeout: float, read_timeout: float, connections: int = 1) -> HTTPXRequest:
+    """PTB's request over aiohttp, the HTTP client of the other two adapters. httpx's own pool
+    checks every idle connection on every request, which with a worker's sends in flight costs
+    more CPU than Roost's whole delivery (see bench/fanout.py)."""
+    transport = AiohttpTransport(limits=httpx.Limits(max_connections=connections))
+    return HTTPXRequest(
+        connection_pool_size=connections,
+        read_timeout=read_timeout,
+        write_timeout=timeout,
+        connect_timeout=timeout,
+        httpx_kwargs={"transport": transport},
+    )

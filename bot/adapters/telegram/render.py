@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -21,6 +22,7 @@ _INLINE = [
 ]
 
 
+@functools.lru_cache(maxsize=256)  # a campaign sends one body to thousands
 def to_html(markdown: str) -> str:
     """The core's Markdown subset as Telegram HTML; everything else is escaped."""
     text = html.escape(markdown, quote=False)
