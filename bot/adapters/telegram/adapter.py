@@ -90,8 +90,8 @@ class TelegramAdapter:
         )
         if settings.pace:
             # Evenly spaced sends, not PTB's default burst: a leaky bucket of 30 a second lets
-            # 30 through at once and more soon after, which Telegram answers with 429s. Groups
-            # keep PTB's default (20 a minute in bursts): few posts, and replies stay quick.
+            # 30 through at once and more soon after, which Telegram answers with 429s. A group
+            # gets up to 20 posts in any minute at once, so replies there stay quick.
             pacer = EvenPacer(PACE_PER_SECOND, max_retries=settings.max_retries)
             builder = builder.rate_limiter(pacer)  # type: ignore[arg-type]  # PTB narrows by chain
         if settings.mode == "webhook":

@@ -1,10 +1,11 @@
-"""Telegram's flood limits, kept by spacing sends evenly and pausing every send on a 429.
+"""Telegram's flood limits, kept by spacing sends evenly and pausing on a 429.
 
-PTB's `AIORateLimiter` almost does this, but two things in it let bursts through after a 429:
-requests keep taking limiter slots while the pause lasts and then all leave together when it
-ends, and any request finishing during the pause ends the pause for everyone. Here the pause is a
-deadline: a send that got its slot while a pause began goes back to wait, so after a pause sends
-resume one slot at a time.
+PTB's `AIORateLimiter` almost does this, but three things in it let 429s through: requests keep
+taking limiter slots while a pause lasts and then all leave together when it ends; any request
+finishing during a pause ends the pause for everyone; and its per-group bucket lets 20 posts
+through at once and 20 more a minute later, where Telegram counts 20 in any minute. Here a pause
+is a deadline that a send checks after taking its slot, and each group has a sliding window. A
+429 on a group pauses that group only, so a busy group never holds up a campaign's DMs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import warnings
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -25,15 +27,21 @@ MARGIN = 0.1  # seconds added to every retry_after, as PTB does: the server's cl
 
 
 class EvenPacer(BaseRateLimiter[int]):
-    """Sends at most `per_second` a second, evenly spaced; at most `group_per_minute` to each
-    group (in bursts, as PTB's default allows); waits out every `retry_after` before any send."""
+    """At most `per_second` sends a second, evenly spaced; at most `group_per_minute` to a group
+    in any `window` seconds; every `retry_after` waited out before the next send it concerns."""
 
-    def __init__(self, per_second: float, group_per_minute: int = 20, max_retries: int = 5):
+    def __init__(
+        self,
+        per_second: float,
+        group_per_minute: int = 20,
+        max_retries: int = 5,
+        window: float = 60.0,
+    ):
         self._overall = AsyncLimiter(1, 1 / per_second)
-        self._group_per_minute = group_per_minute
-        self._groups: dict[int | str, AsyncLimiter] = {}
+        self._group_per_minute, self._window = group_per_minute, window
+        self._posts: dict[int | str, deque[float]] = {}  # when each group was last posted to
+        self._resume_at: dict[int | str | None, float] = {}  # None: every chat
         self._max_retries = max_retries
-        self._resume_at = 0.0
 
     async def initialize(self) -> None:
         """Nothing to set up: the limiters are created lazily."""
@@ -51,33 +59,56 @@ class EvenPacer(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> JSON:
         chat_id = data.get("chat_id")
+        group = _group(chat_id)
         retries = self._max_retries if rate_limit_args is None else rate_limit_args
         attempt = 0
         while True:
-            await self._turn(chat_id)
+            if group is None:
+                await self._turn(paced=chat_id is not None)
+            else:
+                await self._group_turn(group)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 if attempt >= retries:
                     raise
                 attempt += 1
-                wait = _seconds(exc) + MARGIN
-                self._resume_at = max(self._resume_at, asyncio.get_running_loop().time() + wait)
+                until = asyncio.get_running_loop().time() + _seconds(exc) + MARGIN
+                self._resume_at[group] = max(self._resume_at.get(group, 0.0), until)
 
-    async def _turn(self, chat_id: object) -> None:
-        """Waits until this request may go: its group's allowance, then an even slot outside
-        any pause. Requests without a chat (getMe, getUpdates) wait only for pauses."""
-        if (group := _group(chat_id)) is not None:
-            limiter = self._groups.setdefault(group, AsyncLimiter(self._group_per_minute, 60))
-            await limiter.acquire()
+    async def _turn(self, *, paced: bool) -> None:
+        """An even slot outside any pause of every chat. A request that got its slot while a
+        pause began waits for the pause and takes a new slot. Requests without a chat (getMe,
+        answerCallbackQuery) are not spaced, only paused."""
         loop = asyncio.get_running_loop()
         while True:
-            if (pause := self._resume_at - loop.time()) > 0:
+            if (pause := self._resume_at.get(None, 0.0) - loop.time()) > 0:
                 await asyncio.sleep(pause)
-            if chat_id is not None:
+            if paced:
                 await self._overall.acquire()
-            if loop.time() >= self._resume_at:
+            if loop.time() >= self._resume_at.get(None, 0.0):
                 return
+
+    async def _group_turn(self, group: int | str) -> None:
+        """A place in the group's sliding window outside the group's own pause, then an even
+        slot; the window counts the send from when it leaves."""
+        loop = asyncio.get_running_loop()
+        posts = self._posts.setdefault(group, deque())
+        while True:
+            now = loop.time()
+            while posts and now - posts[0] >= self._window:
+                posts.popleft()
+            wait = self._resume_at.get(group, 0.0) - now
+            if len(posts) >= self._group_per_minute:
+                wait = max(wait, posts[0] + self._window - now)
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        posts.append(now)  # reserved, so that concurrent posts see it
+        await self._turn(paced=True)
+        if now in posts:  # a pause of every chat may have outlasted the window
+            posts.remove(now)
+        posts.append(loop.time())
 
 
 def _group(chat_id: object) -> int | str | None:

@@ -46,6 +46,7 @@ class Limits:
     private_burst: int = 20  # "short bursts are allowed": a conversation is one
     private_per_second: float = 1.0
     group_per_minute: int = 20
+    group_window: float = 60.0  # seconds; shorter only to test pacing without waiting a minute
 
 
 @dataclass
@@ -215,10 +216,11 @@ class TelegramEmulator:
             self._too_many(None, now, 1)
         if chat < 0:
             sent = self._group_sent[chat]
-            while sent and now - sent[0] >= 60:
+            window = self.limits.group_window
+            while sent and now - sent[0] >= window:
                 sent.popleft()
             if len(sent) >= self.limits.group_per_minute:
-                self._too_many(chat, now, int(60 - (now - sent[0])) + 1)
+                self._too_many(chat, now, int(window - (now - sent[0])) + 1)
             sent.append(now)
         else:
             tokens, last = self._private_tokens.get(chat, (float(self.limits.private_burst), now))
