@@ -4,17 +4,20 @@ PTB's `AIORateLimiter` almost does this, but three things in it let 429s through
 taking limiter slots while a pause lasts and then all leave together when it ends; any request
 finishing during a pause ends the pause for everyone; and its per-group bucket lets 20 posts
 through at once and 20 more a minute later, where Telegram counts 20 in any minute. Here a pause
-is a deadline that a send checks after taking its slot, and each group has a sliding window. A
-429 on a group pauses that group only, so a busy group never holds up a campaign's DMs.
+is a deadline that a send checks after taking its slot, and each group has a sliding window
+that counts a post from when its answer came back (by then Telegram has surely counted it, however
+long it took to get there). A 429 on a group pauses that group only, so a busy group never holds
+up a campaign's DMs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import warnings
-from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -24,6 +27,13 @@ from telegram.warnings import PTBDeprecationWarning
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 MARGIN = 0.1  # seconds added to every retry_after, as PTB does: the server's clock is not ours
+
+
+@dataclass(slots=True)
+class Post:
+    """One post to a group: in flight until its answer came back."""
+
+    answered_at: float = math.inf
 
 
 class EvenPacer(BaseRateLimiter[int]):
@@ -39,7 +49,7 @@ class EvenPacer(BaseRateLimiter[int]):
     ):
         self._overall = AsyncLimiter(1, 1 / per_second)
         self._group_per_minute, self._window = group_per_minute, window
-        self._posts: dict[int | str, deque[float]] = {}  # when each group was last posted to
+        self._posts: dict[int | str, list[Post]] = {}  # each group's posts in the window
         self._resume_at: dict[int | str | None, float] = {}  # None: every chat
         self._max_retries = max_retries
 
@@ -62,19 +72,22 @@ class EvenPacer(BaseRateLimiter[int]):
         group = _group(chat_id)
         retries = self._max_retries if rate_limit_args is None else rate_limit_args
         attempt = 0
+        loop = asyncio.get_running_loop()
         while True:
-            if group is None:
+            post = None if group is None else await self._group_turn(group)
+            if post is None:
                 await self._turn(paced=chat_id is not None)
-            else:
-                await self._group_turn(group)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 if attempt >= retries:
                     raise
                 attempt += 1
-                until = asyncio.get_running_loop().time() + _seconds(exc) + MARGIN
+                until = loop.time() + _seconds(exc) + MARGIN
                 self._resume_at[group] = max(self._resume_at.get(group, 0.0), until)
+            finally:
+                if post is not None:
+                    post.answered_at = loop.time()
 
     async def _turn(self, *, paced: bool) -> None:
         """An even slot outside any pause of every chat. A request that got its slot while a
@@ -89,26 +102,25 @@ class EvenPacer(BaseRateLimiter[int]):
             if loop.time() >= self._resume_at.get(None, 0.0):
                 return
 
-    async def _group_turn(self, group: int | str) -> None:
+    async def _group_turn(self, group: int | str) -> Post:
         """A place in the group's sliding window outside the group's own pause, then an even
-        slot; the window counts the send from when it leaves."""
+        slot. A post still in flight counts as answered now: it can only be answered later."""
         loop = asyncio.get_running_loop()
-        posts = self._posts.setdefault(group, deque())
+        posts = self._posts.setdefault(group, [])
         while True:
             now = loop.time()
-            while posts and now - posts[0] >= self._window:
-                posts.popleft()
+            posts[:] = [p for p in posts if now - p.answered_at < self._window]
             wait = self._resume_at.get(group, 0.0) - now
             if len(posts) >= self._group_per_minute:
-                wait = max(wait, posts[0] + self._window - now)
+                oldest = min(min(p.answered_at for p in posts), now)
+                wait = max(wait, oldest + self._window - now)
             if wait <= 0:
                 break
             await asyncio.sleep(wait)
-        posts.append(now)  # reserved, so that concurrent posts see it
+        post = Post()
+        posts.append(post)  # before the even slot, so that concurrent posts see it
         await self._turn(paced=True)
-        if now in posts:  # a pause of every chat may have outlasted the window
-            posts.remove(now)
-        posts.append(loop.time())
+        return post
 
 
 def _group(chat_id: object) -> int | str | None:
