@@ -103,6 +103,7 @@ class ChannelTarget:
 class DirectTarget:
     platform: str
     user_id: str
+    dm_chat_id: str | None = None  # the DM's channel, once learnt from a send: none to open
 
 
 Target = ChannelTarget | DirectTarget

@@ -49,13 +49,23 @@ class SlackRoost:
 
 @contextlib.asynccontextmanager
 async def roost_on_slack(
-    db: Database, clock: ManualClock, mode: str = "socket", *, minute: float = 60.0, **extra: Any
+    db: Database,
+    clock: ManualClock,
+    mode: str = "socket",
+    *,
+    minute: float = 60.0,
+    emulator: SlackEmulator | None = None,
+    **extra: Any,
 ) -> AsyncIterator[SlackRoost]:
-    slack = SlackEmulator()
+    """Roost against `emulator` (a new one by default; pass one to restart against it)."""
+    fresh = emulator is None
+    slack = emulator or SlackEmulator()
     slack.limits.minute = minute
-    await slack.start()
-    hana = add_user(slack, "Hana")
-    slack.usergroups["S0HR"] = [hana.id]
+    if fresh:
+        await slack.start()
+    if "S0HR" not in slack.usergroups:
+        slack.usergroups["S0HR"] = [add_user(slack, "Hana").id]
+    hana = SlackUser(slack, slack.usergroups["S0HR"][0], "hana")
     settings = Settings.model_validate(
         {
             "web": {"enabled": mode == "http", "port": 0},
@@ -91,4 +101,5 @@ async def roost_on_slack(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await slack.stop()
+        if fresh:
+            await slack.stop()

@@ -51,6 +51,13 @@ async def campaign_to(db: Database, platform: str, user_ids: Sequence[str], now:
                 for i in ids
             ],
         )
+        await session.commit()
+    return await news_campaign(db, platform, now)
+
+
+async def news_campaign(db: Database, platform: str, now: datetime) -> int:
+    """A company-news campaign's rows to every consenting member on `platform`; its id."""
+    async with db.session() as session:
         item = ContentItem(
             kind="company_news", body="News for everyone.", status="approved", created_at=now
         )

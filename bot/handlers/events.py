@@ -222,7 +222,7 @@ async def cancelled(ctx: Context[ActionPressed]) -> None:
         )
     ).first()
     if account is not None:
-        target = DirectTarget(account.platform, account.platform_user_id)
+        target = DirectTarget(account.platform, account.platform_user_id, account.dm_chat_id)
         ctx.send(target, _confirmation(event, "A place freed up: you're registered for"))
 
 

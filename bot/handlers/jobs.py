@@ -332,7 +332,7 @@ async def interested(ctx: Context[ActionPressed]) -> None:
         f"#{job.id}: {job.title}.",
     )
     for holder in await _hr_accounts(ctx):
-        ctx.send(DirectTarget(holder.platform, holder.platform_user_id), note)
+        ctx.send(DirectTarget(holder.platform, holder.platform_user_id, holder.dm_chat_id), note)
     ctx.dm("Thank you! The recruiting team knows, and will be in touch with you.")
 
 

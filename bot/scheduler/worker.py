@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -221,7 +221,7 @@ class DeliveryWorker:
         """Every outcome of a batch in one transaction of bulk statements: the rows are
         updated by primary key from what the claim returned, never loaded again."""
         at = self.clock.now()
-        changes, facts, contacted, gone = [], [], [], []
+        changes, facts, contacted, gone, learnt = [], [], [], [], []
         for outcome in outcomes:
             row, campaign = outcome.plan.row, outcome.plan.campaign
             reason = (outcome.reason or "")[:200] or None
@@ -236,6 +236,9 @@ class DeliveryWorker:
             if outcome.state == "sent" and outcome.sent is not None:
                 sent = outcome.sent
                 change.update(reason=None, sent_at=at, platform_message_id=sent.message_id)
+                target = outcome.plan.target
+                if isinstance(target, DirectTarget) and target.dm_chat_id != sent.chat_id:
+                    learnt.append({"m": row.member_id, "p": row.platform, "dm": sent.chat_id})
                 if row.member_id is not None:
                     contacted.append(row.member_id)
                     facts.append(
@@ -259,6 +262,15 @@ class DeliveryWorker:
             await session.exec(update(Delivery), params=changes)
             if facts:
                 await session.exec(insert(Interaction), params=facts)
+            if learnt:  # a DM's channel, so the next send there needs no request to open it
+                accounts = Identity.metadata.tables["identity"]  # Core: a WHERE per row
+                await session.exec(
+                    update(accounts)
+                    .where(accounts.c.member_id == bindparam("m"))
+                    .where(accounts.c.platform == bindparam("p"))
+                    .values(dm_chat_id=bindparam("dm")),
+                    params=learnt,
+                )
             for member_id, platform, reason in gone:
                 await session.exec(
                     update(Identity)
@@ -308,4 +320,4 @@ def _target(row: Delivery, accounts: Mapping[tuple[int | None, str], Identity]) 
     identity = accounts.get((row.member_id, row.platform))
     if identity is None or not identity.deliverable:
         return None
-    return DirectTarget(identity.platform, identity.platform_user_id)
+    return DirectTarget(identity.platform, identity.platform_user_id, identity.dm_chat_id)

@@ -266,15 +266,13 @@ class DiscordAdapter:
     async def send(
         self, target: Target, message: Message, *, idempotency_key: str | None = None
     ) -> Sent:
-        channel: Any
-        if isinstance(target, DirectTarget):
-            channel = await self._dm(target.user_id)
-        else:
-            assert isinstance(target, ChannelTarget)
-            channel = self.client.get_channel(int(target.chat_id)) or await self._call(
-                self.client.fetch_channel(int(target.chat_id))
-            )
         nonce = idempotency_key[:25] if idempotency_key else None  # Discord keeps 25 characters
+        if isinstance(target, DirectTarget):
+            return await self._send_dm(target, message, nonce)
+        assert isinstance(target, ChannelTarget)
+        channel = self.client.get_channel(int(target.chat_id)) or await self._call(
+            self.client.fetch_channel(int(target.chat_id))
+        )
         return await self._post(channel, message, nonce=nonce)
 
     async def reply(self, origin: Origin, message: Message, *, ephemeral: bool) -> Sent | None:
@@ -349,19 +347,26 @@ class DiscordAdapter:
         self._uses.setdefault(invite.code, 0)
         return {"invite": invite.url}
 
-    async def _dm(self, user_id: str) -> discord.DMChannel:
-        if user_id in self.closed_dms:  # known closed: no request, no invalid-request count
+    async def _send_dm(self, target: DirectTarget, message: Message, nonce: str | None) -> Sent:
+        """A DM channel Roost learnt costs no request; else the client's cache may know it, or
+        one request opens it (no user lookup). A member known to refuse DMs costs none."""
+        if target.user_id in self.closed_dms:  # no request, no invalid-request count
             raise Undeliverable("this member does not accept direct messages")
-        # The client's cache knows an open DM; else one request opens it (no user lookup).
-        return await self._call(self.client.create_dm(discord.Object(int(user_id))))  # type: ignore[no-any-return]
+        channel = (
+            self.client.get_partial_messageable(
+                int(target.dm_chat_id), type=discord.ChannelType.private
+            )
+            if target.dm_chat_id
+            else await self._call(self.client.create_dm(discord.Object(int(target.user_id))))
+        )
+        try:
+            return await self._post(channel, message, nonce=nonce)
+        except Undeliverable:
+            self.closed_dms.add(target.user_id)
+            raise
 
     async def _post(self, channel: Any, message: Message, *, nonce: str | None = None) -> Sent:
-        try:
-            sent = await self._call(channel.send(nonce=nonce, **_content(message)))
-        except Undeliverable:
-            if isinstance(channel, discord.DMChannel) and channel.recipient is not None:
-                self.closed_dms.add(str(channel.recipient.id))
-            raise
+        sent = await self._call(channel.send(nonce=nonce, **_content(message)))
         return Sent(PLATFORM, str(channel.id), str(sent.id))
 
     async def _call(self, request: Any) -> Any:

@@ -286,6 +286,12 @@ class SlackAdapter:
         self, target: Target, message: Message, *, idempotency_key: str | None = None
     ) -> Sent:
         if isinstance(target, DirectTarget):
+            if target.dm_chat_id:
+                try:
+                    return await self._post(target.dm_chat_id, message)
+                except DeliveryError as exc:
+                    if str(exc) != "channel_not_found":  # else opened again below
+                        raise
             return await self._post(await self._dm(target.user_id), message)
         assert isinstance(target, ChannelTarget)
         return await self._post(target.chat_id, message)
