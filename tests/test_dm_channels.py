@@ -14,7 +14,8 @@ from tests.emulators.discord.driver import add_member
 from tests.emulators.slack import SlackEmulator, add_user
 from tests.roost_on_discord import roost_on_discord
 from tests.roost_on_slack import SlackRoost, roost_on_slack
-from tests.seed import campaign_to, news_campaign
+from tests.roost_on_telegram import roost_on_telegram
+from tests.seed import campaign_to, news_campaign, telegram_campaign
 
 
 async def kept_channel(db: Database, platform: str, user_id: str) -> str | None:
@@ -102,3 +103,14 @@ async def test_discord_opens_a_members_dm_once_even_across_a_restart(
         assert sum(r.operation == "create_dm" for r in emulator.requests) == 1
     finally:
         await emulator.stop()
+
+
+async def test_telegram_keeps_nothing_its_dm_is_the_members_own_id(
+    db: Database, clock: ManualClock
+) -> None:
+    async with roost_on_telegram(db, clock) as roost:
+        (ana,) = await telegram_campaign(db, roost.tg, 1, clock.now())
+        roost.app.worker.wake()
+        await roost.app.worker.wait_recorded(1)
+        assert len(ana.messages()) == 1
+    assert await kept_channel(db, "telegram", str(ana.id)) is None

@@ -237,7 +237,10 @@ class DeliveryWorker:
                 sent = outcome.sent
                 change.update(reason=None, sent_at=at, platform_message_id=sent.message_id)
                 target = outcome.plan.target
-                if isinstance(target, DirectTarget) and target.dm_chat_id != sent.chat_id:
+                if isinstance(target, DirectTarget) and sent.chat_id not in (
+                    target.dm_chat_id,
+                    target.user_id,  # Telegram's DM is the user's own id: nothing to learn
+                ):
                     learnt.append({"m": row.member_id, "p": row.platform, "dm": sent.chat_id})
                 if row.member_id is not None:
                     contacted.append(row.member_id)
