@@ -161,7 +161,11 @@ async def naive_telegram(
     users = [add_user(tg, f"Member{i}") for i in range(count)]
     for user in users:
         user.account.started = True
-    request = request_over_aiohttp(5, 5, 8) if aiohttp else HTTPXRequest(connection_pool_size=8)
+    request = (
+        request_over_aiohttp(5, 5, connections=8)
+        if aiohttp
+        else HTTPXRequest(connection_pool_size=8)
+    )
     bot = Bot(tg.token, base_url=f"{tg.url}/bot", request=request)
     markup = message.get("reply_markup")
     buttons = InlineKeyboardMarkup.de_json(json.loads(markup), bot) if markup else None

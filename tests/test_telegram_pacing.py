@@ -28,7 +28,7 @@ def paced_bot(tg: TelegramEmulator, pacer: EvenPacer) -> ExtBot[None]:
     return ExtBot(
         tg.token,
         base_url=f"{tg.url}/bot",
-        request=request_over_aiohttp(5, 5, 8),
+        request=request_over_aiohttp(5, 5, connections=8),
         rate_limiter=pacer,
     )
 

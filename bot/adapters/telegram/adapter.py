@@ -2,8 +2,8 @@
 
 The adapter holds a PTB `Application` and translates; it decides nothing. Its `EvenPacer`
 (pacing.py) keeps sends evenly under Telegram's flood limits and waits out every `retry_after`,
-pausing all sends meanwhile; a `TimedOut` is reported, never resent, because the message may have
-been delivered.
+pausing the sends it concerns meanwhile; a `TimedOut` is reported, never resent, because the
+message may have been delivered.
 """
 
 from __future__ import annotations
