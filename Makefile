@@ -1,5 +1,7 @@
 # Roost: `make run` starts it, `make test` tests it. Both create .venv when it is missing.
 PYTHON ?= python3
+# pytest-xdist workers: two per core, since most tests wait on sockets and databases
+JOBS   ?= 4
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -19,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/roost --config $(CONFIG) run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

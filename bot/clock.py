@@ -11,14 +11,23 @@ class Clock(Protocol):
         """The current time, timezone-aware in UTC."""
         ...
 
+    @property
+    def live(self) -> bool:
+        """Whether time passes by itself: only then may a timer fire on its own."""
+        ...
+
 
 class SystemClock:
+    live = True
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
 
 class ManualClock:
     """A clock that stands still until told to move; for tests and benchmarks."""
+
+    live = False
 
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.scheduler.jobs import RUNNING, launch_campaign
 from bot.scheduler.triggers import WhenError, next_run, parse_when
 from storage.models import Campaign, ContentItem, Delivery, Interaction, TitleVariant
 from tests.chat import Chat
@@ -183,12 +182,13 @@ async def test_a_weekly_push_fires_at_the_right_time(chat: Chat) -> None:
         assert job is not None and job.next_run_time == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
         assert job.func_ref == "bot.scheduler.jobs:launch_campaign" and job.args == (1,)
         chat.app.clock.advance(timedelta(days=3))  # Monday 09:00: the job runs
-        token = RUNNING.set(chat.app.campaigns)
-        try:
-            await launch_campaign(*job.args)
-            await launch_campaign(*job.args)  # the next week's run is a run of its own
-        finally:
-            RUNNING.reset(token)
+        assert await chat.app.scheduler.fire_due() == 1
+        assert await chat.app.scheduler.fire_due() == 0  # nothing more is due this week
+        following = chat.app.scheduler.aps.get_job("campaign:1")
+        assert following is not None
+        assert following.next_run_time == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+        chat.app.clock.advance(timedelta(days=7))  # the next week's run is a run of its own
+        assert await chat.app.scheduler.fire_due() == 1
         await chat.app.worker.drain()
         assert chat.out.getvalue().count("[DM to ana]\n== Weekly digest ==") == 2  # one per run
     finally:

@@ -13,7 +13,7 @@ import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.emulators.specs import specs_dir
+from tests.emulators.specs import SPECS
 
 BASE = "urn:discord-openapi"
 
@@ -34,7 +34,7 @@ class DiscordError(Exception):
 
 @cache
 def _doc() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((specs_dir() / "discord" / "openapi.json").read_text())
+    data: dict[str, Any] = json.loads((SPECS / "discord" / "openapi.json").read_text())
     return data
 
 

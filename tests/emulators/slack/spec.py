@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 
-from tests.emulators.specs import specs_dir
+from tests.emulators.specs import SPECS
 
 # Methods newer than the 2021 spec: name -> required parameters (from Slack's method docs).
 NEWER_METHODS = {
@@ -36,21 +36,21 @@ class SlackError(Exception):
 
 @cache
 def web_api() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((specs_dir() / "slack" / "web_openapi_v2.json").read_text())
+    data: dict[str, Any] = json.loads((SPECS / "slack" / "web_openapi_v2.json").read_text())
     return data
 
 
 @cache
 def _envelope() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (specs_dir() / "slack" / "common_event_wrapper_schema.json").read_text()
+        (SPECS / "slack" / "common_event_wrapper_schema.json").read_text()
     )
     return data
 
 
 @cache
 def _topics() -> frozenset[str]:
-    spec = json.loads((specs_dir() / "slack" / "events_api_async_v1.json").read_text())
+    spec = json.loads((SPECS / "slack" / "events_api_async_v1.json").read_text())
     return frozenset(topic.replace(".", "_") for topic in spec["topics"])
 
 

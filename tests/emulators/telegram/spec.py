@@ -8,7 +8,7 @@ import json
 from functools import cache
 from typing import Any
 
-from tests.emulators.specs import specs_dir
+from tests.emulators.specs import SPECS
 
 SCALARS = {"Integer", "String", "Boolean", "Float", "True"}
 
@@ -39,7 +39,7 @@ def bad_request(text: str) -> ApiError:
 
 @cache
 def spec() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((specs_dir() / "telegram" / "api.json").read_text())
+    data: dict[str, Any] = json.loads((SPECS / "telegram" / "api.json").read_text())
     return data
 
 
