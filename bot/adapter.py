@@ -64,6 +64,7 @@ class CommandMenu:
     member: tuple[MenuEntry, ...]
     hr: tuple[MenuEntry, ...]
     hr_holders: tuple[str, ...]  # `platform:id` or `platform:role` entries from [roles]
+    role_holders: tuple[str, ...] = ()  # every entry of [roles], whatever the role
 
 
 class Adapter(Protocol):

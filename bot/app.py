@@ -408,6 +408,7 @@ class App:
             member=tuple(MenuEntry(c.name, c.help, c.args) for c in visible if c.role < Role.HR),
             hr=tuple(MenuEntry(c.name, c.help, c.args) for c in visible if c.role >= Role.HR),
             hr_holders=(*roles.admin, *roles.hr),
+            role_holders=(*roles.admin, *roles.hr, *roles.employee),
         )
 
     async def run(self) -> None:

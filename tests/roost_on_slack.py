@@ -24,6 +24,7 @@ class SlackRoost:
     adapter: SlackAdapter
     slack: SlackEmulator
     hana: SlackUser  # in the HR user group
+    eli: SlackUser  # in the staff user group: an employee
 
     async def act(self, action: Awaitable[Any], events: int = 1) -> None:
         """Do something as a user, then wait until Roost has handled what it caused."""
@@ -65,11 +66,14 @@ async def roost_on_slack(
         await slack.start()
     if "S0HR" not in slack.usergroups:
         slack.usergroups["S0HR"] = [add_user(slack, "Hana").id]
+    if "S0STAFF" not in slack.usergroups:
+        slack.usergroups["S0STAFF"] = [add_user(slack, "Eli").id]
     hana = SlackUser(slack, slack.usergroups["S0HR"][0], "hana")
+    eli = SlackUser(slack, slack.usergroups["S0STAFF"][0], "eli")
     settings = Settings.model_validate(
         {
             "web": {"enabled": mode == "http", "port": 0},
-            "roles": {"hr": ["slack:S0HR"]},
+            "roles": {"hr": ["slack:S0HR"], "employee": ["slack:S0STAFF"]},
             "slack": {
                 "bot_token": slack.bot_token,
                 "app_token": slack.app_token,
@@ -96,7 +100,7 @@ async def roost_on_slack(
             task.result()
         if mode == "http":
             slack.app_url = f"http://127.0.0.1:{app.web.port}/slack/events"
-        yield SlackRoost(app, adapter, slack, hana)
+        yield SlackRoost(app, adapter, slack, hana, eli)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

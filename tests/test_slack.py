@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, select
 from bot.clock import ManualClock
 from storage.db import Database
 from storage.members import ConsentKind, consents
-from storage.models import Identity, InviteCode, Join, Member
+from storage.models import ContentItem, Identity, InviteCode, Join, Member
 from tests.emulators.slack import COMMUNITY, SlackUser
 from tests.roost_on_slack import SlackRoost, roost_on_slack
 
@@ -160,3 +160,25 @@ async def test_a_deactivated_member_is_marked_undeliverable(roost: SlackRoost) -
             await session.exec(select(Identity).where(Identity.platform_user_id == ana.id))
         ).one()
     assert identity.deliverable is False and identity.undeliverable_reason == "user_disabled"
+
+
+async def test_hr_composes_and_an_employee_shares_through_modals(roost: SlackRoost) -> None:
+    story = "We ship on Fridays. " * 140  # 2800 characters: a long text, in one Slack input
+    await roost.run(roost.hana, "compose")
+    compose = roost.hana.open_view()
+    inputs = {b["block_id"]: b["element"] for b in compose["blocks"] if b["type"] == "input"}
+    assert inputs["body"] == {**inputs["body"], "type": "plain_text_input", "max_length": 3000}
+    answers = {"kind": "company_news", "title": "Lisbon", "body": "We open **an office**."}
+    await roost.act(roost.hana.submit(answers))
+    assert "Saved as content #1" in roost.hana.text()
+    await roost.run(roost.eli, "share")
+    assert roost.eli.open_view()["title"]["text"] == "Share your story"
+    with pytest.raises(ValueError, match="3000 at most"):  # no one can type more in Slack
+        await roost.eli.submit({"title": "x", "body": "y" * 3001})
+    await roost.act(roost.eli.submit({"title": "My first year", "body": story.strip()}))
+    assert "Your story is #2" in roost.eli.text()
+    async with roost.app.db.session() as session:
+        items = {i.id: i for i in await session.exec(select(ContentItem))}
+    assert items[1].body == "We open **an office**." and items[1].status == "approved"
+    assert items[2].body == story.strip() and items[2].status == "pending_approval"
+    assert "only approved content goes out" in await roost.run(roost.hana, "schedule 2 now")

@@ -169,7 +169,7 @@ async def slack() -> AsyncIterator[SlackEmulator]:
             },
             "xoxb-roost-test",
             200,
-            "invalid_blocks",
+            "invalid_arguments",
         ),
         (
             "chat.postMessage",
@@ -199,7 +199,183 @@ async def test_the_emulator_rejects_calls_that_break_the_spec(
         http.post(url, json=body, headers=headers) as response,
     ):
         answer = await response.json()
-    assert (response.status, answer) == (status, {"ok": False, "error": error})
+    assert (response.status, answer["ok"], answer["error"]) == (status, False, error)
+
+
+def modal(*blocks: dict[str, object], **extra: object) -> dict[str, object]:
+    title = {"type": "plain_text", "text": "Compose"}
+    view = {"type": "modal", "title": title, "submit": title, "blocks": list(blocks), **extra}
+    return {key: value for key, value in view.items() if value is not None}
+
+
+def text_input(**element: object) -> dict[str, object]:
+    label = {"type": "plain_text", "text": "Body"}
+    return {"type": "input", "label": label, "element": {"type": "plain_text_input", **element}}
+
+
+def choice(kind: str, values: list[str]) -> dict[str, object]:
+    options = [{"text": {"type": "plain_text", "text": v[:75]}, "value": v} for v in values]
+    label = {"type": "plain_text", "text": "Pick"}
+    return {"type": "input", "label": label, "element": {"type": kind, "options": options}}
+
+
+def section(text: str, **extra: object) -> dict[str, object]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}, **extra}
+
+
+TRIGGER = "trigger-U0001ANA-1"
+
+
+@pytest.mark.parametrize(
+    ("rule", "method", "body", "error"),
+    [
+        (
+            "users.info reads form arguments only",
+            "users.info",
+            {"user": "U0001ANA"},
+            "user_not_found",
+        ),
+        (
+            "usergroups.users.list reads form arguments only",
+            "usergroups.users.list",
+            {"usergroup": "S0HR"},
+            "invalid_arguments",
+        ),
+        (
+            "conversations.info reads form arguments only",
+            "conversations.info",
+            {"channel": "C0COMMUNITY"},
+            "channel_not_found",
+        ),
+        (
+            "an input's max_length is 3000 at most",
+            "views.open",
+            {"trigger_id": TRIGGER, "view": modal(text_input(max_length=6000))},
+            "invalid_arguments",
+        ),
+        (
+            "an initial value fits its max_length",
+            "views.open",
+            {
+                "trigger_id": TRIGGER,
+                "view": modal(text_input(max_length=5, initial_value="toolong")),
+            },
+            "invalid_arguments",
+        ),
+        (
+            "a modal with inputs has a submit button",
+            "views.open",
+            {"trigger_id": TRIGGER, "view": modal(text_input(), submit=None)},
+            "invalid_arguments",
+        ),
+        (
+            "an option's value is 150 characters at most",
+            "views.open",
+            {"trigger_id": TRIGGER, "view": modal(choice("static_select", ["x" * 151]))},
+            "invalid_arguments",
+        ),
+        (
+            "radio buttons have 10 options at most",
+            "views.open",
+            {
+                "trigger_id": TRIGGER,
+                "view": modal(choice("radio_buttons", [str(i) for i in range(11)])),
+            },
+            "invalid_arguments",
+        ),
+        (
+            "private_metadata is 3000 characters at most",
+            "views.open",
+            {"trigger_id": TRIGGER, "view": modal(private_metadata="x" * 3001)},
+            "invalid_arguments",
+        ),
+        (
+            "a view holds 100 blocks at most",
+            "views.publish",
+            {"user_id": "U0001ANA", "view": {"type": "home", "blocks": [section("x")] * 101}},
+            "invalid_arguments",
+        ),
+        (
+            "a message holds 50 blocks at most",
+            "chat.postMessage",
+            {"channel": "C0COMMUNITY", "blocks": [section("x")] * 51},
+            "invalid_blocks",
+        ),
+        (
+            "a section's text is 3000 characters at most",
+            "chat.postMessage",
+            {"channel": "C0COMMUNITY", "blocks": [section("x" * 3001)]},
+            "invalid_blocks",
+        ),
+        (
+            "block ids are unique",
+            "chat.postMessage",
+            {
+                "channel": "C0COMMUNITY",
+                "blocks": [section("a", block_id="b"), section("c", block_id="b")],
+            },
+            "invalid_blocks",
+        ),
+        (
+            "a button's label is 75 characters at most",
+            "chat.postMessage",
+            {
+                "channel": "C0COMMUNITY",
+                "blocks": [
+                    {
+                        "type": "actions",
+                        "elements": [
+                            {"type": "button", "text": {"type": "plain_text", "text": "x" * 76}}
+                        ],
+                    }
+                ],
+            },
+            "invalid_blocks",
+        ),
+        (
+            "a context block has 10 elements at most",
+            "chat.postMessage",
+            {
+                "channel": "C0COMMUNITY",
+                "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}],
+            },
+            "invalid_blocks",
+        ),
+        (
+            "a message's text is 40000 characters at most",
+            "chat.postMessage",
+            {"channel": "C0COMMUNITY", "text": "x" * 40001},
+            "msg_too_long",
+        ),
+    ],
+)
+async def test_the_emulator_refuses_what_slack_refuses(
+    slack: SlackEmulator, rule: str, method: str, body: dict[str, object], error: str
+) -> None:
+    headers = {"Authorization": "Bearer xoxb-roost-test"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{slack.url}/api/{method}", json=body, headers=headers) as response,
+    ):
+        answer = await response.json()
+    assert (answer["ok"], answer["error"]) == (False, error), rule
+
+
+async def test_arguments_slack_reads_from_a_form_are_taken_from_a_form(
+    slack: SlackEmulator,
+) -> None:
+    ana = next(iter(slack.users))
+    headers = {"Authorization": "Bearer xoxb-roost-test"}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{slack.url}/api/users.info", data={"user": ana}, headers=headers
+        ) as r:
+            assert (await r.json())["user"]["id"] == ana
+        async with http.post(
+            f"{slack.url}/api/users.info", json={"user": ana}, headers=headers
+        ) as r:
+            assert (await r.json())["error"] == "user_not_found"
+    assert slack.calls[-1].ignored == ("user",)  # Slack never saw the JSON body
 
 
 async def test_the_emulator_only_emits_events_the_spec_describes(slack: SlackEmulator) -> None:
@@ -211,3 +387,43 @@ async def test_the_emulator_only_emits_events_the_spec_describes(slack: SlackEmu
     del broken["event_id"]
     with pytest.raises(jsonschema.ValidationError):
         await slack.deliver("events_api", broken)
+
+
+def test_the_renderer_keeps_every_block_kit_limit() -> None:
+    """The largest message and form the core can make are ones Slack accepts."""
+    from bot.adapters.slack import render
+    from bot.messages import ActionButton, FieldKind, Form, FormField, LinkButton, MessageField
+    from tests.emulators.slack.spec import check_blocks, check_view
+
+    body = ("A & B <c> [link](https://example.com/x) " * 4000).strip()  # 160k characters
+    message = Message(
+        title="T" * 300,
+        body=body,
+        fields=tuple(MessageField(f"n{i}" * 600, "v" * 3000) for i in range(30)),
+        buttons=(
+            *(ActionButton("B" * 100, "act", "v" * 3000) for _ in range(30)),
+            LinkButton("open", "https://example.com/" + "x" * 4000),
+        ),
+    )
+    made = check_blocks(render.blocks(message))
+    assert len(made) == 50 and made[-1]["type"] == "actions"
+    assert any(b["text"]["text"].endswith("…") for b in made if "text" in b)
+    assert "cut to fit 50 blocks" in render.describe(message)
+    for block in made:
+        if block["type"] == "section" and "text" in block:  # no link or escape cut in two
+            text = block["text"]["text"]
+            assert text.count("<") == text.count(">") and not text.rstrip("…").endswith("&amp")
+    check_view(render.home_view(message))
+    form = Form(
+        id="f" * 300,
+        title="A title longer than a modal's",
+        intro="x" * 7000,
+        fields=(
+            FormField(
+                "body", "Body " * 500, FieldKind.LONG_TEXT, max_length=6000, default="y" * 5000
+            ),
+            FormField("pick", "Pick", FieldKind.CHOICE, tuple(f"{i}" * 10 for i in range(150))),
+        ),
+    )
+    view = check_view(render.modal(form, "m" * 4000))
+    assert view["blocks"][-2]["element"]["max_length"] == 3000

@@ -100,7 +100,7 @@ class SlackAdapter:
         self.bolt.event("member_joined_channel")(self._on_channel_join)
         self.bolt.event("message")(self._on_message)
         self.bolt.event("subteam_members_changed")(self._on_group_change)
-        self.groups: dict[str, set[str]] = {}  # user group id -> members (HR by group)
+        self.groups: dict[str, set[str]] = {}  # user group id -> members (roles by group)
         self._names: dict[str, tuple[str | None, str | None]] = {}
         self._dms: dict[str, str] = {}
         self._seen: deque[str] = deque(maxlen=2048)
@@ -110,12 +110,12 @@ class SlackAdapter:
 
     async def run(self, dispatch: Dispatch, menu: CommandMenu) -> None:
         self._dispatch = dispatch
-        for holder in menu.hr_holders:  # a user group named in [roles] is watched for members
+        for holder in menu.role_holders:  # a user group named in [roles] is watched for members
             platform, _, ident = holder.partition(":")
             if platform == PLATFORM and ident.startswith("S"):
                 try:
                     listed = await self._api("usergroups.users.list", None, usergroup=ident)
-                except DeliveryError as exc:  # HR by group waits; everything else goes on
+                except DeliveryError as exc:  # roles by group wait; everything else goes on
                     log.warning("could not read user group %s: %s", ident, exc)
                     continue
                 self.groups[ident] = set(listed.get("users", []))
@@ -377,9 +377,11 @@ class SlackAdapter:
         return Sent(PLATFORM, channel, posted["ts"])
 
     async def _api(self, method: str, paced: str | None, /, **params: Any) -> dict[str, Any]:
-        """Call `method` once its tier (and channel `paced`, for posts) has room."""
+        """Call `method` once its tier (and channel `paced`, for posts) has room, through
+        slack-sdk's own method, which sends each the encoding Slack reads (form or JSON)."""
         await self.pacer.wait(method, paced)
-        response = await self._guard(self.client.api_call(method, json=params))
+        call = getattr(self.client, method.replace(".", "_"))
+        response = await self._guard(call(**params))
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     async def _guard(self, call: Any) -> Any:

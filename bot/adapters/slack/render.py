@@ -1,5 +1,10 @@
 """Core messages as Block Kit: header, mrkdwn sections, fields, images and action buttons;
-forms as modals; the member's home as an App Home view."""
+forms as modals; the member's home as an App Home view.
+
+Every limit of Slack's Block Kit reference is kept here, since Slack refuses a whole message
+or modal for one field too long: 50 blocks a message and 100 a view, 3000 characters a section
+and 2000 a field, 150 a header, 75 a button or option label, 3000 an input.
+"""
 
 from __future__ import annotations
 
@@ -20,19 +25,52 @@ def mrkdwn(markdown: str) -> str:
     return _BOLD.sub(r"*\1*", text)
 
 
+MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
+SECTION, INPUT, OPTION_VALUE, METADATA = 3000, 3000, 150, 3000
+
+
 def _plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": text[:limit] or " ", "emoji": True}
 
 
-def blocks(message: Message) -> list[dict[str, Any]]:
+def chunks(text: str, size: int = SECTION) -> list[str]:
+    """`text` in pieces of at most `size`, cut at a line or a space where there is one, and
+    never inside a link (`<url|text>`) or an escape (`&amp;`)."""
+    pieces = []
+    while len(text) > size:
+        cut = size
+        opened, entity = text.rfind("<", 0, cut), text.rfind("&", 0, cut)
+        if opened > text.rfind(">", 0, cut):
+            cut = opened or size
+        elif entity > text.rfind(";", 0, cut) and cut - entity < 6:
+            cut = entity or size
+        else:
+            space = max(text.rfind("\n", 0, cut), text.rfind(" ", 0, cut))
+            cut = space if space > size // 2 else cut
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip(" ")
+    return [*pieces, text] if text else pieces
+
+
+def blocks(message: Message, limit: int = MESSAGE_BLOCKS) -> list[dict[str, Any]]:
+    """The message as at most `limit` blocks: a body too long for them ends in an ellipsis."""
     out: list[dict[str, Any]] = []
     if message.title:
         out.append({"type": "header", "text": _plain(message.title, 150)})
-    body = mrkdwn(message.body)
-    for start in range(0, len(body), 3000):
-        out.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": body[start : start + 3000]}}
-        )
+    tail = _tail(message)
+    room = limit - len(out) - len(tail)
+    body = chunks(mrkdwn(message.body))
+    if len(body) > room:
+        body = body[: max(room, 0)]
+        if body:
+            body[-1] = body[-1][: SECTION - 1] + "…"
+    out += [{"type": "section", "text": {"type": "mrkdwn", "text": b}} for b in body]
+    return out + tail[: limit - len(out)]
+
+
+def _tail(message: Message) -> list[dict[str, Any]]:
+    """What follows the body: fields, the image and the buttons."""
+    out: list[dict[str, Any]] = []
     fields = [
         {"type": "mrkdwn", "text": f"*{mrkdwn(f.name)}*\n{mrkdwn(f.value)}"[:2000]}
         for f in message.fields
@@ -44,7 +82,7 @@ def blocks(message: Message) -> list[dict[str, Any]]:
             {
                 "type": "image",
                 "image_url": message.image.url,
-                "alt_text": message.image.alt or "image",
+                "alt_text": (message.image.alt or "image")[:2000],
             }
         )
     elements = [_button(i, b) for i, b in enumerate(message.buttons)]
@@ -62,10 +100,10 @@ def blocks(message: Message) -> list[dict[str, Any]]:
 def _button(index: int, button: ActionButton | LinkButton) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "button", "text": _plain(button.label, 75)}
     if isinstance(button, LinkButton):
-        element.update(action_id=f"link#{index}", url=button.url)
+        element.update(action_id=f"link#{index}", url=button.url[:3000])
         return element
     # action ids must be unique within a block; the index after # keeps them so
-    element.update(action_id=f"{button.action}#{index}", value=button.value or "-")
+    element.update(action_id=f"{button.action}#{index}"[:255], value=(button.value or "-")[:2000])
     if button.style is not Style.DEFAULT:
         element["style"] = button.style.value
     return element
@@ -83,19 +121,17 @@ def action_of(action_id: str, value: str) -> tuple[str, str]:
 
 
 def modal(form: Form, metadata: str) -> dict[str, Any]:
+    inputs = [_input(f) for f in form.fields][:VIEW_BLOCKS]
+    intro = chunks(mrkdwn(form.intro))[: VIEW_BLOCKS - len(inputs)]
     return {
         "type": "modal",
-        "callback_id": form.id,
-        "private_metadata": metadata,
+        "callback_id": form.id[:255],
+        "private_metadata": metadata[:METADATA],
         "title": _plain(form.title, 24),
         "submit": _plain(form.submit_label, 24),
         "close": _plain("Cancel", 24),
-        "blocks": (
-            [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(form.intro)}}]
-            if form.intro
-            else []
-        )
-        + [_input(f) for f in form.fields],
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in intro]
+        + inputs,
     }
 
 
@@ -103,26 +139,30 @@ def _input(spec: FormField) -> dict[str, Any]:
     element: dict[str, Any]
     if spec.kind in (FieldKind.CHOICE, FieldKind.YES_NO):
         choices = spec.choices if spec.kind is FieldKind.CHOICE else ("yes", "no")
+        kind, most = (
+            ("static_select", 100) if spec.kind is FieldKind.CHOICE else ("radio_buttons", 10)
+        )
+        choices = tuple(c for c in choices if len(c) <= OPTION_VALUE)[:most]
         options = [
             {"text": _plain(c.capitalize() if spec.kind is FieldKind.YES_NO else c, 75), "value": c}
             for c in choices
         ]
-        kind = "static_select" if spec.kind is FieldKind.CHOICE else "radio_buttons"
         element = {"type": kind, "action_id": "value", "options": options}
         if spec.default in choices:
             element["initial_option"] = options[choices.index(spec.default)]
     else:
+        most = max(1, min(spec.max_length, INPUT))
         element = {
             "type": "plain_text_input",
             "action_id": "value",
-            "max_length": spec.max_length,
+            "max_length": most,
             "multiline": spec.kind is FieldKind.LONG_TEXT,
         }
         if spec.default:
-            element["initial_value"] = spec.default
+            element["initial_value"] = spec.default[:most]
     return {
         "type": "input",
-        "block_id": spec.name,
+        "block_id": spec.name[:255],
         "label": _plain(spec.label, 2000),
         "element": element,
         "optional": not spec.required,
@@ -139,7 +179,7 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
 
 
 def home_view(message: Message) -> dict[str, Any]:
-    return {"type": "home", "blocks": blocks(message)}
+    return {"type": "home", "blocks": blocks(message, VIEW_BLOCKS)}
 
 
 def dumps(value: Any) -> str:
@@ -150,9 +190,11 @@ def describe(message: Message) -> str:
     """How `message` shows on Slack, for HR's preview: its blocks and what gets cut."""
     made = blocks(message)
     kinds = ", ".join(dict.fromkeys(block["type"] for block in made))
-    parts = [f"Block Kit: {len(made)} blocks ({kinds}; a message holds 50)"]
+    parts = [f"Block Kit: {len(made)} blocks ({kinds}; a message holds {MESSAGE_BLOCKS})"]
     if message.title and len(message.title) > 150:
         parts.append("the title is cut to 150 characters (a header's limit)")
+    if len(chunks(mrkdwn(message.body))) > sum(b["type"] == "section" for b in made):
+        parts.append("the text is cut to fit 50 blocks")
     if message.image is not None and message.image.data:
         parts.append("the image follows as a file")
     if message.buttons:

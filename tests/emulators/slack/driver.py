@@ -110,6 +110,8 @@ class SlackUser:
                 continue
             element, value = block["element"], values[block["block_id"]]
             if element["type"] == "plain_text_input":
+                if len(value) > element.get("max_length", 3000):  # Slack's client stops typing
+                    raise ValueError(f"{block['block_id']} takes {element['max_length']} at most")
                 entry = {"type": "plain_text_input", "value": value}
             else:
                 option = next(o for o in element["options"] if o["value"] == value)

@@ -10,7 +10,6 @@ one-message-a-second pace per channel, answering 429 with Retry-After.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import itertools
@@ -25,9 +24,12 @@ from typing import Any
 from aiohttp import ClientSession, WSMsgType, web
 
 from tests.emulators.slack.spec import (
+    FORM,
+    JSON,
     SlackError,
     check_blocks,
     check_view,
+    content_types,
     known_method,
     validate_call,
     validate_event,
@@ -76,6 +78,7 @@ class Call:
     params: dict[str, Any]
     at: float
     status: int = 200
+    ignored: tuple[str, ...] = ()  # arguments sent in a body this method does not read
 
 
 @dataclass
@@ -158,12 +161,13 @@ class SlackEmulator:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        params = await _params(request)
-        call = Call(method, params, time.monotonic())
+        known = known_method(method) and hasattr(self, "m_" + method.replace(".", "_"))
+        params, ignored = await _params(request, content_types(method) if known else (FORM,))
+        call = Call(method, params, time.monotonic(), ignored=ignored)
         self.calls.append(call)
         try:
             self._authorize(method, request.headers.get("Authorization", ""), params)
-            if not known_method(method) or not hasattr(self, "m_" + method.replace(".", "_")):
+            if not known:
                 raise SlackError("unknown_method", status=404)
             validate_call(method, params)
             if self.faults.slow:
@@ -176,7 +180,9 @@ class SlackEmulator:
         except SlackError as exc:
             call.status = exc.status
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
-            body = {"ok": False, "error": exc.error}
+            body: dict[str, Any] = {"ok": False, "error": exc.error}
+            if exc.messages:
+                body["response_metadata"] = {"messages": list(exc.messages)}
             return web.json_response(body, status=exc.status, headers=headers)
         finally:
             await self._notify()
@@ -518,12 +524,26 @@ def _encode(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
     return json.dumps(payload), "application/json"
 
 
-async def _params(request: web.Request) -> dict[str, Any]:
+async def _params(
+    request: web.Request, accepted: tuple[str, ...]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The call's arguments as Slack reads them: the query string, then a form body, or a JSON
+    body where the method accepts JSON; a JSON body it does not accept is read as nothing."""
     params: dict[str, Any] = dict(request.query)
-    if request.method == "POST":
-        if request.content_type == "application/json":
-            with contextlib.suppress(json.JSONDecodeError):
-                params.update(await request.json())
-        else:
-            params.update((await request.post()).items())
-    return params
+    if request.method != "POST" or not request.can_read_body:
+        return params, ()
+    if request.content_type == JSON:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPOk(  # Slack answers a body it cannot parse with invalid_json
+                text='{"ok":false,"error":"invalid_json"}', content_type=JSON
+            ) from None
+        if not isinstance(body, dict):
+            return params, ()
+        if JSON not in accepted:
+            return params, tuple(body)
+        params.update(body)
+    elif request.content_type == FORM:
+        params.update((await request.post()).items())
+    return params, ()
