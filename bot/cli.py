@@ -18,6 +18,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import build_app
 from bot.clock import SystemClock
 from bot.settings import ConfigError, Settings, load_settings
+from bot.web import PortInUse
 from storage.db import Database
 
 log = logging.getLogger("roost")
@@ -53,7 +54,11 @@ async def run(settings: Settings) -> int:
             return 2
         app = build_app(settings, adapters, db, SystemClock())
         log.info("Roost is running on %s", ", ".join(a.platform for a in adapters))
-        await app.run()
+        try:
+            await app.run()
+        except PortInUse as exc:
+            print(f"roost: {exc}; not starting.", file=sys.stderr)
+            return 2
         return 0
     finally:
         await db.dispose()

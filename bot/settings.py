@@ -7,6 +7,7 @@ back in errors, so a secret pasted into the wrong key cannot leak into a log.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,6 +42,7 @@ ENVIRONMENT = {
     ("pipeline", "ats_token"): "ROOST_ATS_TOKEN",
 }
 ENV_ONLY = set(ENVIRONMENT) - {("database", "url")}
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram's setWebhook accepts
 
 
 class ConfigError(Exception):
@@ -179,12 +181,22 @@ class Settings(_Section):
 
     @model_validator(mode="after")
     def _webhooks_need_secrets(self) -> Settings:
-        if (
-            self.telegram.mode == "webhook"
-            and self.telegram.token
-            and not self.telegram.webhook_secret
-        ):
-            raise ValueError("telegram.mode = 'webhook' needs $ROOST_TELEGRAM_WEBHOOK_SECRET")
+        telegram = self.telegram
+        if telegram.mode == "webhook" and telegram.token:
+            if not telegram.webhook_secret:
+                raise ValueError("telegram.mode = 'webhook' needs $ROOST_TELEGRAM_WEBHOOK_SECRET")
+            if not WEBHOOK_SECRET.fullmatch(telegram.webhook_secret.get_secret_value()):
+                raise ValueError(
+                    "$ROOST_TELEGRAM_WEBHOOK_SECRET: Telegram takes 1 to 256 characters of "
+                    "A-Z, a-z, 0-9, _ and - only"
+                )
+            if not self.web.enabled:
+                raise ValueError("telegram.mode = 'webhook' needs [web] enabled = true")
+            if not self.web.public_url.startswith("https://"):
+                raise ValueError(
+                    "[web] public_url: telegram.mode = 'webhook' needs an https:// address "
+                    "(Telegram sends webhooks over HTTPS only; put Roost behind one)"
+                )
         if self.discord.token and self.discord.guild_id is None:
             raise ValueError("[discord] guild_id is needed when $ROOST_DISCORD_TOKEN is set")
         slack = self.slack

@@ -3,6 +3,7 @@ mount here as their features arrive."""
 
 from __future__ import annotations
 
+import errno
 import hmac
 import html
 import logging
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger("roost.web")
+
+
+class PortInUse(Exception):
+    """The web server cannot listen where [web] says: one clear line, not a traceback."""
+
+    def __init__(self, host: str, port: int, cause: OSError) -> None:
+        reason = "the port is in use" if cause.errno == errno.EADDRINUSE else cause.strerror
+        super().__init__(f"cannot listen on {host}:{port} ([web] host and port): {reason}")
 
 
 class WebServer:
@@ -158,7 +167,12 @@ class WebServer:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise PortInUse(self.settings.host, self.settings.port, exc) from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.port

@@ -26,6 +26,7 @@ from tests.emulators.telegram import (
 )
 
 SECRET = "webhook-secret-for-tests"
+PUBLIC_URL = "https://roost.example"  # what Telegram calls; the emulator proxies it to Roost
 
 
 @dataclass
@@ -34,6 +35,11 @@ class TelegramRoost:
     adapter: TelegramAdapter
     tg: TelegramEmulator
     hana: TelegramUser  # an admin of the community group, and so HR
+
+    def public_webhook(self) -> str:
+        """The local address behind the webhook's public one, as Telegram's calls reach it."""
+        assert self.tg.webhook is not None
+        return self.tg.through_proxy(self.tg.webhook["url"])
 
     async def act(self, action: Awaitable[Any], events: int = 1) -> None:
         """Do something as a user, then wait until Roost has handled what it caused."""
@@ -61,7 +67,7 @@ class TelegramRoost:
 def telegram_settings(tg: TelegramEmulator, mode: str, **extra: Any) -> Settings:
     return Settings.model_validate(
         {
-            "web": {"enabled": mode == "webhook", "port": 0},
+            "web": {"enabled": mode == "webhook", "port": 0, "public_url": PUBLIC_URL},
             "roles": {"hr": ["telegram:group_admin"]},
             "telegram": {
                 "token": tg.token,
@@ -86,23 +92,35 @@ async def roost_on_telegram(
     also: Router | None = None,
     limits: Limits | None = None,
     beside: Sequence[Adapter] = (),
+    emulator: TelegramEmulator | None = None,
     **extra: Any,
 ) -> AsyncIterator[TelegramRoost]:
     """Roost on Telegram; `also` adds a router beside the real features (to observe events),
-    `beside` more adapters in the same Roost (one community on several platforms)."""
-    tg = TelegramEmulator(limits=limits)
-    await tg.start()
-    hana = add_user(tg, "Hana", admin=True)
+    `beside` more adapters in the same Roost (one community on several platforms), and
+    `emulator` one to restart against (a new one by default)."""
+    fresh = emulator is None
+    tg = emulator or TelegramEmulator(limits=limits)
+    if fresh:
+        await tg.start()
+    tg.reopen()
+    polls_before = _polls(tg)
+    known = next((u for u in tg.users.values() if u.first_name == "Hana"), None)
+    hana = TelegramUser(tg, known) if known else add_user(tg, "Hana", admin=True)
     settings = telegram_settings(tg, mode, **extra)
     holder: dict[str, App] = {}
-    adapter = TelegramAdapter(
-        settings.telegram, lambda: f"http://127.0.0.1:{holder['app'].web.port}"
-    )
+
+    def public_url() -> str:  # asked once Roost listens: the proxy then knows where it is
+        tg.proxies[PUBLIC_URL] = f"http://127.0.0.1:{holder['app'].web.port}"
+        return PUBLIC_URL
+
+    adapter = TelegramAdapter(settings.telegram, public_url)
     root = Router("test", children=(root_router(), also)) if also else root_router()
     app = holder["app"] = App(settings, [adapter, *beside], db, clock, Routes(root))
     task = asyncio.create_task(app.run())
     try:
-        ready = (lambda: bool(tg.webhook)) if mode == "webhook" else (lambda: _polling(tg))
+        ready = (
+            (lambda: bool(tg.webhook)) if mode == "webhook" else (lambda: _polls(tg) > polls_before)
+        )
         try:
             await wait_for(tg, lambda: ready() or task.done(), seconds=10)
         finally:
@@ -114,8 +132,9 @@ async def roost_on_telegram(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await tg.stop()
+        if fresh:
+            await tg.stop()
 
 
-def _polling(tg: TelegramEmulator) -> bool:
-    return any(r.method == "getUpdates" for r in tg.requests)
+def _polls(tg: TelegramEmulator) -> int:
+    return sum(r.method == "getUpdates" for r in tg.requests)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,27 @@ def test_invite_codes_and_the_funnel_from_the_command_line(tmp_path: Path) -> No
     assert out.read_text().splitlines()[1].startswith("FAIR26,job-fair,berlin,0,0,0,")
     funnel = roost(["funnel", "export"], tmp_path, url)
     assert funnel.returncode == 0 and "0 rows written to standard output" in funnel.stderr
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "roost.toml"
+        config.write_text(f"[web]\nport = {port}\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(config), "run"],
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=tmp_path,
+        )
+    assert done.returncode == 2
+    assert (
+        f"roost: cannot listen on 127.0.0.1:{port} ([web] host and port): the port is in use"
+        in (done.stderr)
+    )
+    assert "Traceback" not in done.stderr

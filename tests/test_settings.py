@@ -109,3 +109,30 @@ def test_discord_needs_its_server(tmp_path: Path) -> None:
         load_settings(None, {"ROOST_DISCORD_TOKEN": "t"})
     path = write(tmp_path, "[discord]\nguild_id = 42\n")
     assert load_settings(path, {"ROOST_DISCORD_TOKEN": "t"}).platforms_configured() == ("discord",)
+
+
+@pytest.mark.parametrize(
+    ("file", "secret", "expected"),
+    [
+        ("[web]\npublic_url = 'http://roost.example'\n", "s3cret", r"\[web\] public_url: .* https://"),
+        (
+            "[web]\npublic_url = 'https://roost.example'\nenabled = false\n",
+            "s3cret",
+            "enabled = true",
+        ),
+        ("[web]\npublic_url = 'https://roost.example'\n", "not secret!", "A-Z, a-z, 0-9, _ and -"),
+        ("[web]\npublic_url = 'https://roost.example'\n", "x" * 257, "1 to 256 characters"),
+    ],
+)
+def test_a_telegram_webhook_roost_could_not_register_stops_it_at_start(
+    tmp_path: Path, file: str, secret: str, expected: str
+) -> None:
+    path = write(tmp_path, "[telegram]\nmode = 'webhook'\n" + file)
+    env = {"ROOST_TELEGRAM_TOKEN": "1:x", "ROOST_TELEGRAM_WEBHOOK_SECRET": secret}
+    with pytest.raises(ConfigError, match=expected) as caught:
+        load_settings(path, env)
+    assert str(caught.value).startswith(f"{path}:") and secret not in str(caught.value)
+    good = write(
+        tmp_path, "[telegram]\nmode = 'webhook'\n[web]\npublic_url = 'https://r.example'\n"
+    )
+    assert load_settings(good, {**env, "ROOST_TELEGRAM_WEBHOOK_SECRET": "A-z_09"}).telegram.mode

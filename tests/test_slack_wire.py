@@ -48,6 +48,7 @@ def slash(user_id: str, text: str) -> str:
     [
         ("forged signature", {"secret": "not-the-secret"}),
         ("stale timestamp", {"timestamp": int(time.time()) - 301}),
+        ("a timestamp that is no number", {"headers": {"X-Slack-Request-Timestamp": "soon"}}),
         (
             "missing signature headers",
             {"headers": {"X-Slack-Signature": "", "X-Slack-Request-Timestamp": ""}},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -18,7 +19,7 @@ from bot.messages import ChannelTarget, DirectTarget, Image, Message, PollSpec
 from bot.router import On, Router
 from storage.db import Database
 from storage.models import Member
-from tests.emulators.telegram import COMMUNITY_ID, TelegramEmulator, add_user
+from tests.emulators.telegram import COMMUNITY_ID, TelegramEmulator, add_user, wait_for
 from tests.emulators.telegram.spec import build
 from tests.roost_on_telegram import SECRET, TelegramRoost, roost_on_telegram
 
@@ -53,7 +54,7 @@ async def test_webhook_mode_serves_members(hooked: TelegramRoost) -> None:
 async def test_a_bad_or_missing_secret_token_is_refused_and_nothing_processed(
     hooked: TelegramRoost, db: Database, secret: str | None
 ) -> None:
-    url = hooked.tg.webhook["url"]  # type: ignore[index]
+    url = hooked.public_webhook()
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
     body = update(666, "/start", 9001)
     async with (
@@ -66,10 +67,41 @@ async def test_a_bad_or_missing_secret_token_is_refused_and_nothing_processed(
         assert list(await session.exec(select(Member))) == []
 
 
+@pytest.mark.parametrize("body", [b"null", b"[]", b'"x"', b"42", b'{"no": "update"}', b"\xff\xfe{"])
+async def test_a_webhook_body_that_is_not_an_update_gets_400(
+    hooked: TelegramRoost, body: bytes
+) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(hooked.public_webhook(), data=body, headers=headers) as answer:
+            assert answer.status == 400
+        ana = hooked.user("Ana")  # and Roost goes on serving
+        assert "Join the community (1/6)" in await hooked.say(ana, "/join")
+
+
+async def test_stopping_while_polling_logs_no_error_and_a_restart_fetches_nothing_again(
+    sqlite_db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg = TelegramEmulator()
+    await tg.start()
+    try:
+        async with roost_on_telegram(sqlite_db, clock, emulator=tg) as roost:
+            ana = roost.user("Ana")
+            await roost.say(ana, "/join")
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+        async with roost_on_telegram(sqlite_db, clock, emulator=tg) as again:
+            await wait_for(tg, lambda: tg.requests[-1].method == "getUpdates")
+            await again.say(ana, "/help")
+            assert again.app.handled == 1  # /help only: /join was not fetched again
+        assert sum("Join the community (1/6)" in (m.get("text") or "") for m in ana.messages()) == 1
+    finally:
+        await tg.stop()
+
+
 async def test_a_redelivered_update_is_handled_once(hooked: TelegramRoost) -> None:
     ana = hooked.user("Ana")
     ana.account.started = True
-    url = hooked.tg.webhook["url"]  # type: ignore[index]
+    url = hooked.public_webhook()
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     async with aiohttp.ClientSession() as http:
         for body in (
@@ -188,6 +220,60 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
             400,
             "invite link name is too long",
         ),
+        ("sendMessage", {"chat_id": "5001", "text": "x" * 4097}, 400, "message is too long"),
+        (
+            "sendPhoto",
+            {"chat_id": "5001", "photo": "https://example.com/a.jpg", "caption": "x" * 1025},
+            400,
+            "message caption is too long",
+        ),
+        *(
+            ("sendMessage", {"chat_id": "5001", "text": text, "parse_mode": "HTML"}, 400, error)
+            for text, error in (
+                ("1 < 2", "can't parse entities: unexpected '<'"),
+                ("Tom & Jerry", "can't parse entities: unexpected '&'"),
+                ("&nbsp;", "can't parse entities: unexpected '&'"),
+                ('<b class="x">y</b>', 'unsupported attribute "class" of "b"'),
+                ('<a href="javascript:alert(1)">y</a>', "needs an http(s) or tg href"),
+                ("<pre><b>x</b></pre>", "b can't be inside pre or code"),
+            )
+        ),
+        *(
+            (
+                "sendMessage",
+                {
+                    "chat_id": "5001",
+                    "text": "x",
+                    "reply_markup": json.dumps({"inline_keyboard": [[{"text": "Go", **button}]]}),
+                },
+                400,
+                error,
+            )
+            for button, error in (
+                ({"url": "javascript:alert(1)"}, "BUTTON_URL_INVALID"),
+                ({"callback_data": "x" * 65}, "BUTTON_DATA_INVALID"),
+                ({"callback_data": ""}, "BUTTON_DATA_INVALID"),
+            )
+        ),
+        (
+            "sendPoll",
+            {
+                "chat_id": "5001",
+                "question": "q" * 301,
+                "options": json.dumps([{"text": "a"}, {"text": "b"}]),
+            },
+            400,
+            "POLL_QUESTION_INVALID",
+        ),
+        *(
+            ("setWebhook", {"url": url, **secret}, 400, error)
+            for url, secret, error in (
+                ("http://roost.example/hook", {}, "An HTTPS URL must be provided"),
+                ("https://roost.example:8080/hook", {}, "only on ports 80, 88, 443 or 8443"),
+                ("https://roost.example/hook", {"secret_token": "not secret!"}, "unallowed"),
+                ("https://roost.example/hook", {"secret_token": "x" * 257}, "unallowed"),
+            )
+        ),
     ],
 )
 async def test_the_emulator_rejects_requests_that_break_the_spec(
@@ -198,6 +284,25 @@ async def test_the_emulator_rejects_requests_that_break_the_spec(
         body = json.loads(await response.text())
     assert response.status == status and body["ok"] is False and body["error_code"] == status
     assert description in body["description"]
+
+
+async def test_the_emulator_counts_length_after_entities_and_takes_what_telegram_takes(
+    emulator: TelegramEmulator,
+) -> None:
+    url = f"{emulator.url}/bot{emulator.token}/sendMessage"
+    texts = (
+        "<b>" + "x" * 4096 + "</b>",  # 4103 characters sent, 4096 after parsing
+        '1 &lt; 2 &amp; <a href="https://example.com">3</a> &#38; <span class="tg-spoiler">s</span>',
+        '<pre><code class="language-python">print(1)</code></pre>',
+    )
+    async with aiohttp.ClientSession() as http:
+        for text in texts:
+            data = {"chat_id": "5001", "text": text, "parse_mode": "HTML"}
+            async with http.post(url, data=data) as response:
+                assert response.status == 200, await response.text()
+        setting = {"url": "https://roost.example:8443/hook", "secret_token": "A-z_09" * 40}
+        async with http.post(f"{emulator.url}/bot{emulator.token}/setWebhook", data=setting) as r:
+            assert r.status == 200
 
 
 async def test_the_emulator_refuses_a_wrong_token(emulator: TelegramEmulator) -> None:

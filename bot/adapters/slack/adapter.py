@@ -142,6 +142,15 @@ class SlackAdapter:
         return (web.post(self.settings.events_path, self._http),)
 
     async def _http(self, request: web.Request) -> web.Response:
+        """A request whose signature cannot even be computed (a timestamp that is not a number,
+        a body that is not UTF-8) is refused as unsigned, where Bolt would fail with a 500."""
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if stamp and not (stamp.isascii() and stamp.isdigit()):
+            return web.Response(status=401, text="invalid request")
+        try:
+            (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            return web.Response(status=401, text="invalid request")
         return await to_aiohttp_response(
             await self.bolt.async_dispatch(await to_bolt_request(request))
         )

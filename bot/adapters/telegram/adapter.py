@@ -143,9 +143,11 @@ class TelegramAdapter:
         if not hmac.compare_digest(given, self._secret().encode()):
             return web.Response(status=401, text="bad secret token")
         try:
-            data = await request.json()
+            data = json.loads(await request.read())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise TypeError("not an update")
             update = Update.de_json(data, self.application.bot)
-        except (json.JSONDecodeError, TelegramError, KeyError, TypeError):
+        except (UnicodeDecodeError, ValueError, TelegramError, KeyError, TypeError):
             return web.Response(status=400, text="not an update")
         await self.application.update_queue.put(update)
         return web.Response(text="ok")

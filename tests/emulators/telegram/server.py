@@ -13,8 +13,10 @@ import contextlib
 import itertools
 import json
 import math
+import re
 import secrets
 import time
+import urllib.parse
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -26,6 +28,8 @@ from tests.emulators.telegram.spec import ApiError, bad_request, build, has_meth
 
 COMMUNITY_ID = -1001000000001
 SENDS = {"sendMessage", "sendPhoto", "sendDocument", "sendPoll"}
+WEBHOOK_PORTS = {80, 88, 443, 8443}  # the only ports Telegram calls a webhook on
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 DEFAULT_UPDATES = {
     "message",
     "edited_message",
@@ -117,6 +121,9 @@ class TelegramEmulator:
         self.updates: list[dict[str, Any]] = []
         self.allowed: set[str] = set(DEFAULT_UPDATES)
         self.webhook: dict[str, Any] | None = None
+        # A public HTTPS origin -> the local HTTP address behind it: the TLS-terminating proxy
+        # Roost sits behind in production, since Telegram calls HTTPS webhooks only.
+        self.proxies: dict[str, str] = {}
         self.files: dict[str, bytes] = {}
         self.pending_link: dict[int, dict[str, Any] | None] = {}
         self._ids = itertools.count(1)
@@ -161,6 +168,10 @@ class TelegramEmulator:
         self._released = True
         async with self._changed:
             self._changed.notify_all()
+
+    def reopen(self) -> None:
+        """Long polls wait again (for a bot that starts anew after `release`)."""
+        self._released = False
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -286,7 +297,17 @@ class TelegramEmulator:
         return any(kind in self.allowed for kind in update if kind != "update_id")
 
     async def m_setWebhook(self, p: dict[str, Any]) -> bool:
-        self.webhook = {"url": p["url"], "secret": p.get("secret_token")}
+        url = urllib.parse.urlsplit(p["url"])
+        if url.scheme != "https" or not url.hostname:
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if (url.port or 443) not in WEBHOOK_PORTS:
+            raise bad_request(
+                "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+            )
+        secret = p.get("secret_token")
+        if secret is not None and not WEBHOOK_SECRET.fullmatch(secret):
+            raise bad_request("bad webhook: secret token contains unallowed characters")
+        self.webhook = {"url": p["url"], "secret": secret}
         if "allowed_updates" in p:
             self.allowed = set(p["allowed_updates"]) or set(DEFAULT_UPDATES)
         if p.get("drop_pending_updates"):
@@ -321,7 +342,8 @@ class TelegramEmulator:
             update, hook = ready[0], self.webhook
             headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret"]} if hook["secret"] else {}
             try:
-                async with self._http.post(hook["url"], json=update, headers=headers) as response:
+                url = self.through_proxy(hook["url"])
+                async with self._http.post(url, json=update, headers=headers) as response:
                     delivered = response.status < 300
             except OSError:
                 delivered = False
@@ -329,6 +351,12 @@ class TelegramEmulator:
                 self.updates.remove(update)
             else:
                 await asyncio.sleep(0.05)
+
+    def through_proxy(self, url: str) -> str:
+        for public, local in self.proxies.items():
+            if url.startswith(public):
+                return local + url[len(public) :]
+        return url
 
     # -- bot methods --------------------------------------------------------------------------
 
@@ -346,11 +374,6 @@ class TelegramEmulator:
         return True
 
     async def m_sendMessage(self, p: dict[str, Any]) -> dict[str, Any]:
-        text = p["text"]
-        if not text.strip():
-            raise bad_request("message text is empty")
-        if len(text) > 4096:
-            raise bad_request("message is too long")
         _check_markup(p)
         plain, entities = _formatted(p, "text")
         return self._post(p, text=plain, entities=entities)
@@ -391,6 +414,12 @@ class TelegramEmulator:
         options = p["options"]
         if not 2 <= len(options) <= 12:
             raise bad_request("poll must have 2-12 options")
+        if not 1 <= len(p["question"]) <= 300:
+            raise bad_request("POLL_QUESTION_INVALID")
+        if any(not 1 <= len(o.get("text", "")) <= 100 for o in options):
+            raise bad_request("POLL_OPTION_INVALID")
+        if len(p.get("explanation") or "") > 200:
+            raise bad_request("explanation is too long")
         poll_id = str(next(self._ids) * 1000)
         poll = build(
             "Poll",
@@ -611,8 +640,6 @@ async def _params(request: web.Request) -> dict[str, Any]:
 
 
 def _check_caption(p: dict[str, Any]) -> None:
-    if len(p.get("caption", "")) > 1024:
-        raise bad_request("message caption is too long")
     _check_markup(p)
 
 
@@ -623,27 +650,49 @@ def _check_markup(p: dict[str, Any]) -> None:
     markup = p.get("reply_markup") or {}
     for row in markup.get("inline_keyboard", []):
         for button in row:
-            if len(button.get("callback_data", "").encode()) > 64:
+            if not 1 <= len(button.get("callback_data", "-").encode()) <= 64:
                 raise bad_request("BUTTON_DATA_INVALID")
             if "callback_data" not in button and "url" not in button:
                 raise bad_request("BUTTON_TYPE_INVALID")
+            if "url" in button and not LINK.match(button["url"]):
+                raise bad_request("BUTTON_URL_INVALID")
+
+
+LINK = re.compile(r"^(https?|tg)://[^\s]+$", re.I)
+LIMITS = {"text": 4096, "caption": 1024}  # characters after entity parsing
+# What HTML parse mode accepts besides tags: only these named entities, and numeric ones.
+STRAY = re.compile(
+    r"<(?!/?[a-zA-Z][a-zA-Z-]*(?:\s[^<>]*)?>)|&(?!(?:lt|gt|amp|quot|#\d+|#x[\da-fA-F]+);)"
+)
 
 
 def _formatted(p: dict[str, Any], key: str) -> tuple[str | None, list[dict[str, Any]] | None]:
-    """What Telegram stores of a formatted text: the plain text and its entities."""
+    """What Telegram stores of a formatted text: the plain text and its entities, within the
+    length Telegram allows after parsing."""
     if key not in p:
         return None, None
-    if p.get("parse_mode") != "HTML":
-        return p[key], None
-    parser = _Html()
-    parser.feed(p[key])
-    parser.close()
-    if parser.stack:
-        tag = parser.stack[-1][0]
+    plain, entities = p[key], None
+    if p.get("parse_mode") == "HTML":
+        if stray := STRAY.search(plain):
+            raise bad_request(
+                f"can't parse entities: unexpected {stray[0]!r} at byte offset {stray.start()}"
+            )
+        parser = _Html()
+        parser.feed(plain)
+        parser.close()
+        if parser.stack:
+            tag = parser.stack[-1][0]
+            raise bad_request(
+                f"can't parse entities: can't find end tag corresponding to start tag {tag}"
+            )
+        plain, entities = parser.text, parser.entities or None
+    if key == "text" and not plain.strip():
+        raise bad_request("message text is empty")
+    if len(plain) > LIMITS[key]:
         raise bad_request(
-            f"can't parse entities: can't find end tag corresponding to start tag {tag}"
+            "message caption is too long" if key == "caption" else "message is too long"
         )
-    return parser.text, parser.entities or None
+    return plain, entities
 
 
 class _Html(HTMLParser):
@@ -675,12 +724,30 @@ class _Html(HTMLParser):
     def _offset(self) -> int:
         return len(self.text.encode("utf-16-le")) // 2
 
+    ATTRIBUTES: ClassVar[dict[str, set[str]]] = {
+        "a": {"href"},
+        "code": {"class"},
+        "span": {"class"},
+        "blockquote": {"expandable"},
+    }
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        given = dict(attrs)
+        if tag == "span" and given.get("class") == "tg-spoiler":
+            tag = "tg-spoiler"
         if tag not in self.KINDS:
             raise bad_request(f'can\'t parse entities: unsupported start tag "{tag}"')
-        self.stack.append((tag, self._offset(), dict(attrs).get("href")))
+        for name in set(given) - self.ATTRIBUTES.get("span" if tag == "tg-spoiler" else tag, set()):
+            raise bad_request(f'can\'t parse entities: unsupported attribute "{name}" of "{tag}"')
+        if tag == "a" and not LINK.match(given.get("href") or ""):
+            raise bad_request("can't parse entities: an a tag needs an http(s) or tg href")
+        if self.stack and self.stack[-1][0] in ("pre", "code") and tag != "code":
+            raise bad_request(f"can't parse entities: {tag} can't be inside pre or code")
+        self.stack.append((tag, self._offset(), given.get("href")))
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "span" and self.stack and self.stack[-1][0] == "tg-spoiler":
+            tag = "tg-spoiler"
         if not self.stack or self.stack[-1][0] != tag:
             raise bad_request(f'can\'t parse entities: unmatched end tag "{tag}"')
         _, start, href = self.stack.pop()
