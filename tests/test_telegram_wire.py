@@ -292,7 +292,8 @@ async def test_the_emulator_counts_length_after_entities_and_takes_what_telegram
     url = f"{emulator.url}/bot{emulator.token}/sendMessage"
     texts = (
         "<b>" + "x" * 4096 + "</b>",  # 4103 characters sent, 4096 after parsing
-        '1 &lt; 2 &amp; <a href="https://example.com">3</a> &#38; <span class="tg-spoiler">s</span>',
+        '1 &lt; 2 &amp; <a href="https://example.com">3</a> &#38; '
+        '<span class="tg-spoiler">s</span>',
         '<pre><code class="language-python">print(1)</code></pre>',
     )
     async with aiohttp.ClientSession() as http:
