@@ -119,6 +119,40 @@ async def test_a_repeated_nonce_returns_the_first_message(discord_api: DiscordEm
             "Invalid Form Body",
         ),
         ("POST", "/channels/{c}/flying-carpets", {}, 404, "404: Not Found"),
+        *(
+            ("POST", "/channels/{c}/messages", {"embeds": [embed]}, 400, "Invalid Form Body")
+            for embed in (
+                {"title": "x" * 257},  # the spec's own limits
+                {"description": "x" * 4097},
+                {"fields": [{"name": "n", "value": "v" * 1025}]},
+                {"fields": [{"name": "n", "value": "v"}] * 26},
+                {"footer": {"text": "x" * 2049}},
+                {"fields": [{"name": "", "value": "v"}]},  # and Discord's beyond them
+                {"description": "x" * 4000, "fields": [{"name": "n", "value": "v" * 1000}] * 3},
+            )
+        ),
+        (
+            "POST",
+            "/channels/{c}/messages",
+            {"embeds": [{"description": "x" * 3000}, {"description": "y" * 3001}]},
+            400,
+            "Invalid Form Body",
+        ),
+        *(
+            (
+                "POST",
+                "/channels/{c}/messages",
+                {"content": "x", "components": [{"type": 1, "components": buttons}]},
+                400,
+                "Invalid Form Body",
+            )
+            for buttons in (
+                [{"type": 2, "style": 1, "label": "x" * 81, "custom_id": "a"}],
+                [{"type": 2, "style": 1, "label": "x", "custom_id": "c" * 101}],
+                [{"type": 2, "style": 1, "label": "x", "custom_id": "same"}] * 2,
+                [{"type": 2, "style": 1, "label": "x", "custom_id": str(i)} for i in range(6)],
+            )
+        ),
     ],
 )
 async def test_the_emulator_rejects_calls_that_break_the_spec(
@@ -154,3 +188,29 @@ async def test_slow_work_is_deferred_then_answered(sqlite_db: Database, clock: M
         release.set()
         await roost.discord.wait_for(lambda: bool(interaction["replies"]))
     assert "Finally done." in interaction["replies"][0]["embeds"][0]["description"]
+
+
+async def test_the_largest_message_the_core_makes_is_one_discord_takes(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    from bot.messages import ActionButton, LinkButton, MessageField
+
+    message = Message(
+        title="T" * 300,
+        body="B" * 10_000,
+        fields=tuple(MessageField(f"name {i}", "v" * 2000) for i in range(30)),
+        buttons=(
+            *(ActionButton("L" * 100, "act", str(i)) for i in range(24)),
+            LinkButton("Too long to link", "https://example.com/" + "x" * 600),
+        ),
+    )
+    async with roost_on_discord(sqlite_db, clock) as roost:
+        member = add_member(roost.discord, "Ana")
+        await member.join(dispatch=False)
+        await roost.adapter.send(DirectTarget("discord", member.id), message)
+        (sent,) = member.messages()
+    (shown,) = sent["embeds"]
+    total = len(shown["title"]) + len(shown.get("description", ""))
+    total += sum(len(f["name"]) + len(f["value"]) for f in shown["fields"])
+    assert total <= 6000 and len(shown["fields"]) <= 25
+    assert sum(len(row["components"]) for row in sent["components"]) == 24

@@ -114,7 +114,11 @@ def test_discord_needs_its_server(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "secret", "expected"),
     [
-        ("[web]\npublic_url = 'http://roost.example'\n", "s3cret", r"\[web\] public_url: .* https://"),
+        (
+            "[web]\npublic_url = 'http://roost.example'\n",
+            "s3cret",
+            r"\[web\] public_url: .* https://",
+        ),
         (
             "[web]\npublic_url = 'https://roost.example'\nenabled = false\n",
             "s3cret",

@@ -19,16 +19,29 @@ STYLES = {
 }
 
 
+EMBED_TOTAL = 6000  # characters across title, description, fields, footer and author
+LINK_URL = 512  # a link button's URL at most
+
+
 def embed(message: Message) -> discord.Embed | None:
+    """The message as one embed within Discord's limits: each part's own, and 6000 characters
+    in all, the fields first and the description cut to what is left."""
     if not (message.title or message.body or message.fields or message.image):
         return None
+    title = (message.title or "")[:256]
+    fields = [(f.name[:256] or "—", f.value[:1024] or "—", f.inline) for f in message.fields[:25]]
+    room = EMBED_TOTAL - len(title) - sum(len(name) + len(value) for name, value, _ in fields)
+    while room < 0 and fields:  # only with many long fields: the last ones go
+        name, value, _ = fields.pop()
+        room += len(name) + len(value)
+    description = message.body[: min(4096, room)]
+    if len(description) < len(message.body) and description:
+        description = description[:-1] + "…"
     made = discord.Embed(
-        title=(message.title or "")[:256] or None,
-        description=message.body[:4096] or None,
-        colour=discord.Colour.blurple(),
+        title=title or None, description=description or None, colour=discord.Colour.blurple()
     )
-    for field in message.fields[:25]:
-        made.add_field(name=field.name[:256], value=field.value[:1024] or "—", inline=field.inline)
+    for name, value, inline in fields:
+        made.add_field(name=name, value=value, inline=inline)
     if message.image is not None and message.image.url:
         made.set_image(url=message.image.url)
     return made
@@ -48,7 +61,7 @@ def view(message: Message) -> discord.ui.View | None:
                     custom_id=f"{button.action}|{button.value}"[:100],
                 )
             )
-        else:
+        elif len(button.url) <= LINK_URL:  # a longer one Discord refuses; it is in the text
             made.add_item(discord.ui.Button(label=button.label[:80], url=button.url))
     return made
 
@@ -185,8 +198,10 @@ def describe(message: Message) -> str:
     parts = ["An embed"]
     if message.title and len(message.title) > 256:
         parts.append("the title is cut to 256 characters")
-    if len(message.body) > 4096:
-        parts.append("the text is cut to 4,096 characters")
+    shown = embed(message)
+    kept = len(shown.description or "") if shown is not None else 0
+    if kept < len(message.body):
+        parts.append(f"the text is cut to {kept:,} characters (an embed holds 6,000 in all)")
     if message.image is not None:
         parts.append("the image inside the embed" if message.image.url else "the image attached")
     if message.buttons:

@@ -570,8 +570,14 @@ class DiscordEmulator:
         return self._socket is not None and not self._socket.closed and self._session is not None
 
 
+def _invalid(where: str, message: str, code: str = "BASE_TYPE_BAD_LENGTH") -> DiscordError:
+    errors = {where: {"_errors": [{"code": code, "message": message}]}}
+    return DiscordError(400, 50035, "Invalid Form Body", errors)
+
+
 def _check_message(body: dict[str, Any]) -> None:
-    """Discord's own message limits (the schema gives types, these give sizes)."""
+    """Discord's own message limits beyond the schema's per-field ones: 2000 characters of
+    content for a bot, 6000 across all embeds, named fields, five rows, unique custom ids."""
     if not (
         body.get("content")
         or body.get("embeds")
@@ -582,26 +588,45 @@ def _check_message(body: dict[str, Any]) -> None:
     ):
         raise DiscordError(400, 50006, "Cannot send an empty message")
     if len(body.get("content") or "") > 2000:
-        raise DiscordError(
-            400, 50035, "Invalid Form Body", {"content": "Must be 2000 or fewer in length."}
-        )
-    for embed in body.get("embeds") or []:
-        if len(embed.get("description") or "") > 4096 or len(embed.get("fields") or []) > 25:
-            raise DiscordError(400, 50035, "Invalid Form Body", {"embeds": "embed too large"})
+        raise _invalid("content", "Must be 2000 or fewer in length.")
+    total = 0
+    for i, embed in enumerate(body.get("embeds") or []):
+        for j, item in enumerate(embed.get("fields") or []):
+            if not item.get("name") or not item.get("value"):
+                raise _invalid(
+                    f"embeds.{i}.fields.{j}", "This field is required", "BASE_TYPE_REQUIRED"
+                )
+        parts = [embed.get("title"), embed.get("description")]
+        parts += [(embed.get("footer") or {}).get("text"), (embed.get("author") or {}).get("name")]
+        parts += [t for f in embed.get("fields") or [] for t in (f.get("name"), f.get("value"))]
+        total += sum(len(t or "") for t in parts)
+    if total > 6000:
+        raise _invalid("embeds", "Embed size exceeds maximum size of 6000")
     rows = body.get("components") or []
     if len(rows) > 5 or any(len(r.get("components", [])) > 5 for r in rows):
-        raise DiscordError(400, 50035, "Invalid Form Body", {"components": "too many components"})
+        raise _invalid("components", "Must be 5 or fewer in length.")
+    ids = [c["custom_id"] for r in rows for c in r.get("components", []) if "custom_id" in c]
+    if len(ids) != len(set(ids)):
+        raise _invalid(
+            "components",
+            "Component custom id cannot be duplicated",
+            "COMPONENT_CUSTOM_ID_DUPLICATED",
+        )
 
 
 def _check_modal(data: dict[str, Any]) -> None:
     if not data.get("custom_id") or not data.get("title") or len(data["title"]) > 45:
-        raise DiscordError(
-            400, 50035, "Invalid Form Body", {"title": "Must be 45 or fewer in length."}
-        )
-    if not 1 <= len(data.get("components") or []) <= 5:
-        raise DiscordError(
-            400, 50035, "Invalid Form Body", {"components": "Must be between 1 and 5 in length."}
-        )
+        raise _invalid("title", "Must be 45 or fewer in length.")
+    rows = data.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        raise _invalid("components", "Must be between 1 and 5 in length.")
+    for i, row in enumerate(rows):
+        for item in row.get("components", []):
+            most, least = item.get("max_length") or 4000, item.get("min_length") or 0
+            if least > most:
+                raise _invalid(f"components.{i}.min_length", "Must be at most max_length")
+            if len(item.get("value") or "") > most:
+                raise _invalid(f"components.{i}.value", f"Must be {most} or fewer in length.")
 
 
 def _params(template: str, path: str) -> dict[str, str]:
