@@ -66,6 +66,7 @@ from bot.middleware import (
     opt_out,
     rate_limit,
 )
+from bot.parsing import clean
 from bot.router import Role, Routes, UsageError
 from bot.scheduler.campaigns import Campaigns
 from bot.scheduler.scheduler import Scheduler
@@ -209,6 +210,7 @@ class App:
             await self._progress.wait_for(lambda: self.handled >= count)
 
     async def _handle(self, event: Event) -> Context[Any] | None:
+        event = typed(event)
         origin = event.origin
         async with self.db.session() as session:
             found = await find_identity(session, origin.platform, origin.user.id)
@@ -459,7 +461,26 @@ async def _invoke(call: Call) -> None:
             ctx.reply(f"{exc} Nothing was saved; please try again.")
             return
         ctx.event = dataclasses.replace(submitted, values=values)
-    await endpoint.handler(ctx)
+    try:
+        await endpoint.handler(ctx)
+    except UsageError as exc:  # a value the handler could not read: say so, keep nothing
+        await ctx.session.rollback()
+        ctx.outbound.clear()
+        ctx.signals.clear()
+        ctx.followups.clear()
+        ctx.reply(f"Hmm, {exc}. Nothing was changed.")
+
+
+def typed(event: Event) -> Event:
+    """What a person typed, without the control characters no field means (see `clean`)."""
+    if isinstance(event, CommandInvoked):
+        options = {k: clean(v) for k, v in event.options.items()} if event.options else None
+        return dataclasses.replace(event, text=clean(event.text), options=options)
+    if isinstance(event, TextReceived):
+        return dataclasses.replace(event, text=clean(event.text))
+    if isinstance(event, FormSubmitted):
+        return dataclasses.replace(event, values={k: clean(v) for k, v in event.values.items()})
+    return event
 
 
 def _refresh(identity: Identity, user: User) -> None:

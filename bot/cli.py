@@ -89,7 +89,7 @@ async def invites_cli(settings: Settings, args: argparse.Namespace) -> int:
         async with db.session() as session:
             if args.action == "create":
                 try:
-                    options = parse_create(" ".join(args.options), settings.community.timezone)
+                    options = parse_create(" ".join(args.options), settings.community.timezone, now)
                     invite = await create_code(session, now=now, **options)
                 except (UsageError, ValueError) as exc:
                     print(f"roost: {exc}; nothing was created.", file=sys.stderr)

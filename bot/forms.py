@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
+from bot.parsing import clean, ident, web_link
 
 ANSWER_ACTION = "form.answer"
 YES = ("yes", "y", "true", "1", "on")
@@ -15,7 +16,7 @@ NO = ("no", "n", "false", "0", "off")
 
 def clean_value(spec: FormField, raw: str | None) -> str:
     """The canonical value of one answer, or ValueError with a sentence for the member."""
-    value = (raw or "").strip()
+    value = clean(raw or "").strip()
     if not value:
         if spec.required and spec.default is None:
             raise ValueError(f"{spec.label} is required.")
@@ -32,9 +33,11 @@ def clean_value(spec: FormField, raw: str | None) -> str:
         by_name = {choice.lower(): choice for choice in spec.choices}
         if value.lower() in by_name:
             return by_name[value.lower()]
-        if value.isdigit() and 1 <= int(value) <= len(spec.choices):
-            return spec.choices[int(value) - 1]
+        if (number := ident(value)) and number <= len(spec.choices):
+            return spec.choices[number - 1]
         raise ValueError(f"{spec.label} must be one of: {', '.join(spec.choices)}.")
+    if spec.kind is FieldKind.LINK and not web_link(value):
+        raise ValueError(f"{spec.label} must start with https:// (a web address).")
     return value
 
 

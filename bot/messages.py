@@ -69,6 +69,7 @@ class FieldKind(StrEnum):
     LONG_TEXT = "long_text"
     CHOICE = "choice"
     YES_NO = "yes_no"
+    LINK = "link"  # a web address, http:// or https:// (typed like text everywhere)
 
 
 @dataclass(frozen=True, slots=True)

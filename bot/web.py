@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlmodel import select
 
+from bot.parsing import web_link
 from bot.settings import WebSettings
 from storage.content import record, variants
 from storage.growth import visit
@@ -54,7 +55,10 @@ class WebServer:
         async with self.roost.db.session() as session:
             row = (await session.exec(select(Delivery).where(Delivery.token == token))).first()
             campaign = await session.get(Campaign, row.campaign_id) if row else None
-            item = await session.get(ContentItem, campaign.subject_id) if campaign else None
+            content = (
+                campaign.subject_id if campaign and campaign.subject_type == "content" else None
+            )
+            item = await session.get(ContentItem, content) if content else None
         return (row, item) if row is not None and item is not None else None
 
     async def _record(self, row: Delivery, item: ContentItem, kinds: tuple[str, ...]) -> None:
@@ -79,10 +83,10 @@ class WebServer:
         async with self.roost.db.session() as session:
             applying = await click(session, token, self.roost.clock.now())
             await session.commit()
-        if applying is not None:
+        if applying is not None and web_link(applying):
             raise web.HTTPFound(applying)
         found = await self._found(token)
-        if found is None or not found[1].link_url:
+        if found is None or not found[1].link_url or not web_link(found[1].link_url):
             raise web.HTTPNotFound(text="This link is no longer available.")
         await self._record(*found, ("clicked", "opened"))
         raise web.HTTPFound(found[1].link_url)

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Consent, Entry, Identity, Join, Label, Member, Registration
+from storage.types import row_id
 
 
 class ConsentKind(StrEnum):
@@ -112,8 +113,9 @@ async def resolve(session: AsyncSession, ref: str, platform: str) -> Member | No
     """A member named the way HR would: `#12` (member number), `@handle` on the same platform,
     or `platform:user_id`."""
     ref = ref.strip()
-    if ref.startswith("#") and ref[1:].isdigit():
-        member = await session.get(Member, int(ref[1:]))
+    if ref.startswith("#"):
+        number = row_id(ref)
+        member = await session.get(Member, number) if number else None
         return member if member and member.erased_at is None else None
     if ref.startswith("@"):
         where = [col(Identity.platform) == platform, func.lower(Identity.handle) == ref[1:].lower()]

@@ -13,10 +13,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from yarl import URL
 
 from storage.models import Delivery, Feedback, Invitation, Job, Join, Member
+from storage.types import MAX_ID
 
 REASONS = ("salary", "location", "timing", "role_fit", "already_applied", "other")
 PROGRESS = ("applied", "interviewing", "hired")  # what HR or the ATS reports, in order
-STEPS = ("invited", "delivered", "opened", "responded", "applied", "interviewing", "hired")
+# responded: any answer to the invitation, Not now and Not for me included (the article's
+# candidate feedback); interested: I'm interested, or the Apply link followed.
+STEPS = (
+    "invited",
+    "delivered",
+    "opened",
+    "responded",
+    "interested",
+    "applied",
+    "interviewing",
+    "hired",
+)
 
 
 async def exclusions(
@@ -110,13 +122,18 @@ async def find_invitation(
             .join(Delivery, col(Delivery.id) == Invitation.delivery_id)
             .where(Delivery.token == ref)
         )
-    elif isinstance(job_id, int) and isinstance(member_id, int):
+    elif _id(job_id) and _id(member_id):
         query = select(Invitation).where(
             Invitation.job_id == job_id, Invitation.member_id == member_id
         )
     else:
         return None
     return (await session.exec(query)).first()
+
+
+def _id(value: object) -> bool:
+    """A number JSON may carry that an id column can hold (not a bool, not 10**30)."""
+    return type(value) is int and 1 <= value <= MAX_ID
 
 
 @dataclass(frozen=True)
@@ -167,15 +184,17 @@ def _scoped(query: Any, scope: Scope) -> Any:
 
 
 async def funnel(session: AsyncSession, scope: Scope) -> Funnel:
-    responded = or_(
+    interested = or_(
         col(Invitation.interested_at).is_not(None), col(Invitation.clicked_at).is_not(None)
     )
+    responded = or_(interested, col(Invitation.responded_at).is_not(None))
     query = (
         select(  # type: ignore[call-overload]  # SQLModel types up to four columns
             func.count(col(Invitation.id)),
             func.count(col(Delivery.sent_at)),
             func.count(col(Invitation.opened_at)),
             func.count(case((responded, 1))),
+            func.count(case((interested, 1))),
             func.count(col(Invitation.applied_at)),
             func.count(col(Invitation.interviewing_at)),
             func.count(col(Invitation.hired_at)),

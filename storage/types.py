@@ -29,3 +29,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+MAX_ID = 2**31 - 1  # an integer id column's range on SQLite and PostgreSQL alike
+
+
+def row_id(ref: str) -> int | None:
+    """`12` or `#12` as a row id, or None when it is not one any table could hold."""
+    digits = ref.strip().removeprefix("#")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
+        return None
+    return int(digits) if 1 <= int(digits) <= MAX_ID else None

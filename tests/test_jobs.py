@@ -152,10 +152,11 @@ async def test_the_funnel_matches_a_hand_count_and_names_the_bottleneck(chat: Ch
     job = await add_job(chat)
     await chat.say(f"/jobs invite {job}", "1", as_="hr")
     await chat.app.worker.drain()
-    # By hand: 6 invited and delivered; ana, ben, cy, dee react (4 opened); ana is
-    # interested and ben follows the Apply link (2 responded); ben and ana apply, ana goes on
-    # to interviews and is hired. Conversions: 100%, 67%, 50%, 100%, 50%, 100%: the largest
-    # drop is opened → responded (and interviewing follows it at 50%; the first one wins).
+    # By hand: 6 invited and delivered; ana, ben, cy, dee react (4 opened) and answer (4
+    # responded: cy says Not now, dee Not for me); ana is interested and ben follows the Apply
+    # link (2 interested); ben and ana apply, ana goes on to interviews and is hired.
+    # Conversions: 100%, 67%, 100%, 50%, 100%, 50%, 100%: the largest drop is responded →
+    # interested (and interviewing follows it at 50%; the first one wins).
     await chat.say("2", as_="ana")
     await chat.say("3", "timing", "-", as_="cy")
     await chat.say("4", "location", "-", as_="dee")
@@ -191,11 +192,12 @@ async def test_the_funnel_matches_a_hand_count_and_names_the_bottleneck(chat: Ch
         "invited: 6",
         "delivered: 6 (100% of the step before)",
         "opened: 4 (67% of the step before)",
-        "responded (interested or Apply): 2 (50% of the step before)",
+        "responded (any answer, Not now and Not for me too): 4 (100% of the step before)",
+        "interested (I'm interested, or Apply): 2 (50% of the step before)",
         "applied: 2 (100% of the step before)",
         "interviewing: 1 (50% of the step before)",
         "hired: 1 (100% of the step before)",
-        "Bottleneck: opened → responded: only 50% get through",
+        "Bottleneck: responded → interested: only 50% get through",
         "Why members declined: location 1, timing 1",
         "[image: The funnel as bars, invited to hired]",
     ):

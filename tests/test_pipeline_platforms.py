@@ -68,7 +68,7 @@ async def test_on_telegram(sqlite_db: Database, clock: ManualClock) -> None:
         assert "Thank you, that helps" in await roost.say(ana, "-")
 
         seen = await roost.say(hana, "/stats funnel")
-        assert "Bottleneck: opened → responded" in seen
+        assert "Bottleneck: responded → interested" in seen  # Not for me is an answer
         assert hana.messages()[-1].get("photo")  # the chart
     assert await facts(sqlite_db) == (["alumni"], ["not_for_me"], ["salary"])
 
@@ -94,7 +94,7 @@ async def test_on_slack(sqlite_db: Database, clock: ManualClock) -> None:
         await roost.act(ana.submit({"reason": "location", "comment": "Too far"}))
 
         seen = await roost.run(hana, "stats funnel")
-        assert "*Bottleneck:* opened → responded: only 0% get through" in seen
+        assert "*Bottleneck:* responded → interested: only 0% get through" in seen
         assert len([m for m in hana.messages() if m.get("files")]) == 2  # and the chart
     assert await facts(sqlite_db) == (["job-fair"], ["not_for_me"], ["location"])
 

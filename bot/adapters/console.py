@@ -82,8 +82,11 @@ class ConsoleAdapter:
         loop = asyncio.get_running_loop()
 
         def read() -> None:  # a daemon thread: stdin blocking never holds up shutdown
-            for line in self.lines_in or sys.stdin:
-                loop.call_soon_threadsafe(lines.put_nowait, line)
+            # bytes, decoded line by line: a line that is not UTF-8 keeps its readable part
+            # (an undecodable byte shows as �) instead of ending the session
+            for line in self.lines_in or sys.stdin.buffer:
+                text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+                loop.call_soon_threadsafe(lines.put_nowait, text)
             loop.call_soon_threadsafe(lines.put_nowait, None)
 
         threading.Thread(target=read, name="console-stdin", daemon=True).start()

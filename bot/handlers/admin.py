@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+import dataclasses
+from datetime import datetime
 
 from sqlmodel import select
 
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Message, MessageField
+from bot.parsing import duration
 from bot.router import Arg, Command, Role, Router, UsageError
 from storage.members import ConsentKind, MemberFilter, breakdown, labels, resolve, search
 from storage.models import Identity, Label, Member
 
-DURATION = re.compile(r"^(\d+)([mhdw])$")
-UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 FILTER_KEYS = (
     "function",
     "seniority",
@@ -88,10 +87,7 @@ def parse_filter(text: str) -> MemberFilter:
                 f"{token[:30]} is not a filter (use key=value with {', '.join(FILTER_KEYS)})"
             )
         if key in ("active", "inactive"):
-            match = DURATION.match(value.lower())
-            if not match:
-                raise UsageError(f"{key} takes a duration such as 30d, 12h or 2w")
-            delta = timedelta(**{UNITS[match[2]]: int(match[1])})
+            delta = duration(value, key)
             given["active_within" if key == "active" else "inactive_for"] = delta
         elif key == "consent":
             if value.lower() not in ("news", "jobs"):
@@ -102,6 +98,17 @@ def parse_filter(text: str) -> MemberFilter:
         else:
             given[key] = value.lower() if key != "location" else value
     return MemberFilter(**given)  # type: ignore[arg-type]
+
+
+async def nobody_in(ctx: Context[CommandInvoked], segment: MemberFilter, text: str) -> bool:
+    """Whether a segment HR named matches no onboarded member, and if so HR is told so, since
+    a campaign to nobody would otherwise pass as sent."""
+    if not text.strip():
+        return False
+    total, _ = await search(ctx.session, dataclasses.replace(segment, onboarded=True), ctx.now)
+    if total == 0:
+        ctx.reply(f"No member matches {text.strip()[:80]}, so nothing was sent or scheduled.")
+    return total == 0
 
 
 def stored_filter(segment: MemberFilter) -> dict[str, object]:

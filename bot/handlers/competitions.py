@@ -17,6 +17,7 @@ from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.activities import CHANNELS, plan, registrants
 from bot.handlers.admin import MEMBER_HINT
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
+from bot.parsing import ParseError, ident, moment
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
 from storage.competitions import entry_of, is_judge, leaderboard, parse_scores, score
 from storage.members import resolve
@@ -39,7 +40,7 @@ SUBMIT = Form(
     id="competition.submit",
     title="Your entry",
     fields=(
-        FormField("link", "A link to your entry (https://…)", max_length=500),
+        FormField("link", "A link to your entry (https://…)", FieldKind.LINK, max_length=500),
         FormField("text", "A few words about it", FieldKind.LONG_TEXT, max_length=1000),
     ),
     submit_label="Submit",
@@ -48,9 +49,9 @@ SUBMIT = Form(
 
 def _at(text: str, zone: ZoneInfo) -> datetime:
     try:
-        return datetime.strptime(" ".join(text.split()), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
-    except ValueError:
-        raise ValueError(f"“{text[:20]}” is not a time like 2026-12-10 18:00") from None
+        return moment(text, str(zone))
+    except ParseError as exc:
+        raise ValueError(f"“{text[:20]}” is not a time like 2026-12-10 18:00 ({exc})") from None
 
 
 def _shown(at: datetime, tz: str) -> str:
@@ -108,11 +109,7 @@ async def created(ctx: Context[FormSubmitted]) -> None:
 
 
 async def _competition(ctx: Context[Any], ref: str) -> Competition | None:
-    found = (
-        await ctx.session.get(Competition, int(ref.lstrip("#")))
-        if ref.lstrip("#").isdigit()
-        else None
-    )
+    found = await ctx.session.get(Competition, number) if (number := ident(ref)) else None
     if found is None:
         ctx.reply(f"There is no competition {ref[:20]}.", ephemeral=True)
     return found
@@ -193,9 +190,6 @@ async def submitted(ctx: Context[FormSubmitted]) -> None:
         return
     entry, competition = open_[0]
     link = ctx.event.values["link"]
-    if not link.startswith(("https://", "http://")):
-        ctx.reply("The link must start with https://. Nothing was saved; please submit again.")
-        return
     again = entry.submitted_at is not None
     entry.link, entry.text, entry.submitted_at = link, ctx.event.values["text"], ctx.now
     ctx.dm(
@@ -234,7 +228,7 @@ async def entries(ctx: Context[CommandInvoked]) -> None:
 
 async def scored(ctx: Context[CommandInvoked]) -> None:
     ref = ctx.args["entry"]
-    entry = await ctx.session.get(Entry, int(ref)) if ref.isdigit() else None
+    entry = await ctx.session.get(Entry, number) if (number := ident(ref)) else None
     competition = await ctx.session.get(Competition, entry.competition_id) if entry else None
     if entry is None or competition is None or entry.submitted_at is None:
         ctx.reply(f"There is no submitted entry {ref[:12]}.")

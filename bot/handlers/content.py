@@ -7,8 +7,8 @@ A pushed item shows its title (one of up to three variants) and a teaser; Read o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.handlers.admin import parse_filter, stored_filter
+from bot.handlers.admin import FILTER_KEYS, nobody_in, parse_filter, stored_filter
 from bot.messages import (
     ActionButton,
     FieldKind,
@@ -28,6 +28,7 @@ from bot.messages import (
     MessageField,
     Style,
 )
+from bot.parsing import duration, ident, web_link, whole
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.scheduler.triggers import WhenError, next_run, parse_when
 from storage.content import KINDS, record, variants
@@ -44,8 +45,16 @@ COMPOSE = Form(
         FormField(
             "body", "Text (Markdown: **bold**, [link](url))", FieldKind.LONG_TEXT, max_length=6000
         ),
-        FormField("link", "Link to the source (optional)", required=False, max_length=500),
-        FormField("image", "Image address, https://… (optional)", required=False, max_length=500),
+        FormField(
+            "link", "Link to the source (optional)", FieldKind.LINK, required=False, max_length=500
+        ),
+        FormField(
+            "image",
+            "Image address, https://… (optional)",
+            FieldKind.LINK,
+            required=False,
+            max_length=500,
+        ),
     ),
     submit_label="Save",
 )
@@ -59,8 +68,6 @@ SHARE = Form(
     ),
     submit_label="Send to HR",
 )
-SAMPLE = re.compile(r"^(\d{1,2})%$")
-DURATION = re.compile(r"^(\d+)([mhd])$")
 
 
 def pages(body: str, size: int) -> list[str]:
@@ -165,8 +172,8 @@ async def shared(ctx: Context[FormSubmitted]) -> None:
 
 
 async def _item(ctx: Context[CommandInvoked]) -> ContentItem | None:
-    ref = ctx.args["content"].lstrip("#")
-    item = await ctx.session.get(ContentItem, int(ref)) if ref.isdigit() else None
+    number = ident(ctx.args["content"])
+    item = await ctx.session.get(ContentItem, number) if number else None
     if item is None:
         ctx.reply(
             f"There is no content {ctx.args['content'][:20]}. {ctx.cmd('content')} lists it all."
@@ -254,6 +261,9 @@ async def edit(ctx: Context[CommandInvoked]) -> None:
     if field == "body":
         item.body = value
     elif field == "link":
+        if not web_link(value):
+            ctx.reply("That is not a web address (one starting https://); nothing was changed.")
+            return
         item.link_url = value
     else:
         position = {"title": 0, "title_b": 1, "title_c": 2}[field]
@@ -287,13 +297,9 @@ def parse_schedule(text: str) -> tuple[str, dict[str, Any]]:
     segment = parse_filter(" ".join(f"{k}={v}" for k, v in options.items()))
     audience["filter"] = stored_filter(segment)
     if sample is not None:
-        match, wait_match = SAMPLE.match(sample), DURATION.match(wait)
-        if not match or not 0 < int(match[1]) < 100:
-            raise UsageError("sample= takes a share such as 20%")
-        if not wait_match:
-            raise UsageError("wait= takes a duration such as 2h")
-        unit = {"m": 60, "h": 3600, "d": 86400}[wait_match[2]]
-        audience["sample"] = (int(match[1]) / 100, int(wait_match[1]) * unit)
+        share = whole(sample.removesuffix("%"), "sample= takes a share such as 20%: it", 1, 99)
+        pause = duration(wait, "wait=", longest=timedelta(days=30))
+        audience["sample"] = (share / 100, int(pause.total_seconds()))
     return " ".join(words), audience
 
 
@@ -313,6 +319,11 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
         example = ctx.cmd("schedule", f"{item.id} every mon 09:00 to=dm function=engineering")
         ctx.reply(f"Hmm, {exc}. Example: `{example}`")
         return
+    if audience["dm"] and not audience["channels"]:
+        words = ctx.args.get("when", "").split()
+        named = " ".join(t for t in words if t.partition("=")[0].lower() in FILTER_KEYS)
+        if await nobody_in(ctx, parse_filter(named), named):
+            return
     sample = audience.pop("sample", None)
     campaign = Campaign(
         kind="content",
@@ -389,8 +400,8 @@ async def _states(ctx: Context[Any], campaign: Campaign) -> dict[str, int]:
 
 
 async def cancel(ctx: Context[CommandInvoked]) -> None:
-    ref = ctx.args["campaign"].lstrip("#")
-    campaign = await ctx.session.get(Campaign, int(ref)) if ref.isdigit() else None
+    number = ident(ctx.args["campaign"])
+    campaign = await ctx.session.get(Campaign, number) if number else None
     if campaign is None:
         ctx.reply(
             f"There is no campaign {ctx.args['campaign'][:20]}. {ctx.cmd('campaigns')} lists them."
@@ -443,7 +454,7 @@ async def read(ctx: Context[ActionPressed]) -> None:
 async def turn(ctx: Context[ActionPressed]) -> None:
     token, _, number = ctx.event.value.rpartition(":")
     found = await _delivery(ctx, token)
-    if found is not None and number.isdigit():
+    if found is not None and number.isascii() and number.isdigit() and len(number) < 6:
         await _page(ctx, found[0], found[1], int(number), turning=True)
 
 

@@ -28,6 +28,7 @@ from bot.messages import (
     MessageField,
     Style,
 )
+from bot.parsing import ParseError, clock, ident, moment
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
 from storage.events import cancel, check_in, new_checkin_code, register, registered_count
 from storage.growth import create_code
@@ -68,12 +69,12 @@ def _at(text: str, zone: ZoneInfo, day: datetime | None = None) -> datetime:
     text = " ".join(text.split())
     try:
         if day is not None and len(text) <= 5:
-            clock = datetime.strptime(text, "%H:%M")
+            hour = clock(text)
             local = day.astimezone(zone)
-            return local.replace(hour=clock.hour, minute=clock.minute, second=0, microsecond=0)
-        return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
-    except ValueError:
-        raise ValueError(f"“{text[:20]}” is not a time like 2026-12-10 18:00") from None
+            return local.replace(hour=hour.hour, minute=hour.minute, second=0, microsecond=0)
+        return moment(text, str(zone))
+    except ParseError as exc:
+        raise ValueError(f"“{text[:20]}” is not a time like 2026-12-10 18:00 ({exc})") from None
 
 
 def when(event: CommunityEvent) -> str:
@@ -168,7 +169,7 @@ async def created(ctx: Context[FormSubmitted]) -> None:
 
 
 async def _event(ctx: Context[Any], ref: str) -> CommunityEvent | None:
-    event = await ctx.session.get(CommunityEvent, int(ref)) if ref.isdigit() else None
+    event = await ctx.session.get(CommunityEvent, number) if (number := ident(ref)) else None
     if event is None or event.cancelled_at is not None:
         ctx.reply("That event is no longer available.", ephemeral=True)
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Attachment, Image, Message, MessageField
+from bot.parsing import day, end_of, whole
 from bot.pictures import qr_png
 from bot.router import Arg, Command, Role, Router, UsageError
 from storage.growth import (
@@ -80,7 +81,7 @@ async def code_message(ctx: Context[Any], invite: InviteCode, intro: str = "") -
     )
 
 
-def parse_create(text: str, tz: str) -> dict[str, Any]:
+def parse_create(text: str, tz: str, now: datetime) -> dict[str, Any]:
     """`job-fair campaign=berlin expires=2026-12-31 uses=100 code=FAIR26` → keyword args."""
     words = text.split()
     if not words or words[0].lower() not in SOURCES:
@@ -91,15 +92,11 @@ def parse_create(text: str, tz: str) -> dict[str, Any]:
         if not sep or not value or key not in ("campaign", "expires", "uses", "code"):
             raise UsageError(f"{token[:30]} is not an option (campaign=, expires=, uses=, code=)")
         if key == "expires":
-            try:
-                day = datetime.strptime(value, "%Y-%m-%d").date()
-            except ValueError:
-                raise UsageError("expires= takes a date such as 2026-12-31") from None
-            found["expires_at"] = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(tz))
+            found["expires_at"] = end_of(day(value, "expires="), tz)
+            if found["expires_at"] <= now:
+                raise UsageError(f"expires={value} has passed: a new code needs a later date")
         elif key == "uses":
-            if not value.isdigit() or int(value) < 1:
-                raise UsageError("uses= takes a whole number of uses, such as 100")
-            found["max_uses"] = int(value)
+            found["max_uses"] = whole(value, "uses= (how many may join with it)", 1, 1_000_000)
         else:
             found[key] = value
     return found
@@ -131,7 +128,7 @@ async def invites(ctx: Context[CommandInvoked]) -> None:
 
 async def _create(ctx: Context[CommandInvoked], text: str) -> None:
     try:
-        options = parse_create(text, ctx.settings.community.timezone)
+        options = parse_create(text, ctx.settings.community.timezone, ctx.now)
         options.setdefault("code", new_code(options["source"]))
         invite = await create_code(ctx.session, now=ctx.now, created_by=ctx.member_id, **options)
     except (UsageError, ValueError) as exc:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
@@ -26,6 +25,7 @@ from bot.messages import (
     MessageField,
     Style,
 )
+from bot.parsing import ParseError, day, end_of, ident
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.scheduler.campaigns import member_filter
 from storage.members import ConsentKind, resolve
@@ -46,7 +46,12 @@ def job_form(ctx: Context[Any]) -> Form:
             FormField("function", "Function", FieldKind.CHOICE, options.functions),
             FormField("seniority", "Seniority", FieldKind.CHOICE, options.seniorities),
             FormField("location", "Location (city, country or remote)", max_length=100),
-            FormField("apply_url", "Where to apply (your ATS link, https://…)", max_length=500),
+            FormField(
+                "apply_url",
+                "Where to apply (your ATS link, https://…)",
+                FieldKind.LINK,
+                max_length=500,
+            ),
             FormField("closes", "Closing date, YYYY-MM-DD (optional)", required=False),
         ),
         submit_label="Save job",
@@ -117,18 +122,14 @@ async def jobs(ctx: Context[CommandInvoked]) -> None:
 async def added(ctx: Context[FormSubmitted]) -> None:
     values = ctx.event.values
     url, closes = values["apply_url"], values["closes"]
-    if not url.startswith(("https://", "http://")):
-        ctx.reply("The apply link must start with https://. Nothing was saved; please try again.")
-        return
     closes_at = None
     if closes:
+        tz = ctx.settings.community.timezone
         try:
-            day = datetime.strptime(closes, "%Y-%m-%d").date()
-        except ValueError:
-            ctx.reply("The closing date must look like 2026-12-31. Nothing was saved.")
+            closes_at = end_of(day(closes, "the closing date"), tz)
+        except ParseError as exc:
+            ctx.reply(f"Hmm, {exc}. Nothing was saved.")
             return
-        zone = ZoneInfo(ctx.settings.community.timezone)
-        closes_at = datetime.combine(day + timedelta(days=1), time(), zone)
         if closes_at <= ctx.now:
             ctx.reply("That closing date has passed. Nothing was saved.")
             return
@@ -165,7 +166,7 @@ async def _listing(ctx: Context[CommandInvoked]) -> None:
 
 
 async def _job(ctx: Context[Any], ref: str) -> Job | None:
-    job = await ctx.session.get(Job, int(ref.lstrip("#"))) if ref.lstrip("#").isdigit() else None
+    job = await ctx.session.get(Job, number) if (number := ident(ref)) else None
     if job is None:
         ctx.reply(f"There is no job {ref[:20]}. {ctx.cmd('jobs', 'list')} lists them.")
     return job
@@ -255,7 +256,7 @@ async def discard(ctx: Context[ActionPressed]) -> None:
 
 async def _draft(ctx: Context[ActionPressed]) -> Campaign | None:
     value = ctx.event.value
-    campaign = await ctx.session.get(Campaign, int(value)) if value.isdigit() else None
+    campaign = await ctx.session.get(Campaign, number) if (number := ident(value)) else None
     if campaign is None or campaign.kind != "invitation" or campaign.status != "draft":
         ctx.reply("That invitation was sent or discarded already.")
         return None

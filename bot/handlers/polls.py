@@ -21,11 +21,12 @@ from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted, PollAnswered
 from bot.handlers.activities import CHANNELS, plan
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, PollSpec
+from bot.parsing import ParseError, duration, ident, moment
 from bot.router import Action, Command, FormHandler, On, Role, Router
 from storage.models import Campaign, Delivery, Poll, PollOption
 from storage.polls import by_native_id, clean_options, options_of, tally, vote
 
-IN = re.compile(r"^(?:in\s+)?(\d{1,4})\s*([mhd])$")
+IN = re.compile(r"^(?:in\s+)?\d+\s*[mhdw]$")
 KINDS = ("single", "multiple", "quiz")
 
 POLL = Form(
@@ -46,14 +47,14 @@ POLL = Form(
 
 def parse_closes(text: str, timezone: str, now: datetime) -> datetime:
     text = " ".join(text.lower().split())
-    if match := IN.match(text):
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
-        at = now + timedelta(**{unit: int(match[1])})
-    else:
-        try:
-            at = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(timezone))
-        except ValueError:
-            raise ValueError("say when it closes: in 2h, in 3d, or 2026-12-07 18:00") from None
+    try:
+        if IN.match(text):
+            spoken = text.removeprefix("in ").replace(" ", "")
+            at = now + duration(spoken, "in … (such as in 2h or in 3d)", timedelta(days=365))
+        else:
+            at = moment(text, timezone)
+    except ParseError as exc:
+        raise ValueError(f"say when it closes: in 2h, in 3d, or 2026-12-07 18:00 ({exc})") from None
     if at <= now:
         raise ValueError("the closing time has passed")
     return at
@@ -100,16 +101,17 @@ def _correct(values: Mapping[str, str], count: int) -> int | None:
     if values["kind"] != "quiz":
         return None
     answer = values["answer"]
-    if not answer.isdigit() or not 1 <= int(answer) <= count:
+    number = ident(answer)
+    if number is None or number > count:
         raise ValueError(f"a quiz needs the right option's number, 1 to {count}")
-    return int(answer) - 1
+    return number - 1
 
 
 async def pressed(ctx: Context[ActionPressed]) -> None:
     """A vote by button: pressing an option again takes the vote back."""
     poll_id, _, position = ctx.event.value.partition(":")
-    poll = await ctx.session.get(Poll, int(poll_id)) if poll_id.isdigit() else None
-    if poll is None or not position.isdigit():
+    poll = await ctx.session.get(Poll, number) if (number := ident(poll_id)) else None
+    if poll is None or not (position.isascii() and position.isdigit() and len(position) < 3):
         ctx.reply("That poll is no longer available.", ephemeral=True)
         return
     if poll.closed_at is not None:

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Image, Message
+from bot.parsing import ident, whole
 from bot.pictures import funnel_png, grouped_png
 from bot.router import Arg, Command, Role, Router, UsageError
 from storage.content import item_stats
@@ -30,7 +31,8 @@ STEP_NAMES = {
     "invited": "invited",
     "delivered": "delivered",
     "opened": "opened",
-    "responded": "responded (interested or Apply)",
+    "responded": "responded (any answer, Not now and Not for me too)",
+    "interested": "interested (I'm interested, or Apply)",
     "applied": "applied",
     "interviewing": "interviewing",
     "hired": "hired",
@@ -46,9 +48,11 @@ def parse_options(text: str) -> dict[str, str]:
         if not sep or not value or key not in ("job", "source", "event", "days"):
             raise UsageError(f"{token[:30]} is not an option (job=, source=, event=, days=)")
         found[key] = value.lower()
-    for key in ("job", "event", "days"):
-        if key in found and not found[key].lstrip("#").isdigit():
+    for key in ("job", "event"):
+        if key in found and ident(found[key]) is None:
             raise UsageError(f"{key}= takes a number")
+    if "days" in found:
+        found["days"] = str(whole(found["days"], "days=", 1, 3650))
     if "source" in found and found["source"] not in (*SOURCES, "direct"):
         raise UsageError(f"source= is one of {', '.join(SOURCES)}, direct")
     return found
@@ -197,7 +201,7 @@ async def _polls(ctx: Context[CommandInvoked], days: int) -> None:
 async def _funnel(ctx: Context[CommandInvoked], options: dict[str, str]) -> None:
     scope, named = Scope(), []
     if "job" in options:
-        job = await ctx.session.get(Job, int(options["job"].lstrip("#")))
+        job = await ctx.session.get(Job, ident(options["job"]))
         if job is None:
             ctx.reply(f"There is no job {options['job']}.")
             return
@@ -206,7 +210,7 @@ async def _funnel(ctx: Context[CommandInvoked], options: dict[str, str]) -> None
         scope = Scope(**{**vars(scope), "source": options["source"]})
         named.append(f"members from {options['source']}")
     if "event" in options:
-        event = await ctx.session.get(CommunityEvent, int(options["event"].lstrip("#")))
+        event = await ctx.session.get(CommunityEvent, ident(options["event"]))
         if event is None or event.invite_code_id is None:
             ctx.reply(f"Event {options['event']} has no invite code of its own to follow.")
             return

@@ -14,8 +14,9 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.handlers.admin import parse_filter, stored_filter
+from bot.handlers.admin import nobody_in, parse_filter, stored_filter
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
+from bot.parsing import ident
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from storage.models import Campaign, Delivery, Interaction, Survey, SurveyResponse
 
@@ -57,11 +58,16 @@ def invitation(survey: Survey, body: str) -> Message:
 async def send(ctx: Context[CommandInvoked]) -> None:
     """`/survey How do you like the community? | function=engineering active=90d`"""
     title, _, filters = ctx.args["question"].partition("|")
+    example = ctx.cmd("survey", "How do you like our community? | active=90d")
     try:
         segment = parse_filter(filters)
     except UsageError as exc:
-        example = ctx.cmd("survey", "How do you like our community? | active=90d")
         ctx.reply(f"Hmm, {exc}. Nothing was sent. Example: `{example}`")
+        return
+    if not title.strip():
+        ctx.reply(f"A survey needs its question before the |. Nothing was sent. `{example}`")
+        return
+    if await nobody_in(ctx, segment, filters):
         return
     survey = new_survey(title.strip()[:150], ctx.member_id, ctx.now)
     ctx.session.add(survey)
@@ -87,7 +93,7 @@ async def send(ctx: Context[CommandInvoked]) -> None:
 
 async def opened(ctx: Context[ActionPressed]) -> None:
     ref = ctx.event.value
-    survey = await ctx.session.get(Survey, int(ref)) if ref.isdigit() else None
+    survey = await ctx.session.get(Survey, number) if (number := ident(ref)) else None
     if survey is None:
         ctx.reply("That survey is no longer available.", ephemeral=True)
         return

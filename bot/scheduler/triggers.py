@@ -11,38 +11,44 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
+from bot.parsing import ParseError, clock, moment
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "day")
-EVERY = re.compile(r"^every\s+(mon|tue|wed|thu|fri|sat|sun|day)\w*\s+(\d{1,2}):(\d{2})$", re.I)
-ONCE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})$")
+EVERY = re.compile(r"^every\s+(mon|tue|wed|thu|fri|sat|sun|day)\w*\s+(\S+)$", re.I)
+ONCE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}[ t]\S+$")
 
 
-class WhenError(ValueError):
+class WhenError(ParseError):
     """HR's `when` is not understood; the message shows what is."""
 
 
 def parse_when(text: str, timezone: str, now: datetime) -> tuple[datetime | None, str | None]:
     """(a single time, or None) and (a crontab rule for recurring pushes, or None)."""
     text = " ".join(text.split()).lower()
-    zone = ZoneInfo(timezone)
     if text in ("", "now"):
         return now, None
-    if match := ONCE.match(text):
-        at = datetime.fromisoformat(f"{match[1]} {int(match[2]):02d}:{match[3]}").replace(
-            tzinfo=zone
-        )
+    if ONCE.match(text):
+        try:
+            at = moment(text, timezone)
+        except ParseError as exc:
+            raise WhenError(str(exc)) from None
         if at <= now:
             raise WhenError(f"{text} is in the past")
         return at, None
     if match := EVERY.match(text):
+        try:
+            hour = clock(match[2])
+        except ParseError as exc:
+            raise WhenError(str(exc)) from None
         day = "*" if match[1] == "day" else match[1][:3]
-        rule = f"{int(match[3])} {int(match[2])} * * {day}"
-        trigger(None, rule, timezone)
-        return None, rule
+        return None, f"{hour.minute} {hour.hour} * * {day}"
     if len(text.split()) == 5:
         try:
-            trigger(None, text, timezone)
+            fires = trigger(None, text, timezone).get_next_fire_time(None, now)
         except ValueError as exc:
             raise WhenError(f"{text} is not a crontab rule ({exc})") from None
+        if fires is None:
+            raise WhenError(f"{text} never comes (no such day in any year)")
         return None, text
     raise WhenError(
         "say now, 2026-12-07 09:00, every mon 09:00, or a crontab rule like 0 9 * * mon"
