@@ -92,6 +92,7 @@ class Window:
     chat: int | None
     issued: float
     until: float
+    why: str = "limit"  # which rule: "storm" (a fault a test injected), "global", "group", "chat"
 
 
 class TelegramEmulator:
@@ -218,20 +219,20 @@ class TelegramEmulator:
             )
         if self.faults.storm:
             self.faults.storm -= 1
-            self._too_many(None, now, self.faults.storm_retry_after)
+            self._too_many(None, now, self.faults.storm_retry_after, "storm")
         if not self.limits.enabled:
             return
         while self._sent and now - self._sent[0] >= 1:
             self._sent.popleft()
         if len(self._sent) >= self.limits.per_second:
-            self._too_many(None, now, 1)
+            self._too_many(None, now, 1, "global")
         if chat < 0:
             sent = self._group_sent[chat]
             window = self.limits.group_window
             while sent and now - sent[0] >= window:
                 sent.popleft()
             if len(sent) >= self.limits.group_per_minute:
-                self._too_many(chat, now, int(window - (now - sent[0])) + 1)
+                self._too_many(chat, now, int(window - (now - sent[0])) + 1, "group")
             sent.append(now)
         else:
             tokens, last = self._private_tokens.get(chat, (float(self.limits.private_burst), now))
@@ -239,12 +240,12 @@ class TelegramEmulator:
                 self.limits.private_burst, tokens + (now - last) * self.limits.private_per_second
             )
             if tokens < 1:
-                self._too_many(chat, now, 1)
+                self._too_many(chat, now, 1, "chat")
             self._private_tokens[chat] = (tokens - 1, now)
         self._sent.append(now)
 
-    def _too_many(self, chat: int | None, now: float, retry_after: int) -> None:
-        self.windows.append(Window(chat, now, now + retry_after))
+    def _too_many(self, chat: int | None, now: float, retry_after: int, why: str) -> None:
+        self.windows.append(Window(chat, now, now + retry_after, why))
         raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     def sends_inside_windows(self, grace: float = 0.25) -> list[Request]:
