@@ -21,7 +21,8 @@ run: $(STAMP)
 	$(BIN)/roost --config $(CONFIG) run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) -m "not paced" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m paced $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

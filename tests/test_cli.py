@@ -88,17 +88,23 @@ def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
     assert f"Database is at revision {head}." in done.stdout
 
 
-def test_a_bad_configuration_stops_roost_before_it_starts(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text("[web]\nport = 'http'\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "--config", str(bad), "run"],
+def run_with(config: Path) -> subprocess.CompletedProcess[str]:
+    """`roost run` with this file alone (no database URL from the environment)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"],
+        input="",
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        cwd=tmp_path,
+        cwd=config.parent,
     )
+
+
+def test_a_bad_configuration_stops_roost_before_it_starts(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[web]\nport = 'http'\n")
+    done = run_with(bad)
     assert done.returncode == 2
     assert "bad configuration, not starting" in done.stderr
     assert f"{bad}: [web] web.port: input should be a valid integer" in done.stderr
@@ -136,15 +142,7 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         config = tmp_path / "roost.toml"
         config.write_text(f"[web]\nport = {port}\n")
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", "--config", str(config), "run"],
-            input="",
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            cwd=tmp_path,
-        )
+        done = run_with(config)
     assert done.returncode == 2
     assert (
         f"roost: cannot listen on 127.0.0.1:{port} ([web] host and port): the port is in use"

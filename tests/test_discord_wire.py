@@ -20,6 +20,7 @@ from tests.emulators.discord import DiscordEmulator, add_member
 from tests.roost_on_discord import roost_on_discord
 
 
+@pytest.mark.paced
 async def test_a_flood_is_paced_to_the_global_limit(
     sqlite_db: Database, clock: ManualClock
 ) -> None:

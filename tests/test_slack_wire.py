@@ -103,6 +103,7 @@ async def test_an_event_slack_retries_is_handled_once(http_roost: SlackRoost) ->
     assert sum(c.method == "views.publish" for c in http_roost.slack.calls) == 1
 
 
+@pytest.mark.paced
 async def test_a_flood_loses_nothing_and_honours_retry_after(
     sqlite_db: Database, clock: ManualClock
 ) -> None:

@@ -41,6 +41,7 @@ def accepted(tg: TelegramEmulator, chat: int) -> list[float]:
     ]
 
 
+@pytest.mark.paced
 async def test_a_busy_group_gets_posts_as_fast_as_its_window_allows_and_no_429(
     tg: TelegramEmulator,
 ) -> None:
@@ -51,6 +52,7 @@ async def test_a_busy_group_gets_posts_as_fast_as_its_window_allows_and_no_429(
     assert all(later - first >= WINDOW for first, later in zip(posts, posts[5:], strict=False))
 
 
+@pytest.mark.paced
 async def test_a_429_on_a_group_holds_up_that_group_and_not_the_dms(tg: TelegramEmulator) -> None:
     members = [add_user(tg, f"Member{i}") for i in range(6)]
     for member in members:

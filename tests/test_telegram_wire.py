@@ -119,6 +119,7 @@ async def test_a_redelivered_update_is_handled_once(hooked: TelegramRoost) -> No
     assert any("/profile" in t for t in texts)
 
 
+@pytest.mark.paced
 async def test_a_flood_loses_nothing_and_waits_out_every_retry_after(
     sqlite_db: Database, clock: ManualClock
 ) -> None:
