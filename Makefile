@@ -27,7 +27,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot storage
+	$(BIN)/mypy bot storage tests bench
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

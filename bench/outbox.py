@@ -46,7 +46,7 @@ async def throughput(db: Database, label: str) -> None:
     ]
     async with db.session() as session:
         started = time.perf_counter()
-        await session.exec(insert(Delivery), params=rows)  # type: ignore[call-overload]
+        await session.exec(insert(Delivery), params=rows)
         await session.exec(
             update(Delivery).where(col(Delivery.campaign_id) == campaign).values(state="sent")
         )

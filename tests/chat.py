@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App, build_app
-from bot.clock import ManualClock
+from bot.clock import Clock
 from bot.events import ChatKind
 from bot.settings import Settings
 from storage.db import Database
@@ -20,7 +20,7 @@ class Chat:
     out: io.StringIO
 
     @classmethod
-    def start(cls, settings: Settings, db: Database, clock: ManualClock) -> Chat:
+    def start(cls, settings: Settings, db: Database, clock: Clock) -> Chat:
         out = io.StringIO()
         console = ConsoleAdapter(user="guest", out=out, interactive=False)
         return cls(build_app(settings, [console], db, clock), console, out)

@@ -33,7 +33,7 @@ class DiscordRoost:
         async with asyncio.timeout(10):
             await self.app.wait_handled(before + events)
 
-    async def slash(self, member: DiscordMember, name: str, **options: str) -> str:
+    async def slash(self, member: DiscordMember, name: str, **options: Any) -> str:
         seen = len(member.messages())
         await self.act(member.slash(name, **options))
         return member.text(seen)

@@ -90,11 +90,10 @@ async def roost_on_slack(
     app = App(settings, [adapter], db, clock, Routes(root_router()))
     task = asyncio.create_task(app.run())
     try:
-        ready = (
-            (lambda: slack.socket_connected)
-            if mode == "socket"
-            else (lambda: app.web.port is not None)
-        )
+
+        def ready() -> bool:
+            return slack.socket_connected if mode == "socket" else app.web.port is not None
+
         await slack.wait_for(lambda: ready() or task.done(), seconds=10)
         if task.done():
             task.result()

@@ -118,9 +118,10 @@ async def roost_on_telegram(
     app = holder["app"] = App(settings, [adapter, *beside], db, clock, Routes(root))
     task = asyncio.create_task(app.run())
     try:
-        ready = (
-            (lambda: bool(tg.webhook)) if mode == "webhook" else (lambda: _polls(tg) > polls_before)
-        )
+
+        def ready() -> bool:
+            return bool(tg.webhook) if mode == "webhook" else _polls(tg) > polls_before
+
         try:
             await wait_for(tg, lambda: ready() or task.done(), seconds=10)
         finally:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert
+from sqlmodel import col
 
 from storage.db import Database
 from storage.members import MemberFilter
@@ -19,12 +20,12 @@ async def campaign_to(db: Database, platform: str, user_ids: Sequence[str], now:
     """Onboarded members who consented to news, one per platform account, and a company-news
     campaign's rows to all of them; the campaign's id."""
     async with db.session() as session:
-        made = await session.exec(  # type: ignore[call-overload]
-            insert(Member).returning(Member.id, sort_by_parameter_order=True),
+        made = await session.exec(
+            insert(Member).returning(col(Member.id), sort_by_parameter_order=True),
             params=[{"created_at": now, "onboarded_at": now} for _ in user_ids],
         )
         ids = list(made.scalars())
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             insert(Identity),
             params=[
                 {
@@ -37,7 +38,7 @@ async def campaign_to(db: Database, platform: str, user_ids: Sequence[str], now:
                 for i, user in zip(ids, user_ids, strict=True)
             ],
         )
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             insert(Consent),
             params=[
                 {

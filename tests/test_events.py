@@ -45,7 +45,7 @@ async def run(app: App, kind: str, at: datetime) -> None:
     app.clock.now = lambda: at  # type: ignore[method-assign]
     token = RUNNING.set(app.campaigns)
     try:
-        await launch_campaign(campaign.id)
+        await launch_campaign(campaign.id or 0)
     finally:
         RUNNING.reset(token)
     await app.worker.drain()
@@ -163,7 +163,7 @@ async def test_reminders_follow_the_configured_hours(
     await chat.say("/event", *ANSWERS, as_="hr")
     async with chat.app.db.session() as session:
         reminders = sorted(
-            c.scheduled_at
+            c.scheduled_at or START
             for c in await session.exec(select(Campaign).where(Campaign.kind == "event_reminder"))
         )
     assert reminders == [START - timedelta(hours=48), START - timedelta(hours=2)]

@@ -196,7 +196,7 @@ async def test_circular_referrals_are_refused_and_bursts_flagged(chat: Chat) -> 
     for i in range(9):  # ten joins through one code within the hour
         await chat.onboard(f"burst{i}", code=code.code)
     async with chat.app.db.session() as session:
-        flags = [r.flagged for r in await session.exec(select(Referral).order_by(Referral.id))]
+        flags = [r.flagged for r in await session.exec(select(Referral).order_by(col(Referral.id)))]
     assert flags == [False] * 9 + [True]
     assert f"{code.code} employee-referral: 10 joins, 0 visits · ⚠ 1 joins in bursts" in (
         await chat.say("/invites list", as_="hr")

@@ -36,7 +36,7 @@ async def close(chat: Chat) -> None:
     chat.app.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
     token = RUNNING.set(chat.app.campaigns)
     try:
-        await launch_campaign(result.id)
+        await launch_campaign(result.id or 0)
     finally:
         RUNNING.reset(token)
     await chat.app.worker.drain()

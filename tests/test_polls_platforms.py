@@ -35,7 +35,7 @@ async def close(app: App) -> None:
     app.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
     token = RUNNING.set(app.campaigns)
     try:
-        await launch_campaign(result.id)
+        await launch_campaign(result.id or 0)
     finally:
         RUNNING.reset(token)
 

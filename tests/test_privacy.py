@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select as core_select
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from storage.members import ConsentKind, consents
 from storage.models import AuditEntry, Consent, Member
@@ -21,7 +21,7 @@ async def test_typing_stop_withdraws_every_consent_with_one_confirmation(chat: C
     assert "you won't get any more messages from us" in seen
     member = await member_named(chat, "ana")
     async with chat.app.db.session() as session:
-        assert await consents(session, member.id) == {
+        assert await consents(session, member.id or 0) == {
             ConsentKind.NEWS: False,
             ConsentKind.JOBS: False,
         }
@@ -33,7 +33,7 @@ async def test_every_stop_word_works(chat: Chat) -> None:
         await chat.say(word, as_="ana")
         member = await member_named(chat, "ana")
         async with chat.app.db.session() as session:
-            assert not any((await consents(session, member.id)).values()), word
+            assert not any((await consents(session, member.id or 0)).values()), word
 
 
 async def test_stop_in_the_middle_of_onboarding_abandons_the_form(chat: Chat) -> None:
@@ -53,7 +53,9 @@ async def test_consent_can_be_changed_later_with_its_wording_version(chat: Chat)
     member = await member_named(chat, "ana")
     async with chat.app.db.session() as session:
         rows = list(
-            await session.exec(select(Consent).where(Consent.kind == "jobs").order_by(Consent.id))
+            await session.exec(
+                select(Consent).where(Consent.kind == "jobs").order_by(col(Consent.id))
+            )
         )
     assert [r.granted for r in rows] == [False, True, False]
     assert {r.wording_version for r in rows} == {"2026-11"} and rows[0].member_id == member.id

@@ -68,7 +68,7 @@ async def test_join_through_a_deep_link_with_onboarding_by_buttons(roost: Telegr
     )
     async with roost.app.db.session() as session:
         join = (await session.exec(select(Join))).one()
-        assert await consents(session, member.id) == {
+        assert await consents(session, member.id or 0) == {
             ConsentKind.NEWS: True,
             ConsentKind.JOBS: True,
         }
@@ -118,7 +118,7 @@ async def test_stop_export_and_erasure(roost: TelegramRoost, db: Database) -> No
     assert "you won't get any more messages" in await roost.say(ana, "STOP")
     member = await member_of(roost, ana.id)
     async with db.session() as session:
-        assert not any((await consents(session, member.id)).values())
+        assert not any((await consents(session, member.id or 0)).values())
 
     await roost.say(ana, "/mydata")
     document = ana.last()["document"]

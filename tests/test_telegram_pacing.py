@@ -29,7 +29,7 @@ def paced_bot(tg: TelegramEmulator, pacer: EvenPacer) -> ExtBot[None]:
         tg.token,
         base_url=f"{tg.url}/bot",
         request=request_over_aiohttp(5, 5, connections=8),
-        rate_limiter=pacer,
+        rate_limiter=pacer,  # type: ignore[arg-type]  # PTB narrows the limiter's type by chain
     )
 
 

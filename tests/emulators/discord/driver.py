@@ -183,7 +183,8 @@ class DiscordMember:
         ]
         if not shown:
             raise AssertionError(f"no modal was shown to {self.name}")
-        return shown[-1]
+        modal: dict[str, Any] = shown[-1]
+        return modal
 
     def messages(self) -> list[dict[str, Any]]:
         """What the bot showed this member: DMs, and answers to their interactions, in order."""

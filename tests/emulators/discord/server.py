@@ -243,9 +243,9 @@ class DiscordEmulator:
                 "global": scope == "global",
             },
         )
-        error.headers = {
+        error.headers = {  # type: ignore[attr-defined]
             "Retry-After": str(math.ceil(seconds)),
-            "Via": "1.1 google",  # type: ignore[attr-defined]
+            "Via": "1.1 google",
             "X-RateLimit-Scope": scope,
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": "0",

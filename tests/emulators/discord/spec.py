@@ -40,7 +40,9 @@ def _doc() -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry[Any]:
-    return Registry().with_resource(BASE, Resource(contents=_doc(), specification=DRAFT202012))
+    resource: Resource[Any] = DRAFT202012.create_resource(_doc())
+    registry: Registry[Any] = Registry().with_resource(BASE, resource)
+    return registry
 
 
 @cache

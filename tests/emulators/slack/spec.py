@@ -185,7 +185,8 @@ def _blocks(blocks: Any, limit: int, pointer: str) -> list[dict[str, Any]]:
     _need(len(ids) == len(set(ids)), "block_id must be unique", pointer)
     for index, block in enumerate(blocks):
         _block(block, f"{pointer}/{index}")
-    return blocks
+    checked: list[dict[str, Any]] = blocks
+    return checked
 
 
 def _block(block: Any, at: str) -> None:
@@ -285,4 +286,5 @@ def _view(view: Any) -> dict[str, Any]:
         if key in view:
             _length(view[key], most, f"/view/{key}")
     _blocks(view.get("blocks", []), VIEW_BLOCKS, "/view/blocks")
-    return view
+    checked: dict[str, Any] = view
+    return checked
