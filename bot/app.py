@@ -13,8 +13,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import select
-
 from bot.adapter import Adapter, CommandMenu, MenuEntry, Undeliverable
 from bot.clock import Clock
 from bot.context import Context
@@ -40,12 +38,7 @@ from bot.forms import (
     clean_values,
 )
 from bot.handlers import root_router
-from bot.handlers.competitions import CompetitionComposer
-from bot.handlers.content import ContentComposer
-from bot.handlers.events import EventComposer
-from bot.handlers.jobs import InvitationComposer
-from bot.handlers.polls import PollComposer, ResultComposer, poll_message
-from bot.handlers.surveys import SurveyComposer
+from bot.kinds import Launch, Refresh, Reschedule
 from bot.messages import (
     AnswerJoin,
     Ask,
@@ -70,12 +63,13 @@ from bot.parsing import clean
 from bot.router import Role, Routes, UsageError
 from bot.scheduler.campaigns import Campaigns
 from bot.scheduler.scheduler import Scheduler
-from bot.scheduler.worker import Composer, DeliveryWorker
+from bot.scheduler.worker import DeliveryWorker
 from bot.settings import RoleSettings, Settings
 from bot.web import WebServer
+from storage.content import posts_of
 from storage.db import Database
 from storage.members import create_member, find_identity
-from storage.models import Identity, PlatformPost
+from storage.models import Identity
 
 log = logging.getLogger("roost")
 
@@ -106,26 +100,11 @@ class App:
         self.db = db
         self.clock = clock
         self.routes = routes
-        public_url = settings.web.public_url
-        composers: dict[str, Composer] = {
-            "content": ContentComposer(settings.content.teaser_chars, public_url),
-            "invitation": InvitationComposer(public_url),
-            "poll": PollComposer(),
-            "poll_result": ResultComposer(),
-            **dict.fromkeys(("event", "event_reminder", "event_survey"), EventComposer()),
-            "survey": SurveyComposer(),
-            **dict.fromkeys(
-                (
-                    "competition",
-                    "competition_last_call",
-                    "competition_reminder",
-                    "competition_result",
-                ),
-                CompetitionComposer(settings.community.timezone),
-            ),
-        }
+        composers = {name: kind.composer(settings) for name, kind in routes.kinds.items()}
         self.worker = DeliveryWorker(db, self.adapters, clock, settings.outbox, composers)
-        self.campaigns = Campaigns(db, clock, settings, self.communities, self.worker.wake)
+        self.campaigns = Campaigns(
+            db, clock, settings, self.communities, self.worker.wake, routes.kinds
+        )
         self.scheduler = Scheduler(db, self.campaigns, clock, settings)
         self.conversations = Conversations()
         self.sequences = ModalSequences()
@@ -172,27 +151,25 @@ class App:
         ctx = await self._handle(event)
         if ctx is not None:
             await self._deliver(ctx)
-            for name, subject in ctx.signals:
-                if name == "campaigns":
-                    await self.scheduler.sync()
-                elif name == "launch":
-                    await self.campaigns.launch(subject)
-                elif name == "poll.counts":
-                    await self.refresh_poll(subject)
+            for signal in ctx.signals:
+                match signal:
+                    case Reschedule():
+                        await self.scheduler.sync()
+                    case Launch(campaign_id):
+                        await self.campaigns.launch(campaign_id)
+                    case Refresh(kind, subject_id):
+                        await self.refresh(kind, subject_id)
             for followup in ctx.followups:
                 await self._process(followup)
 
-    async def refresh_poll(self, poll_id: int) -> None:
-        """Live counts: the poll's posts that show buttons are edited to the new numbers."""
+    async def refresh(self, kind: str, subject_id: int) -> None:
+        """Live counts: a subject's posts that show buttons are edited to what they show now
+        (a platform's native poll counts itself)."""
+        live = self.routes.kinds[kind].live
+        assert live is not None, f"campaign kind {kind} shows nothing live"
         async with self.db.session() as session:
-            posts = list(
-                await session.exec(
-                    select(PlatformPost).where(
-                        PlatformPost.subject_type == "poll", PlatformPost.subject_id == poll_id
-                    )
-                )
-            )
-            message = await poll_message(session, poll_id)
+            posts = await posts_of(session, kind, subject_id)
+            message = await live(session, subject_id)
         for post in posts:
             adapter = self.adapters.get(post.platform)
             if adapter is None or (message.poll and adapter.capabilities.native_polls):
@@ -200,9 +177,7 @@ class App:
             try:
                 await adapter.edit(Sent(post.platform, post.chat_id, post.message_id), message)
             except Exception:
-                log.exception(
-                    "could not update the counts of poll %s on %s", poll_id, post.platform
-                )
+                log.exception("could not update %s %s on %s", kind, subject_id, post.platform)
 
     async def wait_handled(self, count: int) -> None:
         """Until `count` inbound events have been handled completely (replies sent)."""

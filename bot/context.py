@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Capabilities
 from bot.events import ChatKind, Event
+from bot.kinds import Signal
 from bot.messages import (
     AnswerJoin,
     Ask,
@@ -48,7 +49,7 @@ class Context(Generic[E]):
     args: dict[str, str] = field(default_factory=dict)
     outbound: list[Outbound] = field(default_factory=list)
     followups: list[Event] = field(default_factory=list)
-    signals: list[tuple[str, int]] = field(default_factory=list)  # for the app, after commit
+    signals: list[Signal] = field(default_factory=list)  # for the app, after commit
     audited: bool = False
     # The running platforms' ways in for an invite code (but those in the set), by platform.
     # Network calls: given by the app, so that handlers never hold an adapter.
@@ -100,10 +101,9 @@ class Context(Generic[E]):
         """Open `form`: a modal where the platform has one, otherwise a short conversation."""
         self.outbound.append(Ask(form))
 
-    def signal(self, name: str, subject: int = 0) -> None:
-        """Ask the app for something after the commit: `campaigns` changed (reschedule), or
-        `launch` campaign `subject` now."""
-        self.signals.append((name, subject))
+    def signal(self, signal: Signal) -> None:
+        """Ask the core for something once this event's changes are committed."""
+        self.signals.append(signal)
 
     def publish_home(self, message: Message) -> None:
         self.outbound.append(PublishHome(message))

@@ -15,6 +15,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from bot.events import Event
+from bot.kinds import CampaignKind
 from bot.messages import Form
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ class Router:
     actions: tuple[Action, ...] = ()
     forms: tuple[FormHandler, ...] = ()
     events: tuple[On, ...] = ()
+    kinds: tuple[CampaignKind, ...] = ()  # the campaigns this feature sends
     children: tuple[Router, ...] = ()
 
     def walk(self) -> Iterator[Router]:
@@ -156,7 +158,10 @@ class Routes:
         self.actions: dict[str, Action] = {}
         self.forms: dict[str, FormHandler] = {}
         self.events: dict[type[Event], list[Handler]] = {}
+        self.kinds: dict[str, CampaignKind] = {}
         for router in root.walk():
+            for kind in router.kinds:
+                _claim(self.kinds, kind.name, kind, router.name)
             for command in router.commands:
                 for name in (command.name, *command.aliases):
                     _claim(self.commands, name, command, router.name)

@@ -9,7 +9,7 @@ from sqlalchemy import distinct, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ContentItem, Interaction, TitleVariant
+from storage.models import ContentItem, Interaction, PlatformPost, TitleVariant
 
 KINDS = {
     "industry_news": "Industry news",
@@ -104,3 +104,11 @@ async def item_stats(
         )
         for v in await variants(session, item.id)
     ]
+
+
+async def posts_of(session: AsyncSession, subject_type: str, subject_id: int) -> list[PlatformPost]:
+    """Where a subject was posted, on every platform."""
+    query = select(PlatformPost).where(
+        PlatformPost.subject_type == subject_type, PlatformPost.subject_id == subject_id
+    )
+    return list(await session.exec(query))

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, or_, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,7 +23,7 @@ from storage.members import ConsentKind, MemberFilter, segment_chunks, segment_i
 from storage.models import Campaign, Delivery, Identity
 
 CAPPED_STATES = ("pending", "sending", "sent", "unknown", "held")
-SOLICITED = ("event_reminder", "event_survey", "competition_reminder")  # asked for: never capped
+ASKED = "asked"  # a campaign's audience consent when members asked for it: never capped
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,12 @@ async def decide(
         ]
 
 
+def _unsolicited() -> ColumnElement[bool]:
+    """Campaigns members did not ask for (their audience's consent is not `ASKED`)."""
+    consent = col(Campaign.audience)["consent"].as_string()
+    return or_(consent.is_(None), consent != ASKED)
+
+
 async def _over_cap(
     session: AsyncSession, members: Sequence[int], *, since: datetime, cap: int
 ) -> set[int]:
@@ -160,7 +166,7 @@ async def _over_cap(
             col(Delivery.member_id).in_(members),
             col(Delivery.state).in_(CAPPED_STATES),
             or_(col(Delivery.sent_at) >= since, col(Delivery.sent_at).is_(None)),
-            col(Campaign.kind).not_in(SOLICITED),
+            _unsolicited(),
         )
         .group_by(col(Delivery.member_id))
     )

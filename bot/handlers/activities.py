@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.context import Context
+from bot.kinds import Launch, Reschedule
 from storage.models import Campaign
 
 CHANNELS: dict[str, Any] = {"channels": True, "dm": False}  # every community channel
@@ -16,9 +17,9 @@ Step = tuple[str, dict[str, Any], datetime]  # (campaign kind, audience, when)
 
 
 def registrants(filter_: dict[str, Any]) -> dict[str, Any]:
-    """DMs to members who signed up for something: they asked for these messages, so consent
-    and the frequency cap don't hold them back, and onboarding is not required."""
-    return {"dm": True, "filter": {**filter_, "onboarded": None}, "consent": "asked"}
+    """DMs to members who signed up for something, onboarded or not; their campaign kinds are
+    solicited, so consent and the frequency cap don't hold them back."""
+    return {"dm": True, "filter": {**filter_, "onboarded": None}}
 
 
 async def plan(
@@ -41,5 +42,5 @@ async def plan(
     ]
     ctx.session.add_all(campaigns)
     await ctx.session.flush()
-    ctx.signal("launch", campaigns[0].id or 0)
-    ctx.signal("campaigns")
+    ctx.signal(Launch(campaigns[0].id or 0))
+    ctx.signal(Reschedule())

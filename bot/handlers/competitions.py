@@ -16,9 +16,11 @@ from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.activities import CHANNELS, plan, registrants
 from bot.handlers.admin import MEMBER_HINT
+from bot.kinds import CampaignKind, Launch
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
 from bot.parsing import ParseError, ident, moment
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
+from bot.settings import Settings
 from storage.competitions import entry_of, is_judge, leaderboard, parse_scores, score
 from storage.members import resolve
 from storage.models import Campaign, Competition, Delivery, Entry, Judge, Member
@@ -294,7 +296,7 @@ async def announce(ctx: Context[CommandInvoked]) -> None:
     )
     ctx.session.add(result)
     await ctx.session.flush()
-    ctx.signal("launch", result.id or 0)
+    ctx.signal(Launch(result.id or 0))
     ctx.reply(f"The winners of {competition.title} are being announced in every channel.")
 
 
@@ -347,8 +349,18 @@ class CompetitionComposer:
         return lambda _row: message
 
 
+def composer(settings: Settings) -> CompetitionComposer:
+    return CompetitionComposer(settings.community.timezone)
+
+
 router = Router(
     "competitions",
+    kinds=(
+        CampaignKind("competition", composer),
+        CampaignKind("competition_last_call", composer),
+        CampaignKind("competition_reminder", composer, solicited=True),
+        CampaignKind("competition_result", composer),
+    ),
     commands=(
         Command(
             "competition", ask, "Announce a competition with a prize and judges.", role=Role.HR

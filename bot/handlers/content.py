@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.admin import FILTER_KEYS, nobody_in, parse_filter, stored_filter
+from bot.kinds import CampaignKind, Launch, Reschedule
 from bot.messages import (
     ActionButton,
     FieldKind,
@@ -345,10 +346,10 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
     ctx.audit("content.schedule", content=item.id, campaign=campaign.id)
     first = next_run(at, rule, tz, ctx.now) if (rule or (at and at > ctx.now)) else None
     if first is None:
-        ctx.signal("launch", campaign.id)
+        ctx.signal(Launch(campaign.id))
         ctx.reply(f"Campaign #{campaign.id}: content #{item.id} is going out now.")
     else:
-        ctx.signal("campaigns")
+        ctx.signal(Reschedule())
         shown = first.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y %H:%M")
         ctx.reply(
             f"Campaign #{campaign.id}: content #{item.id} goes out {shown} ({tz})"
@@ -418,7 +419,7 @@ async def cancel(ctx: Context[CommandInvoked]) -> None:
     for row in waiting:
         row.state, row.reason = "skipped", "cancelled"
         stopped += 1
-    ctx.signal("campaigns")
+    ctx.signal(Reschedule())
     ctx.audit("content.cancel", campaign=campaign.id, stopped=stopped)
     ctx.reply(f"Campaign #{campaign.id} cancelled; {stopped} messages not yet sent will not be.")
 
@@ -498,6 +499,13 @@ async def _page(
 
 router = Router(
     "content",
+    kinds=(
+        CampaignKind(
+            "content",
+            lambda s: ContentComposer(s.content.teaser_chars, s.web.public_url),
+            titled=True,
+        ),
+    ),
     commands=(
         Command("compose", compose, "Write news, company news or an employee story.", role=Role.HR),
         Command("content", listing, "List content.", role=Role.HR),

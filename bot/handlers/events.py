@@ -16,6 +16,7 @@ from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.activities import CHANNELS, plan, registrants
 from bot.handlers.surveys import invitation, new_survey
+from bot.kinds import CampaignKind
 from bot.messages import (
     ActionButton,
     Attachment,
@@ -331,6 +332,11 @@ class EventComposer:
 
 router = Router(
     "events",
+    kinds=(
+        CampaignKind("event", lambda _s: EventComposer()),
+        CampaignKind("event_reminder", lambda _s: EventComposer(), solicited=True),
+        CampaignKind("event_survey", lambda _s: EventComposer(), solicited=True),
+    ),
     commands=(
         Command(
             "event",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.admin import MEMBER_HINT, parse_filter, stored_filter
+from bot.kinds import CampaignKind, Launch, Launching
 from bot.messages import (
     ActionButton,
     DirectTarget,
@@ -28,10 +29,11 @@ from bot.messages import (
 from bot.parsing import ParseError, day, end_of, ident
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.scheduler.campaigns import member_filter
+from bot.settings import Settings
 from storage.members import ConsentKind, resolve
 from storage.models import Campaign, Delivery, Feedback, Identity, Invitation, Job
 from storage.outbox import Recipients, decide
-from storage.pipeline import PROGRESS, REASONS, advance, exclusions
+from storage.pipeline import PROGRESS, REASONS, advance, exclusions, invite_rows
 
 FEEDBACK = "job.feedback"
 
@@ -239,7 +241,7 @@ async def send(ctx: Context[ActionPressed]) -> None:
     if campaign is None:
         return
     campaign.status = "scheduled"
-    ctx.signal("launch", campaign.id or 0)
+    ctx.signal(Launch(campaign.id or 0))
     ctx.audit("jobs.invite", job=campaign.subject_id, campaign=campaign.id)
     ctx.reply(
         f"Invitations for job #{campaign.subject_id} are going out (campaign #{campaign.id}). "
@@ -391,8 +393,27 @@ async def _hr_accounts(ctx: Context[Any]) -> list[Identity]:
     return [i for i in candidates if f"{i.platform}:{i.platform_user_id}" in tags]
 
 
+async def inviting(session: Any, run: Campaign, now: datetime, settings: Settings) -> Launching:
+    """Members who said Not for me to this function lately are left out; each row sent is an
+    invitation of its own, to follow through the funnel."""
+    job = await session.get(Job, run.subject_id)
+    if job is None:
+        return Launching()
+    rest = settings.pipeline.not_for_me_days
+
+    async def rows(s: Any, run_id: int) -> None:
+        await invite_rows(s, run_id, job.id or 0, now)
+
+    return Launching(exclude=await exclusions(session, job, now, rest_days=rest), after=rows)
+
+
 router = Router(
     "jobs",
+    kinds=(
+        CampaignKind(
+            "invitation", lambda s: InvitationComposer(s.web.public_url), launching=inviting
+        ),
+    ),
     commands=(
         Command(
             "jobs",

@@ -20,9 +20,11 @@ from sqlmodel import col, select
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted, PollAnswered
 from bot.handlers.activities import CHANNELS, plan
+from bot.kinds import CampaignKind, Launching, Refresh
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, PollSpec
 from bot.parsing import ParseError, duration, ident, moment
 from bot.router import Action, Command, FormHandler, On, Role, Router
+from bot.settings import Settings
 from storage.models import Campaign, Delivery, Poll, PollOption
 from storage.polls import by_native_id, clean_options, options_of, tally, vote
 
@@ -129,7 +131,7 @@ async def pressed(ctx: Context[ActionPressed]) -> None:
     options = await options_of(ctx.session, poll.id or 0)
     shown = ", ".join(options[p].text for p in chosen) or "none (your vote is taken back)"
     ctx.reply(f"Your answer: {shown}.", ephemeral=True)
-    ctx.signal("poll.counts", poll.id or 0)
+    ctx.signal(Refresh("poll", poll.id or 0))
 
 
 async def answered(ctx: Context[PollAnswered]) -> None:
@@ -219,8 +221,20 @@ class ResultComposer:
         return lambda _row: message
 
 
+async def final_count(session: Any, run: Campaign, now: datetime, _s: Settings) -> Launching:
+    """The result is final: later votes don't count."""
+    poll = await session.get(Poll, run.subject_id)
+    if poll is not None:
+        poll.closed_at = poll.closed_at or now
+    return Launching()
+
+
 router = Router(
     "polls",
+    kinds=(
+        CampaignKind("poll", lambda _s: PollComposer(), live=poll_message),
+        CampaignKind("poll_result", lambda _s: ResultComposer(), launching=final_count),
+    ),
     commands=(
         Command("poll", ask, "Ask the community a question (a poll or a quiz).", role=Role.HR),
         Command("polls", listing, "Polls, how many voted, and when they close.", role=Role.HR),

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.admin import nobody_in, parse_filter, stored_filter
+from bot.kinds import CampaignKind, Launch
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
 from bot.parsing import ident
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
@@ -82,7 +83,7 @@ async def send(ctx: Context[CommandInvoked]) -> None:
     )
     ctx.session.add(campaign)
     await ctx.session.flush()
-    ctx.signal("launch", campaign.id or 0)
+    ctx.signal(Launch(campaign.id or 0))
     ctx.audit("survey.send", survey=survey.id)
     ctx.reply(
         f"Survey #{survey.id} is going out to the members who agreed to hear from us"
@@ -163,6 +164,7 @@ class SurveyComposer:
 
 router = Router(
     "surveys",
+    kinds=(CampaignKind("survey", lambda _s: SurveyComposer()),),
     commands=(
         Command(
             "survey",

@@ -19,12 +19,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.clock import Clock
+from bot.kinds import CampaignKind
 from bot.settings import Settings
 from storage.db import Database
 from storage.members import ConsentKind, MemberFilter
-from storage.models import Campaign, Delivery, Interaction, Job, Poll, TitleVariant
-from storage.outbox import Recipients, enqueue
-from storage.pipeline import exclusions, invite_rows
+from storage.models import Campaign, Delivery, Interaction, TitleVariant
+from storage.outbox import ASKED, Recipients, enqueue
 
 FILTER_FIELDS = {f.name for f in fields(MemberFilter)}
 
@@ -48,9 +48,10 @@ class Campaigns:
         settings: Settings,
         communities: Callable[[], Mapping[str, str | None]],
         wake: Callable[[], None],
+        kinds: Mapping[str, CampaignKind],
     ) -> None:
         self.db, self.clock, self.settings = db, clock, settings
-        self.communities, self.wake = communities, wake
+        self.communities, self.wake, self.kinds = communities, wake, kinds
         self.later: Callable[[int, datetime], None] = lambda _id, _at: None  # set by the scheduler
 
     async def launch(self, campaign_id: int) -> int | None:
@@ -82,23 +83,19 @@ class Campaigns:
                 session.add(run)
                 await session.flush()
             assert run.id is not None
+            kind = self.kinds[run.kind]
+            if kind.solicited:  # kept with the campaign: the cap never counts these
+                run.audience = {**run.audience, "consent": ASKED}
             audience = run.audience
             communities = self.communities()
-            if run.kind == "poll_result":  # the result is final: later votes don't count
-                poll = await session.get(Poll, run.subject_id)
-                if poll is not None:
-                    poll.closed_at = poll.closed_at or now
-            job = await session.get(Job, run.subject_id) if run.subject_type == "job" else None
-            rest = self.settings.pipeline.not_for_me_days
+            launching = await kind.launching(session, run, now, self.settings)
             recipients = Recipients(
                 channels=[(p, c) for p, c in communities.items() if c]
                 if audience.get("channels")
                 else (),
                 members=member_filter(audience) if audience.get("dm") else None,
-                consent=ConsentKind(audience.get("consent", "news"))
-                if audience.get("consent") != "asked"
-                else None,
-                exclude=await exclusions(session, job, now, rest_days=rest) if job else {},
+                consent=None if kind.solicited else ConsentKind(audience.get("consent", "news")),
+                exclude=launching.exclude,
             )
             outbox = self.settings.outbox
             await enqueue(
@@ -110,9 +107,9 @@ class Campaigns:
                 cap_window=timedelta(days=outbox.cap_days),
                 held=True,
             )
-            if job is not None:
-                await invite_rows(session, run.id, job.id or 0, now)
-            await self._assign_variants(session, run)
+            if launching.after is not None:
+                await launching.after(session, run.id)
+            await self._assign_variants(session, run, titled=kind.titled)
             run.status, run.launched_at = "sending", now
             await session.commit()
             run_id = run.id
@@ -122,8 +119,7 @@ class Campaigns:
             self.later(run_id, now + timedelta(seconds=run.sample_wait_seconds or 0))
         return run_id
 
-    async def _assign_variants(self, session: Any, run: Campaign) -> None:
-        titled = run.subject_type == "content"
+    async def _assign_variants(self, session: Any, run: Campaign, *, titled: bool) -> None:
         variants = (
             list(
                 await session.exec(

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Adapter, DeliveryError, Uncertain, Undeliverable
 from bot.clock import Clock
+from bot.kinds import Composer
 from bot.messages import ChannelTarget, DirectTarget, Message, Sent, Target
 from bot.settings import OutboxSettings
 from storage.db import Database
@@ -30,7 +30,6 @@ log = logging.getLogger("roost.outbox")
 
 # What a campaign's rows say: given the campaign (and a session to load what it needs, once
 # per batch), a function from a row to its message.
-Composer = Callable[[AsyncSession, Campaign], Awaitable[Callable[[Delivery], Message]]]
 
 
 class DeliveryWorker:
