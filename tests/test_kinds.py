@@ -1,0 +1,81 @@
+"""A campaign kind is its feature's alone: declared with the feature's router, it is composed,
+launched, capped or not, and delivered without the core, the scheduler or the outbox knowing
+its name. This feature lives only in this file."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import select
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import App
+from bot.clock import ManualClock
+from bot.context import Context
+from bot.events import CommandInvoked
+from bot.handlers import root_router
+from bot.kinds import CampaignKind, Launch, Launching
+from bot.messages import Message
+from bot.router import Command, Role, Router, Routes
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import Campaign, Delivery
+from tests.chat import Chat
+
+NUDGE = "nudge"
+
+
+async def compose(_session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
+    return lambda _row: Message(f"Nudge #{campaign.id}: your interview is tomorrow.")
+
+
+async def leave_out_the_first(
+    _session: Any, _run: Campaign, _now: datetime, _settings: Settings
+) -> Launching:
+    return Launching(exclude={1: "already nudged by hand"})
+
+
+async def nudge(ctx: Context[CommandInvoked]) -> None:
+    campaign = Campaign(
+        kind=NUDGE,
+        subject_type=NUDGE,
+        subject_id=0,
+        audience={"channels": False, "dm": True},
+        created_at=ctx.now,
+    )
+    ctx.session.add(campaign)
+    await ctx.session.flush()
+    ctx.signal(Launch(campaign.id or 0))
+    ctx.reply(f"Nudging as campaign #{campaign.id}.")
+
+
+nudges = Router(
+    "nudges",
+    commands=(Command("nudge", nudge, "Remind candidates of their interview.", role=Role.HR),),
+    kinds=(CampaignKind(NUDGE, lambda _s: compose, solicited=True, launching=leave_out_the_first),),
+)
+
+
+async def test_a_feature_adds_a_campaign_kind_with_its_router_alone(
+    settings: Settings, db: Database, clock: ManualClock
+) -> None:
+    out = io.StringIO()
+    console = ConsoleAdapter(user="guest", out=out, interactive=False)
+    routes = Routes(Router("roost", children=(root_router(), nudges)))
+    chat = Chat(App(settings, [console], db, clock, routes), console, out)
+    for name in ("ana", "ben", "cy"):
+        await chat.onboard(name, news="no", jobs="no")  # no consent: only asked-for DMs reach
+    assert "Nudging as campaign #1." in await chat.say("/nudge", as_="hr")
+    await chat.app.worker.drain()
+    text = out.getvalue()
+    assert "[DM to ben]\nNudge #1" in text and "[DM to cy]\nNudge #1" in text
+    assert "[DM to ana]\nNudge #1" not in text  # left out by the kind's own launch
+    async with db.session() as session:
+        rows = {r.recipient: (r.state, r.reason) for r in await session.exec(select(Delivery))}
+        campaign = await session.get(Campaign, 1)
+    assert sorted(state for state, _ in rows.values()) == ["sent", "sent", "skipped"]
+    assert ("skipped", "already nudged by hand") in rows.values()
+    assert campaign is not None and campaign.audience["consent"] == "asked"  # never capped
