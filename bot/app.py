@@ -1,8 +1,9 @@
 """The composition root and the event loop of the core.
 
-`build_app(settings, adapters, db, clock)` is the one place where Roost is put together.
-`App.handle` takes one inbound event through identify → middleware chain → handler → commit →
-replies, in that order, so nothing a member is told can be rolled back afterwards.
+`build_app(settings, adapters, db, clock)` is the one place where Roost is put together: the
+delivery worker, the campaigns, the scheduler and the web server are made there and handed to
+the `App`. `App.handle` takes one inbound event through identify → middleware chain → handler
+→ commit → replies → signals, in that order, so nothing a member is told can be rolled back.
 """
 
 from __future__ import annotations
@@ -10,61 +11,26 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.adapter import Adapter, CommandMenu, MenuEntry, Undeliverable
+from bot.adapter import Adapter
 from bot.clock import Clock
 from bot.context import Context
-from bot.events import (
-    ActionPressed,
-    ChatKind,
-    CommandInvoked,
-    Event,
-    FirstContact,
-    FormSubmitted,
-    MemberActive,
-    MemberLeft,
-    Origin,
-    TextReceived,
-    User,
-)
-from bot.forms import (
-    ANSWER_ACTION,
-    CONTINUE_ACTION,
-    PART,
-    Conversations,
-    ModalSequences,
-    clean_values,
-)
+from bot.dispatch import invoke, resolve, typed
+from bot.events import ChatKind, Event, FirstContact, MemberActive, MemberLeft, User
+from bot.flow import FormFlow
 from bot.handlers import root_router
 from bot.kinds import Launch, Refresh, Reschedule
-from bot.messages import (
-    AnswerJoin,
-    Ask,
-    DirectTarget,
-    Message,
-    Outbound,
-    PublishHome,
-    Replace,
-    Say,
-    Sent,
-)
-from bot.middleware import (
-    Call,
-    Endpoint,
-    Middleware,
-    authorize,
-    log_event,
-    opt_out,
-    rate_limit,
-)
-from bot.parsing import clean
-from bot.router import Role, Routes, UsageError
+from bot.messages import Message, Say, Sent
+from bot.middleware import Call, Endpoint, Middleware, authorize, log_event, opt_out, rate_limit
+from bot.replies import Replies
+from bot.roles import menu, role_of
+from bot.router import Routes
 from bot.scheduler.campaigns import Campaigns
 from bot.scheduler.scheduler import Scheduler
 from bot.scheduler.worker import DeliveryWorker
-from bot.settings import RoleSettings, Settings
+from bot.settings import Settings
 from bot.web import WebServer
 from storage.content import posts_of
 from storage.db import Database
@@ -77,44 +43,31 @@ STOP_GRACE = 15.0  # seconds a stopping Roost gives deliveries in flight
 SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
 
 
-def role_of(roles: RoleSettings, user: User) -> Role:
-    """The highest role any of the user's tags earns: `platform:user_id` or `platform:role`."""
-    tags = {f"{user.platform}:{user.id}"} | {f"{user.platform}:{r}" for r in user.platform_roles}
-    for role, holders in ((Role.ADMIN, roles.admin), (Role.HR, roles.hr)):
-        if tags & set(holders):
-            return role
-    return Role.EMPLOYEE if tags & set(roles.employee) else Role.MEMBER
-
-
 class App:
     def __init__(
         self,
         settings: Settings,
-        adapters: Sequence[Adapter],
+        adapters: Mapping[str, Adapter],
         db: Database,
         clock: Clock,
         routes: Routes,
+        *,
+        worker: DeliveryWorker,
+        campaigns: Campaigns,
+        scheduler: Scheduler,
+        web: WebServer,
     ) -> None:
-        self.settings = settings
-        self.adapters = {adapter.platform: adapter for adapter in adapters}
-        self.db = db
-        self.clock = clock
+        self.settings, self.adapters, self.db, self.clock = settings, adapters, db, clock
         self.routes = routes
-        composers = {name: kind.composer(settings) for name, kind in routes.kinds.items()}
-        self.worker = DeliveryWorker(db, self.adapters, clock, settings.outbox, composers)
-        self.campaigns = Campaigns(
-            db, clock, settings, self.communities, self.worker.wake, routes.kinds
-        )
-        self.scheduler = Scheduler(db, self.campaigns, clock, settings)
-        self.conversations = Conversations()
-        self.sequences = ModalSequences()
+        self.worker, self.campaigns, self.scheduler, self.web = worker, campaigns, scheduler, web
+        self.flow = FormFlow()
+        self.replies = Replies(adapters, db, self.flow)
         self.handled = 0  # inbound events handled completely since start
         self._progress = asyncio.Condition()
-        self.web = WebServer(settings.web, self)
         stop = routes.commands["stop"]
         self.chain: list[Middleware] = [
             log_event,
-            opt_out(Endpoint("stop", stop.handler, command=stop), self.conversations.end),
+            opt_out(Endpoint("stop", stop.handler, command=stop), self.flow.conversations.end),
             rate_limit(settings.limits.commands_per_minute),
             authorize,
         ]
@@ -126,9 +79,10 @@ class App:
             self.handled += 1
             self._progress.notify_all()
 
-    def communities(self) -> dict[str, str | None]:
-        """Each platform's community channel, where campaigns post."""
-        return {platform: adapter.community for platform, adapter in self.adapters.items()}
+    async def wait_handled(self, count: int) -> None:
+        """Until `count` inbound events have been handled completely (replies sent)."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.handled >= count)
 
     def describe(self, message: Message) -> dict[str, str]:
         """How `message` shows on each running platform."""
@@ -150,7 +104,7 @@ class App:
     async def _process(self, event: Event) -> None:
         ctx = await self._handle(event)
         if ctx is not None:
-            await self._deliver(ctx)
+            await self.replies.deliver(ctx)
             for signal in ctx.signals:
                 match signal:
                     case Reschedule():
@@ -178,11 +132,6 @@ class App:
                 await adapter.edit(Sent(post.platform, post.chat_id, post.message_id), message)
             except Exception:
                 log.exception("could not update %s %s on %s", kind, subject_id, post.platform)
-
-    async def wait_handled(self, count: int) -> None:
-        """Until `count` inbound events have been handled completely (replies sent)."""
-        async with self._progress:
-            await self._progress.wait_for(lambda: self.handled >= count)
 
     async def _handle(self, event: Event) -> Context[Any] | None:
         event = typed(event)
@@ -224,7 +173,7 @@ class App:
                     first = dataclasses.replace(ctx, event=FirstContact(origin=origin))
                     for greet in self.routes.events.get(FirstContact, ()):
                         await greet(first)
-                await self._run_chain(Call(ctx, self._resolve(ctx)))
+                await self._run_chain(Call(ctx, resolve(self.routes, self.flow, ctx)))
                 await session.commit()
             except Exception:
                 await session.rollback()
@@ -233,160 +182,14 @@ class App:
                 ctx.followups.clear()
         return ctx
 
-    def _resolve(self, ctx: Context[Any]) -> Endpoint | None:
-        event = ctx.event
-        key = (event.origin.platform, event.origin.user.id)
-        conversation = self.conversations.get(key)
-        if isinstance(event, CommandInvoked):
-            command = self.routes.commands.get(event.name.lower())
-            if command is None:
-                return Endpoint("unknown", _unknown_command)
-            return Endpoint(command.name, command.handler, command.role, command)
-        if isinstance(event, ActionPressed):
-            if event.action == ANSWER_ACTION and conversation:
-                return Endpoint("form.answer", self._answer)
-            if event.action == CONTINUE_ACTION:
-                return Endpoint("form.continue", self._form_continue)
-            action = self.routes.actions.get(event.action)
-            if action is None:
-                return Endpoint("stale", _stale_button)
-            return Endpoint(action.name, action.handler, action.role)
-        if isinstance(event, FormSubmitted) and PART in event.form:
-            return Endpoint("form.part", self._form_part)
-        if isinstance(event, FormSubmitted):
-            form = self.routes.forms.get(event.form)
-            return Endpoint(event.form, form.handler, form.role, form=form) if form else None
-        if isinstance(event, TextReceived):
-            if conversation:
-                return Endpoint("form.answer", self._answer)
-            return Endpoint("chat", _chat) if ctx.in_dm else None
-        handlers = self.routes.events.get(type(event), [])
-        return Endpoint(type(event).__name__, _all(handlers)) if handlers else None
-
     async def _run_chain(self, call: Call) -> None:
         async def step(index: int) -> None:
             if index < len(self.chain):
                 await self.chain[index](call, lambda: step(index + 1))
             elif call.endpoint is not None:
-                await _invoke(call)
+                await invoke(call)
 
         await step(0)
-
-    async def _answer(self, ctx: Context[Any]) -> None:
-        """The next answer in a conversation standing in for a modal form."""
-        event = ctx.event
-        key = (event.origin.platform, event.origin.user.id)
-        conversation = self.conversations.get(key)
-        assert conversation is not None
-        raw = event.value if isinstance(event, ActionPressed) else event.text
-        result = conversation.answer(raw)
-        if isinstance(result, Message):
-            ctx.reply(result)
-            return
-        self.conversations.end(key)
-        form = conversation.form.id
-        ctx.followups.append(FormSubmitted(origin=event.origin, form=form, values=result))
-
-    async def _form_part(self, ctx: Context[FormSubmitted]) -> None:
-        """One modal of a longer form: keep its answers, offer the next (a modal cannot open
-        another modal directly), or hand on the whole form once complete."""
-        event = ctx.event
-        key = (event.origin.platform, event.origin.user.id)
-        result = self.sequences.answer(key, event.form, event.values)
-        if result is None:
-            ctx.reply("That form has expired; please start again.")
-        elif isinstance(result, Message):
-            ctx.reply(result)
-        else:
-            form, values = result
-            ctx.followups.append(FormSubmitted(origin=event.origin, form=form, values=values))
-
-    async def _form_continue(self, ctx: Context[ActionPressed]) -> None:
-        part = self.sequences.next_part((ctx.event.origin.platform, ctx.event.origin.user.id))
-        if part is None:
-            ctx.reply("That form has expired; please start again.")
-        else:
-            ctx.outbound.append(Ask(part))
-
-    async def _deliver(self, ctx: Context[Any]) -> None:
-        origin = ctx.event.origin
-        adapter = self.adapters[origin.platform]
-        for op in ctx.outbound:
-            try:
-                await self._deliver_one(adapter, ctx.event, op)
-            except Undeliverable as exc:
-                await self._mark_undeliverable(origin, str(exc))
-                if _private_to(op, origin) and origin.chat.kind is not ChatKind.DM:
-                    await self._say_where_asked(adapter, origin)
-            except Exception:
-                log.exception("could not deliver a reply on %s", origin.platform)
-
-    async def _say_where_asked(self, adapter: Adapter, origin: Origin) -> None:
-        """Someone acted in a channel and the answer was for them alone, but their DMs are
-        closed to the bot (on Telegram: they never started it). Say so where they are."""
-        name = origin.user.name or "Hi"
-        note = Message(
-            f"{name}, I can't write to you privately yet: open a chat with me (on Telegram, "
-            "press Start), then try again."
-        )
-        try:
-            await adapter.reply(origin, note, ephemeral=True)
-        except Exception:
-            log.exception("could not explain a closed DM on %s", origin.platform)
-
-    async def _deliver_one(self, adapter: Adapter, event: Event, op: Outbound) -> None:
-        origin = event.origin
-        if isinstance(op, Ask):
-            form = op.form
-            caps = adapter.capabilities
-            if caps.modal_forms and origin.interaction:
-                parts = self.sequences.start(
-                    (origin.platform, origin.user.id), form, caps.max_form_fields
-                )
-                await adapter.open_form(origin, parts)
-                return
-            start = self.conversations.start((origin.platform, origin.user.id), form)
-            if origin.chat.kind is ChatKind.DM:
-                await adapter.reply(origin, start, ephemeral=False)
-            else:  # answers are personal: ask in private
-                await adapter.send(DirectTarget(origin.platform, origin.user.id), start)
-        elif isinstance(op, AnswerJoin):
-            await adapter.answer_join(origin, approve=op.approve)
-        elif isinstance(op, Replace):
-            pressed = event.message_id if isinstance(event, ActionPressed) else None
-            if adapter.capabilities.edit_in_place and pressed:
-                await adapter.edit(Sent(origin.platform, origin.chat.id, pressed), op.message)
-            else:
-                await adapter.reply(origin, op.message, ephemeral=False)
-        elif isinstance(op, PublishHome):
-            if adapter.capabilities.home:
-                await adapter.publish_home(origin, op.message)
-        elif op.target is not None:  # perhaps on another platform (HR told of something)
-            elsewhere = self.adapters.get(op.target.platform)
-            if elsewhere is None:
-                log.warning("not sending to %s: it is not running", op.target.platform)
-            else:
-                await elsewhere.send(op.target, op.message)
-        else:
-            await adapter.reply(origin, op.message, ephemeral=op.ephemeral)
-
-    async def _mark_undeliverable(self, origin: Origin, reason: str) -> None:
-        async with self.db.session() as session:
-            found = await find_identity(session, origin.platform, origin.user.id)
-            if found:
-                found[1].deliverable = False
-                found[1].undeliverable_reason = reason[:200]
-                await session.commit()
-
-    def menu(self) -> CommandMenu:
-        visible = self.routes.visible(Role.ADMIN)
-        roles = self.settings.roles
-        return CommandMenu(
-            member=tuple(MenuEntry(c.name, c.help, c.args) for c in visible if c.role < Role.HR),
-            hr=tuple(MenuEntry(c.name, c.help, c.args) for c in visible if c.role >= Role.HR),
-            hr_holders=(*roles.admin, *roles.hr),
-            role_holders=(*roles.admin, *roles.hr, *roles.employee),
-        )
 
     async def run(self) -> None:
         """Serve until every adapter has finished (the console at end of input) or cancelled."""
@@ -398,10 +201,11 @@ class App:
             asyncio.create_task(self.worker.run(stopping), name="delivery"),
             asyncio.create_task(self.scheduler.run(stopping), name="scheduler"),
         ]
+        shown = menu(self.routes, self.settings.roles)
         try:
             async with asyncio.TaskGroup() as group:
                 for adapter in self.adapters.values():
-                    group.create_task(adapter.run(self.handle, self.menu()), name=adapter.platform)
+                    group.create_task(adapter.run(self.handle, shown), name=adapter.platform)
         finally:
             stopping.set()  # let deliveries in flight finish rather than cut them off
             _, late = await asyncio.wait(background, timeout=STOP_GRACE)
@@ -411,51 +215,38 @@ class App:
             await self.web.stop()
 
 
-def build_app(settings: Settings, adapters: Sequence[Adapter], db: Database, clock: Clock) -> App:
-    return App(settings, adapters, db, clock, Routes(root_router()))
+def build_app(
+    settings: Settings,
+    adapters: Sequence[Adapter],
+    db: Database,
+    clock: Clock,
+    routes: Routes | None = None,
+) -> App:
+    """Roost, put together: every feature's routes (or those given), the delivery worker with
+    each campaign kind's composer, the campaigns, the scheduler and the web server."""
+    routes = routes or Routes(root_router())
+    running = {adapter.platform: adapter for adapter in adapters}
+    composers = {name: kind.composer(settings) for name, kind in routes.kinds.items()}
+    worker = DeliveryWorker(db, running, clock, settings.outbox, composers)
 
+    def communities() -> dict[str, str | None]:
+        """Each platform's community channel, where campaigns post."""
+        return {platform: adapter.community for platform, adapter in running.items()}
 
-async def _invoke(call: Call) -> None:
-    endpoint, ctx = call.endpoint, call.ctx
-    assert endpoint is not None
-    event = ctx.event
-    if endpoint.command is not None and isinstance(event, CommandInvoked):
-        try:
-            ctx.args = endpoint.command.parse(event.text, event.options)
-        except UsageError as exc:
-            command = endpoint.command
-            usage = command.usage(ctx.capabilities.command_prefix)
-            ctx.reply(f"Hmm, {exc}. Usage: `{usage}` — {command.help}")
-            return
-    if endpoint.form is not None:
-        submitted = ctx.event
-        assert isinstance(submitted, FormSubmitted)
-        try:
-            values = clean_values(endpoint.form.build(ctx), submitted.values)
-        except ValueError as exc:
-            ctx.reply(f"{exc} Nothing was saved; please try again.")
-            return
-        ctx.event = dataclasses.replace(submitted, values=values)
-    try:
-        await endpoint.handler(ctx)
-    except UsageError as exc:  # a value the handler could not read: say so, keep nothing
-        await ctx.session.rollback()
-        ctx.outbound.clear()
-        ctx.signals.clear()
-        ctx.followups.clear()
-        ctx.reply(f"Hmm, {exc}. Nothing was changed.")
-
-
-def typed(event: Event) -> Event:
-    """What a person typed, without the control characters no field means (see `clean`)."""
-    if isinstance(event, CommandInvoked):
-        options = {k: clean(v) for k, v in event.options.items()} if event.options else None
-        return dataclasses.replace(event, text=clean(event.text), options=options)
-    if isinstance(event, TextReceived):
-        return dataclasses.replace(event, text=clean(event.text))
-    if isinstance(event, FormSubmitted):
-        return dataclasses.replace(event, values={k: clean(v) for k, v in event.values.items()})
-    return event
+    campaigns = Campaigns(db, clock, settings, communities, worker.wake, routes.kinds)
+    scheduler = Scheduler(db, campaigns, clock, settings)
+    web = WebServer(settings, db, clock, platforms=lambda: sorted(running))
+    return App(
+        settings,
+        running,
+        db,
+        clock,
+        routes,
+        worker=worker,
+        campaigns=campaigns,
+        scheduler=scheduler,
+        web=web,
+    )
 
 
 def _refresh(identity: Identity, user: User) -> None:
@@ -463,31 +254,3 @@ def _refresh(identity: Identity, user: User) -> None:
         identity.handle = user.handle
     if user.name and identity.display_name != user.name:
         identity.display_name = user.name
-
-
-def _private_to(op: Outbound, origin: Origin) -> bool:
-    """Whether `op` is a message for the person `origin` names, in their DM."""
-    target = op.target if isinstance(op, Say) else None
-    return isinstance(target, DirectTarget) and target.user_id == origin.user.id
-
-
-def _all(handlers: list[Any]) -> Any:
-    async def run_all(ctx: Context[Any]) -> None:
-        for handler in handlers:
-            await handler(ctx)
-
-    return run_all
-
-
-async def _unknown_command(ctx: Context[CommandInvoked]) -> None:
-    ctx.reply(
-        f"I don't know {ctx.cmd(ctx.event.name)}. Type {ctx.cmd('help')} to see what I can do."
-    )
-
-
-async def _stale_button(ctx: Context[ActionPressed]) -> None:
-    ctx.reply(f"That button no longer does anything. Type {ctx.cmd('help')} to see what I can do.")
-
-
-async def _chat(ctx: Context[TextReceived]) -> None:
-    ctx.reply(f"I answer commands: type {ctx.cmd('help')} to see them, or STOP to stop messages.")

@@ -7,20 +7,19 @@ import errno
 import hmac
 import html
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from aiohttp import web
 from sqlmodel import select
 
+from bot.clock import Clock
 from bot.parsing import web_link
-from bot.settings import WebSettings
+from bot.settings import Settings
 from storage.content import record, variants
+from storage.db import Database
 from storage.growth import visit
 from storage.models import Campaign, ContentItem, Delivery
 from storage.pipeline import PROGRESS, advance, click, find_invitation
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger("roost.web")
 
@@ -34,9 +33,14 @@ class PortInUse(Exception):
 
 
 class WebServer:
-    def __init__(self, settings: WebSettings, app: App) -> None:
-        self.settings = settings
-        self.roost = app
+    """Roost's HTTP side: what members' links reach and what an ATS reports, given only what
+    it reads (the database, the clock, the settings, which platforms run)."""
+
+    def __init__(
+        self, settings: Settings, db: Database, clock: Clock, platforms: Callable[[], list[str]]
+    ) -> None:
+        self.settings, self.ats_token = settings.web, settings.pipeline.ats_token
+        self.db, self.clock, self.platforms = db, clock, platforms
         self.app = web.Application()
         self.app.router.add_get("/healthz", self.health)
         self.app.router.add_get("/r/{token}", self.tracked_link)
@@ -49,10 +53,10 @@ class WebServer:
         self.port: int | None = None
 
     async def health(self, _request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "platforms": sorted(self.roost.adapters)})
+        return web.json_response({"status": "ok", "platforms": self.platforms()})
 
     async def _found(self, token: str) -> tuple[Delivery, ContentItem] | None:
-        async with self.roost.db.session() as session:
+        async with self.db.session() as session:
             row = (await session.exec(select(Delivery).where(Delivery.token == token))).first()
             campaign = await session.get(Campaign, row.campaign_id) if row else None
             content = (
@@ -62,7 +66,7 @@ class WebServer:
         return (row, item) if row is not None and item is not None else None
 
     async def _record(self, row: Delivery, item: ContentItem, kinds: tuple[str, ...]) -> None:
-        async with self.roost.db.session() as session:
+        async with self.db.session() as session:
             for kind in kinds:
                 await record(
                     session,
@@ -71,7 +75,7 @@ class WebServer:
                     item.id or 0,
                     row.variant_id,
                     row.platform,
-                    self.roost.clock.now(),
+                    self.clock.now(),
                     once=row.member_id is not None,
                 )
             await session.commit()
@@ -80,8 +84,8 @@ class WebServer:
         """Counts the click (and the open) before sending the reader on to the source, or the
         candidate on to the job's application page."""
         token = request.match_info["token"]
-        async with self.roost.db.session() as session:
-            applying = await click(session, token, self.roost.clock.now())
+        async with self.db.session() as session:
+            applying = await click(session, token, self.clock.now())
             await session.commit()
         if applying is not None and web_link(applying):
             raise web.HTTPFound(applying)
@@ -98,7 +102,7 @@ class WebServer:
             raise web.HTTPNotFound(text="This article is no longer available.")
         row, item = found
         await self._record(row, item, ("opened",))
-        async with self.roost.db.session() as session:
+        async with self.db.session() as session:
             titles = await variants(session, item.id or 0)
         title = next(
             (t.title for t in titles if t.id == row.variant_id), titles[0].title if titles else ""
@@ -123,8 +127,8 @@ class WebServer:
         """An invite code's landing link (posters, letters, QR codes): counts the visit, then
         sends the visitor on to a platform's way in."""
         code, platform = request.match_info["code"], request.match_info.get("platform")
-        async with self.roost.db.session() as session:
-            where = await visit(session, code, platform, self.roost.clock.now())
+        async with self.db.session() as session:
+            where = await visit(session, code, platform, self.clock.now())
             await session.commit()
         if where is None:
             raise web.HTTPNotFound(text="This invite code is not valid.")
@@ -134,7 +138,7 @@ class WebServer:
 
     async def application(self, request: web.Request) -> web.Response:
         """The applicant tracking system reports a candidate's progress."""
-        token = self.roost.settings.pipeline.ats_token
+        token = self.ats_token
         given = request.headers.get("Authorization", "")
         expected = f"Bearer {token.get_secret_value()}" if token else None
         if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -148,13 +152,13 @@ class WebServer:
                 400,
                 f"send JSON with status ({', '.join(PROGRESS)}) and ref, or job_id and member_id",
             )
-        async with self.roost.db.session() as session:
+        async with self.db.session() as session:
             invitation = await find_invitation(
                 session, body.get("ref"), body.get("job_id"), body.get("member_id")
             )
             if invitation is None:
                 return _api_error(404, "no invitation matches")
-            changed = advance(invitation, body["status"], self.roost.clock.now())
+            changed = advance(invitation, body["status"], self.clock.now())
             await session.commit()
             return web.json_response(
                 {

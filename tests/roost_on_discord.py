@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.discord import DiscordAdapter
-from bot.app import App
+from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.handlers import root_router
 from bot.router import Router, Routes
@@ -86,7 +86,7 @@ async def roost_on_discord(
     )
     adapter = DiscordAdapter(settings.discord, defer_after=defer_after)
     root = Router("test", children=(root_router(), also)) if also else root_router()
-    app = App(settings, [adapter], db, clock, Routes(root))
+    app = build_app(settings, [adapter], db, clock, Routes(root))
     task = asyncio.create_task(app.run())
     try:
         ready = asyncio.ensure_future(adapter.ready.wait())

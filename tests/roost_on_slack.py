@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.slack import SlackAdapter
-from bot.app import App
+from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.handlers import root_router
 from bot.router import Routes
@@ -87,7 +87,7 @@ async def roost_on_slack(
         }
     )
     adapter = SlackAdapter(settings.slack)
-    app = App(settings, [adapter], db, clock, Routes(root_router()))
+    app = build_app(settings, [adapter], db, clock, Routes(root_router()))
     task = asyncio.create_task(app.run())
     try:
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.adapter import Adapter
 from bot.adapters.telegram import TelegramAdapter
-from bot.app import App
+from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.handlers import root_router
 from bot.router import Router, Routes
@@ -115,7 +115,7 @@ async def roost_on_telegram(
 
     adapter = TelegramAdapter(settings.telegram, public_url)
     root = Router("test", children=(root_router(), also)) if also else root_router()
-    app = holder["app"] = App(settings, [adapter, *beside], db, clock, Routes(root))
+    app = holder["app"] = build_app(settings, [adapter, *beside], db, clock, Routes(root))
     task = asyncio.create_task(app.run())
     try:
 

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.adapters.console import ConsoleAdapter
-from bot.app import App, build_app
+from bot.app import build_app
 from bot.clock import ManualClock
 from bot.context import Context
 from bot.events import Chat as Where
@@ -55,7 +55,7 @@ async def test_platform_roles_from_configuration_are_honoured(
         {"web": {"enabled": False}, "roles": {"hr": ["console:recruiters"]}}
     )
     app = build_app(settings, [ConsoleAdapter(out=io.StringIO(), interactive=False)], db, clock)
-    from bot.app import role_of
+    from bot.roles import role_of
 
     recruiter = User("console", "zoe", platform_roles=frozenset({"recruiters"}))
     assert role_of(settings.roles, recruiter) is Role.HR
@@ -97,7 +97,9 @@ async def test_a_failing_handler_changes_nothing_and_says_sorry(
     broken = Router("broken", commands=(Command("crash", half_then_crash, "Crashes."),))
     out = io.StringIO()
     console = ConsoleAdapter(out=out, interactive=False)
-    app = App(settings, [console], db, clock, Routes(Router("t", children=(root_router(), broken))))
+    app = build_app(
+        settings, [console], db, clock, Routes(Router("t", children=(root_router(), broken)))
+    )
     await console.process("/crash", app.handle)
     assert "Sorry, something went wrong on our side and nothing was changed." in out.getvalue()
     assert "Done!" not in out.getvalue()

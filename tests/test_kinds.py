@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.adapters.console import ConsoleAdapter
-from bot.app import App
+from bot.app import build_app
 from bot.clock import ManualClock
 from bot.context import Context
 from bot.events import CommandInvoked
@@ -65,7 +65,7 @@ async def test_a_feature_adds_a_campaign_kind_with_its_router_alone(
     out = io.StringIO()
     console = ConsoleAdapter(user="guest", out=out, interactive=False)
     routes = Routes(Router("roost", children=(root_router(), nudges)))
-    chat = Chat(App(settings, [console], db, clock, routes), console, out)
+    chat = Chat(build_app(settings, [console], db, clock, routes), console, out)
     for name in ("ana", "ben", "cy"):
         await chat.onboard(name, news="no", jobs="no")  # no consent: only asked-for DMs reach
     assert "Nudging as campaign #1." in await chat.say("/nudge", as_="hr")

@@ -1,0 +1,111 @@
+"""Routing and invocation: which endpoint an event reaches, and calling it with its arguments
+parsed, its form's values checked, and a mistake it finds answered without keeping anything."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from bot.context import Context
+from bot.events import ActionPressed, CommandInvoked, Event, FormSubmitted, TextReceived
+from bot.flow import FormFlow
+from bot.forms import ANSWER_ACTION, CONTINUE_ACTION, PART, clean_values
+from bot.middleware import Call, Endpoint
+from bot.parsing import clean
+from bot.router import Routes, UsageError
+
+
+def typed(event: Event) -> Event:
+    """What a person typed, without the control characters no field means (see `clean`)."""
+    if isinstance(event, CommandInvoked):
+        options = {k: clean(v) for k, v in event.options.items()} if event.options else None
+        return dataclasses.replace(event, text=clean(event.text), options=options)
+    if isinstance(event, TextReceived):
+        return dataclasses.replace(event, text=clean(event.text))
+    if isinstance(event, FormSubmitted):
+        return dataclasses.replace(event, values={k: clean(v) for k, v in event.values.items()})
+    return event
+
+
+def resolve(routes: Routes, flow: FormFlow, ctx: Context[Any]) -> Endpoint | None:
+    """The endpoint for `ctx.event`, or None when nothing handles it."""
+    event = ctx.event
+    talking = flow.talking(event.origin)
+    if isinstance(event, CommandInvoked):
+        command = routes.commands.get(event.name.lower())
+        if command is None:
+            return Endpoint("unknown", _unknown_command)
+        return Endpoint(command.name, command.handler, command.role, command)
+    if isinstance(event, ActionPressed):
+        if event.action == ANSWER_ACTION and talking:
+            return Endpoint("form.answer", flow.answer)
+        if event.action == CONTINUE_ACTION:
+            return Endpoint("form.continue", flow.next_part)
+        action = routes.actions.get(event.action)
+        if action is None:
+            return Endpoint("stale", _stale_button)
+        return Endpoint(action.name, action.handler, action.role)
+    if isinstance(event, FormSubmitted) and PART in event.form:
+        return Endpoint("form.part", flow.part)
+    if isinstance(event, FormSubmitted):
+        form = routes.forms.get(event.form)
+        return Endpoint(event.form, form.handler, form.role, form=form) if form else None
+    if isinstance(event, TextReceived):
+        if talking:
+            return Endpoint("form.answer", flow.answer)
+        return Endpoint("chat", _chat) if ctx.in_dm else None
+    handlers = routes.events.get(type(event), [])
+    return Endpoint(type(event).__name__, _all(handlers)) if handlers else None
+
+
+async def invoke(call: Call) -> None:
+    endpoint, ctx = call.endpoint, call.ctx
+    assert endpoint is not None
+    event = ctx.event
+    if endpoint.command is not None and isinstance(event, CommandInvoked):
+        try:
+            ctx.args = endpoint.command.parse(event.text, event.options)
+        except UsageError as exc:
+            command = endpoint.command
+            usage = command.usage(ctx.capabilities.command_prefix)
+            ctx.reply(f"Hmm, {exc}. Usage: `{usage}` — {command.help}")
+            return
+    if endpoint.form is not None:
+        submitted = ctx.event
+        assert isinstance(submitted, FormSubmitted)
+        try:
+            values = clean_values(endpoint.form.build(ctx), submitted.values)
+        except ValueError as exc:
+            ctx.reply(f"{exc} Nothing was saved; please try again.")
+            return
+        ctx.event = dataclasses.replace(submitted, values=values)
+    try:
+        await endpoint.handler(ctx)
+    except UsageError as exc:  # a value the handler could not read: say so, keep nothing
+        await ctx.session.rollback()
+        ctx.outbound.clear()
+        ctx.signals.clear()
+        ctx.followups.clear()
+        ctx.reply(f"Hmm, {exc}. Nothing was changed.")
+
+
+def _all(handlers: list[Any]) -> Any:
+    async def run_all(ctx: Context[Any]) -> None:
+        for handler in handlers:
+            await handler(ctx)
+
+    return run_all
+
+
+async def _unknown_command(ctx: Context[CommandInvoked]) -> None:
+    ctx.reply(
+        f"I don't know {ctx.cmd(ctx.event.name)}. Type {ctx.cmd('help')} to see what I can do."
+    )
+
+
+async def _stale_button(ctx: Context[ActionPressed]) -> None:
+    ctx.reply(f"That button no longer does anything. Type {ctx.cmd('help')} to see what I can do.")
+
+
+async def _chat(ctx: Context[TextReceived]) -> None:
+    ctx.reply(f"I answer commands: type {ctx.cmd('help')} to see them, or STOP to stop messages.")

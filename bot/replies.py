@@ -1,0 +1,109 @@
+"""Reply delivery: what a handler asked for (say, replace, ask a form, answer a join request,
+publish a home view) sent through the adapter of the platform it came from, once the
+handler's changes are committed, so nothing a member is told can be rolled back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bot.adapter import Adapter, Undeliverable
+from bot.context import Context
+from bot.events import ActionPressed, ChatKind, Event, Origin
+from bot.flow import FormFlow
+from bot.messages import (
+    AnswerJoin,
+    Ask,
+    DirectTarget,
+    Message,
+    Outbound,
+    PublishHome,
+    Replace,
+    Say,
+    Sent,
+)
+from storage.db import Database
+from storage.members import find_identity
+
+log = logging.getLogger("roost")
+
+
+class Replies:
+    def __init__(self, adapters: Mapping[str, Adapter], db: Database, flow: FormFlow) -> None:
+        self.adapters, self.db, self.flow = adapters, db, flow
+
+    async def deliver(self, ctx: Context[Any]) -> None:
+        origin = ctx.event.origin
+        adapter = self.adapters[origin.platform]
+        for op in ctx.outbound:
+            try:
+                await self._one(adapter, ctx.event, op)
+            except Undeliverable as exc:
+                await self._mark_undeliverable(origin, str(exc))
+                if _private_to(op, origin) and origin.chat.kind is not ChatKind.DM:
+                    await self._say_where_asked(adapter, origin)
+            except Exception:
+                log.exception("could not deliver a reply on %s", origin.platform)
+
+    async def _say_where_asked(self, adapter: Adapter, origin: Origin) -> None:
+        """Someone acted in a channel and the answer was for them alone, but their DMs are
+        closed to the bot (on Telegram: they never started it). Say so where they are."""
+        name = origin.user.name or "Hi"
+        note = Message(
+            f"{name}, I can't write to you privately yet: open a chat with me (on Telegram, "
+            "press Start), then try again."
+        )
+        try:
+            await adapter.reply(origin, note, ephemeral=True)
+        except Exception:
+            log.exception("could not explain a closed DM on %s", origin.platform)
+
+    async def _one(self, adapter: Adapter, event: Event, op: Outbound) -> None:
+        origin = event.origin
+        if isinstance(op, Ask):
+            form = op.form
+            caps = adapter.capabilities
+            key = (origin.platform, origin.user.id)
+            if caps.modal_forms and origin.interaction:
+                parts = self.flow.sequences.start(key, form, caps.max_form_fields)
+                await adapter.open_form(origin, parts)
+                return
+            start = self.flow.conversations.start(key, form)
+            if origin.chat.kind is ChatKind.DM:
+                await adapter.reply(origin, start, ephemeral=False)
+            else:  # answers are personal: ask in private
+                await adapter.send(DirectTarget(origin.platform, origin.user.id), start)
+        elif isinstance(op, AnswerJoin):
+            await adapter.answer_join(origin, approve=op.approve)
+        elif isinstance(op, Replace):
+            pressed = event.message_id if isinstance(event, ActionPressed) else None
+            if adapter.capabilities.edit_in_place and pressed:
+                await adapter.edit(Sent(origin.platform, origin.chat.id, pressed), op.message)
+            else:
+                await adapter.reply(origin, op.message, ephemeral=False)
+        elif isinstance(op, PublishHome):
+            if adapter.capabilities.home:
+                await adapter.publish_home(origin, op.message)
+        elif op.target is not None:  # perhaps on another platform (HR told of something)
+            elsewhere = self.adapters.get(op.target.platform)
+            if elsewhere is None:
+                log.warning("not sending to %s: it is not running", op.target.platform)
+            else:
+                await elsewhere.send(op.target, op.message)
+        else:
+            await adapter.reply(origin, op.message, ephemeral=op.ephemeral)
+
+    async def _mark_undeliverable(self, origin: Origin, reason: str) -> None:
+        async with self.db.session() as session:
+            found = await find_identity(session, origin.platform, origin.user.id)
+            if found:
+                found[1].deliverable = False
+                found[1].undeliverable_reason = reason[:200]
+                await session.commit()
+
+
+def _private_to(op: Outbound, origin: Origin) -> bool:
+    """Whether `op` is a message for the person `origin` names, in their DM."""
+    target = op.target if isinstance(op, Say) else None
+    return isinstance(target, DirectTarget) and target.user_id == origin.user.id
