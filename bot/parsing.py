@@ -116,6 +116,7 @@ def options(text: str, known: tuple[str, ...]) -> tuple[dict[str, str], list[str
             continue
         key = key.lower()
         if key not in known or not value:
-            raise ParseError(f"{token[:30]} is not an option here (use {', '.join(known)})")
+            named = ", ".join(f"{k}=" for k in known)
+            raise ParseError(f"{token[:30]} is not an option ({named})")
         found[key] = value
     return found, words

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from sqlmodel import select
@@ -10,23 +9,11 @@ from sqlmodel import select
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Message, MessageField
-from bot.parsing import duration
 from bot.router import Arg, Command, Role, Router, UsageError
-from storage.members import ConsentKind, MemberFilter, breakdown, labels, resolve, search
+from bot.segments import parse_filter
+from storage.members import breakdown, labels, resolve, search
 from storage.models import Identity, Label, Member
 
-FILTER_KEYS = (
-    "function",
-    "seniority",
-    "location",
-    "label",
-    "source",
-    "platform",
-    "active",
-    "inactive",
-    "consent",
-    "onboarded",
-)
 MEMBER_HINT = "Name a member as #12, @handle or platform:user_id."
 
 
@@ -74,51 +61,6 @@ async def unlabel(ctx: Context[CommandInvoked]) -> None:
     await ctx.session.delete(found)
     ctx.audit("unlabel", target, label=name)
     ctx.reply(f"Removed the label {name} from #{target.id}.")
-
-
-def parse_filter(text: str) -> MemberFilter:
-    """`function=engineering label=alumni active=30d consent=jobs` → a MemberFilter."""
-    given: dict[str, object] = {}
-    for token in text.split():
-        key, sep, value = token.partition("=")
-        key = key.lower()
-        if not sep or not value or key not in FILTER_KEYS:
-            raise UsageError(
-                f"{token[:30]} is not a filter (use key=value with {', '.join(FILTER_KEYS)})"
-            )
-        if key in ("active", "inactive"):
-            delta = duration(value, key)
-            given["active_within" if key == "active" else "inactive_for"] = delta
-        elif key == "consent":
-            if value.lower() not in ("news", "jobs"):
-                raise UsageError("consent is news or jobs")
-            given["consent"] = ConsentKind(value.lower())
-        elif key == "onboarded":
-            given["onboarded"] = value.lower() in ("yes", "true", "1")
-        else:
-            given[key] = value.lower() if key != "location" else value
-    return MemberFilter(**given)  # type: ignore[arg-type]
-
-
-async def nobody_in(ctx: Context[CommandInvoked], segment: MemberFilter, text: str) -> bool:
-    """Whether a segment HR named matches no onboarded member, and if so HR is told so, since
-    a campaign to nobody would otherwise pass as sent."""
-    if not text.strip():
-        return False
-    total, _ = await search(ctx.session, dataclasses.replace(segment, onboarded=True), ctx.now)
-    if total == 0:
-        ctx.reply(f"No member matches {text.strip()[:80]}, so nothing was sent or scheduled.")
-    return total == 0
-
-
-def stored_filter(segment: MemberFilter) -> dict[str, object]:
-    """A segment as a campaign keeps it (JSON: durations as seconds); the inverse of
-    `bot.scheduler.campaigns.member_filter`."""
-    given = {k: v for k, v in vars(segment).items() if v is not None}
-    for key in ("active_within", "inactive_for"):
-        if key in given:
-            given[key] = int(given[key].total_seconds())
-    return {k: str(v) if k == "consent" else v for k, v in given.items()}
 
 
 async def members(ctx: Context[CommandInvoked]) -> None:

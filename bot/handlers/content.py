@@ -16,7 +16,6 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.handlers.admin import FILTER_KEYS, nobody_in, parse_filter, stored_filter
 from bot.kinds import CampaignKind, Launch, Reschedule
 from bot.messages import (
     ActionButton,
@@ -29,9 +28,10 @@ from bot.messages import (
     MessageField,
     Style,
 )
-from bot.parsing import duration, ident, web_link, whole
+from bot.parsing import duration, ident, options, web_link, whole
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.scheduler.triggers import WhenError, next_run, parse_when
+from bot.segments import FILTER_KEYS, nobody_in, parse_filter, stored_filter
 from storage.content import KINDS, record, variants
 from storage.models import Campaign, ContentItem, Delivery, TitleVariant
 
@@ -281,21 +281,15 @@ async def edit(ctx: Context[CommandInvoked]) -> None:
 
 def parse_schedule(text: str) -> tuple[str, dict[str, Any]]:
     """`every mon 09:00 to=dm function=engineering sample=20% wait=2h` → (when, audience)."""
-    words, options = [], {}
-    for token in text.split():
-        if "=" in token:
-            key, _, value = token.partition("=")
-            options[key.lower()] = value
-        else:
-            words.append(token)
+    given, words = options(text, ("to", "sample", "wait", *FILTER_KEYS))
     audience: dict[str, Any] = {"channels": True, "dm": True}
-    if "to" in options:
-        targets = set(options.pop("to").lower().split(","))
+    if "to" in given:
+        targets = set(given.pop("to").lower().split(","))
         if not targets <= {"channels", "dm"}:
             raise UsageError("to= takes channels, dm or channels,dm")
         audience = {"channels": "channels" in targets, "dm": "dm" in targets}
-    sample, wait = options.pop("sample", None), options.pop("wait", "2h")
-    segment = parse_filter(" ".join(f"{k}={v}" for k, v in options.items()))
+    sample, wait = given.pop("sample", None), given.pop("wait", "2h")
+    segment = parse_filter(" ".join(f"{k}={v}" for k, v in given.items()))
     audience["filter"] = stored_filter(segment)
     if sample is not None:
         share = whole(sample.removesuffix("%"), "sample= takes a share such as 20%: it", 1, 99)

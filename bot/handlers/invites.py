@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Attachment, Image, Message, MessageField
-from bot.parsing import day, end_of, whole
+from bot.parsing import day, end_of, options, whole
 from bot.pictures import qr_png
 from bot.router import Arg, Command, Role, Router, UsageError
 from storage.growth import (
@@ -87,10 +87,10 @@ def parse_create(text: str, tz: str, now: datetime) -> dict[str, Any]:
     if not words or words[0].lower() not in SOURCES:
         raise UsageError(f"name a source first: {', '.join(SOURCES)}")
     found: dict[str, Any] = {"source": words[0].lower()}
-    for token in words[1:]:
-        key, sep, value = token.partition("=")
-        if not sep or not value or key not in ("campaign", "expires", "uses", "code"):
-            raise UsageError(f"{token[:30]} is not an option (campaign=, expires=, uses=, code=)")
+    given, stray = options(" ".join(words[1:]), ("campaign", "expires", "uses", "code"))
+    if stray:
+        raise UsageError(f"{stray[0][:30]} is not an option (campaign=, expires=, uses=, code=)")
+    for key, value in given.items():
         if key == "expires":
             found["expires_at"] = end_of(day(value, "expires="), tz)
             if found["expires_at"] <= now:

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.handlers.admin import MEMBER_HINT, parse_filter, stored_filter
+from bot.handlers.admin import MEMBER_HINT
 from bot.kinds import CampaignKind, Launch, Launching
 from bot.messages import (
     ActionButton,
@@ -28,7 +28,7 @@ from bot.messages import (
 )
 from bot.parsing import ParseError, day, end_of, ident
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
-from bot.scheduler.campaigns import member_filter
+from bot.segments import member_filter, parse_filter, stored_filter
 from bot.settings import Settings
 from storage.members import ConsentKind, resolve
 from storage.models import Campaign, Delivery, Feedback, Identity, Invitation, Job

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Image, Message
-from bot.parsing import ident, whole
+from bot.parsing import ident, options, whole
 from bot.pictures import funnel_png, grouped_png
 from bot.router import Arg, Command, Role, Router, UsageError
 from storage.content import item_stats
@@ -40,14 +40,14 @@ STEP_NAMES = {
 
 
 def parse_options(text: str) -> dict[str, str]:
-    found = {}
-    for token in text.split():
-        key, sep, value = token.partition("=")
-        if token.isdigit():
-            key, sep, value = "days", "=", token
-        if not sep or not value or key not in ("job", "source", "event", "days"):
-            raise UsageError(f"{token[:30]} is not an option (job=, source=, event=, days=)")
-        found[key] = value.lower()
+    """`job=3 source=alumni event=2 days=90`, or a bare number of days."""
+    known = ("job", "source", "event", "days")
+    given, words = options(text, known)
+    found = {key: value.lower() for key, value in given.items()}
+    for word in words:
+        if not word.isdigit():
+            raise UsageError(f"{word[:30]} is not an option (job=, source=, event=, days=)")
+        found["days"] = word
     for key in ("job", "event"):
         if key in found and ident(found[key]) is None:
             raise UsageError(f"{key}= takes a number")

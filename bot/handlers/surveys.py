@@ -14,11 +14,11 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.handlers.admin import nobody_in, parse_filter, stored_filter
 from bot.kinds import CampaignKind, Launch
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
 from bot.parsing import ident
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
+from bot.segments import nobody_in, parse_filter, stored_filter
 from storage.models import Campaign, Delivery, Interaction, Survey, SurveyResponse
 
 ANSWER = Form(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,24 +19,12 @@ from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.kinds import CampaignKind
+from bot.segments import member_filter
 from bot.settings import Settings
 from storage.db import Database
-from storage.members import ConsentKind, MemberFilter
+from storage.members import ConsentKind
 from storage.models import Campaign, Delivery, Interaction, TitleVariant
 from storage.outbox import ASKED, Recipients, enqueue
-
-FILTER_FIELDS = {f.name for f in fields(MemberFilter)}
-
-
-def member_filter(audience: Mapping[str, Any]) -> MemberFilter:
-    """The segment stored with a campaign (durations as seconds) as a filter."""
-    given = {"onboarded": True, **(audience.get("filter") or {})}  # joined members only
-    for key in ("active_within", "inactive_for"):
-        if key in given:
-            given[key] = timedelta(seconds=given[key])
-    if "consent" in given:
-        given["consent"] = ConsentKind(given["consent"])
-    return MemberFilter(**{k: v for k, v in given.items() if k in FILTER_FIELDS})
 
 
 class Campaigns:

@@ -1,0 +1,92 @@
+"""Segments: which members a command or a campaign means, in the words HR types
+(`function=engineering label=alumni active=30d consent=jobs`) and as a campaign keeps them.
+
+One place for the whole round trip: typed words to a `MemberFilter`, a filter to the JSON a
+campaign stores, and that JSON back to a filter when the campaign launches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import timedelta
+from typing import Any
+
+from bot.context import Context
+from bot.events import CommandInvoked
+from bot.parsing import duration
+from bot.router import UsageError
+from storage.members import ConsentKind, MemberFilter, search
+
+FILTER_KEYS = (
+    "function",
+    "seniority",
+    "location",
+    "label",
+    "source",
+    "platform",
+    "active",
+    "inactive",
+    "consent",
+    "onboarded",
+)
+
+
+def parse_filter(text: str) -> MemberFilter:
+    """`function=engineering label=alumni active=30d consent=jobs` → a MemberFilter."""
+    given: dict[str, object] = {}
+    for token in text.split():
+        key, sep, value = token.partition("=")
+        key = key.lower()
+        if not sep or not value or key not in FILTER_KEYS:
+            raise UsageError(
+                f"{token[:30]} is not a filter (use key=value with {', '.join(FILTER_KEYS)})"
+            )
+        if key in ("active", "inactive"):
+            delta = duration(value, key)
+            given["active_within" if key == "active" else "inactive_for"] = delta
+        elif key == "consent":
+            if value.lower() not in ("news", "jobs"):
+                raise UsageError("consent is news or jobs")
+            given["consent"] = ConsentKind(value.lower())
+        elif key == "onboarded":
+            given["onboarded"] = value.lower() in ("yes", "true", "1")
+        else:
+            given[key] = value.lower() if key != "location" else value
+    return MemberFilter(**given)  # type: ignore[arg-type]
+
+
+async def nobody_in(ctx: Context[CommandInvoked], segment: MemberFilter, text: str) -> bool:
+    """Whether a segment HR named matches no onboarded member, and if so HR is told so, since
+    a campaign to nobody would otherwise pass as sent."""
+    if not text.strip():
+        return False
+    total, _ = await search(ctx.session, dataclasses.replace(segment, onboarded=True), ctx.now)
+    if total == 0:
+        ctx.reply(f"No member matches {text.strip()[:80]}, so nothing was sent or scheduled.")
+    return total == 0
+
+
+def stored_filter(segment: MemberFilter) -> dict[str, object]:
+    """A segment as a campaign keeps it (JSON: durations as seconds); the inverse of
+    `member_filter`."""
+    given = {k: v for k, v in vars(segment).items() if v is not None}
+    for key in ("active_within", "inactive_for"):
+        if key in given:
+            given[key] = int(given[key].total_seconds())
+    return {k: str(v) if k == "consent" else v for k, v in given.items()}
+
+
+FILTER_FIELDS = {f.name for f in fields(MemberFilter)}
+
+
+def member_filter(audience: Mapping[str, Any]) -> MemberFilter:
+    """The segment stored with a campaign (durations as seconds) as a filter."""
+    given = {"onboarded": True, **(audience.get("filter") or {})}  # joined members only
+    for key in ("active_within", "inactive_for"):
+        if key in given:
+            given[key] = timedelta(seconds=given[key])
+    if "consent" in given:
+        given["consent"] = ConsentKind(given["consent"])
+    return MemberFilter(**{k: v for k, v in given.items() if k in FILTER_FIELDS})
