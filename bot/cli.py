@@ -77,7 +77,7 @@ async def upgrade(settings: Settings) -> int:
 async def invites_cli(settings: Settings, args: argparse.Namespace) -> int:
     """`roost invites create|list|export`: codes made here get their Telegram and Discord links
     from the running Roost the first time HR shows them in chat."""
-    from bot.handlers.invites import code_rows, parse_create, to_csv
+    from bot.handlers.growth import code_rows, parse_create, to_csv
     from bot.pictures import qr_png
     from bot.router import UsageError
     from storage.growth import create_code
@@ -113,7 +113,7 @@ async def invites_cli(settings: Settings, args: argparse.Namespace) -> int:
 
 async def funnel_cli(settings: Settings, args: argparse.Namespace) -> int:
     """`roost funnel export`: the invitations under a funnel, one CSV row each."""
-    from bot.handlers.invites import to_csv
+    from bot.handlers.growth import to_csv
     from storage.pipeline import Scope, invitation_rows
 
     db = Database(settings.database.url.get_secret_value())

@@ -255,7 +255,7 @@ async def referrals(ctx: Context[CommandInvoked]) -> None:
 
 
 router = Router(
-    "invites",
+    "growth",
     commands=(
         Command(
             "invites",

@@ -408,7 +408,7 @@ async def inviting(session: Any, run: Campaign, now: datetime, settings: Setting
 
 
 router = Router(
-    "jobs",
+    "pipeline",
     kinds=(
         CampaignKind(
             "invitation", lambda s: InvitationComposer(s.web.public_url), launching=inviting
