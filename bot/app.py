@@ -21,7 +21,7 @@ from bot.dispatch import invoke, resolve, typed
 from bot.events import ChatKind, Event, FirstContact, MemberActive, MemberLeft, User
 from bot.flow import FormFlow
 from bot.handlers import root_router
-from bot.kinds import Launch, Refresh, Reschedule
+from bot.kinds import Launch, Refresh, Reschedule, Signal
 from bot.messages import Message, Say, Sent
 from bot.middleware import Call, Endpoint, Middleware, authorize, log_event, opt_out, rate_limit
 from bot.replies import Replies
@@ -106,15 +106,21 @@ class App:
         if ctx is not None:
             await self.replies.deliver(ctx)
             for signal in ctx.signals:
-                match signal:
-                    case Reschedule():
-                        await self.scheduler.sync()
-                    case Launch(campaign_id):
-                        await self.campaigns.launch(campaign_id)
-                    case Refresh(kind, subject_id):
-                        await self.refresh(kind, subject_id)
+                try:
+                    await self._act_on(signal)
+                except Exception:  # committed already: log it, and keep serving everyone else
+                    log.exception("could not act on %s", signal)
             for followup in ctx.followups:
                 await self._process(followup)
+
+    async def _act_on(self, signal: Signal) -> None:
+        match signal:
+            case Reschedule():
+                await self.scheduler.sync()
+            case Launch(campaign_id):
+                await self.campaigns.launch(campaign_id)
+            case Refresh(kind, subject_id):
+                await self.refresh(kind, subject_id)
 
     async def refresh(self, kind: str, subject_id: int) -> None:
         """Live counts: a subject's posts that show buttons are edited to what they show now

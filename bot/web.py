@@ -19,6 +19,7 @@ from storage.content import record, variants
 from storage.db import Database
 from storage.growth import visit
 from storage.models import Campaign, ContentItem, Delivery
+from storage.models.states import Fact
 from storage.pipeline import PROGRESS, advance, click, find_invitation
 
 log = logging.getLogger("roost.web")
@@ -92,7 +93,7 @@ class WebServer:
         found = await self._found(token)
         if found is None or not found[1].link_url or not web_link(found[1].link_url):
             raise web.HTTPNotFound(text="This link is no longer available.")
-        await self._record(*found, ("clicked", "opened"))
+        await self._record(*found, (Fact.CLICKED, Fact.OPENED))
         raise web.HTTPFound(found[1].link_url)
 
     async def article(self, request: web.Request) -> web.Response:
@@ -101,7 +102,7 @@ class WebServer:
         if found is None:
             raise web.HTTPNotFound(text="This article is no longer available.")
         row, item = found
-        await self._record(row, item, ("opened",))
+        await self._record(row, item, (Fact.OPENED,))
         async with self.db.session() as session:
             titles = await variants(session, item.id or 0)
         title = next(
@@ -120,7 +121,7 @@ class WebServer:
         found = await self._found(request.match_info["token"])
         if found is None:
             raise web.HTTPNotFound()
-        await self._record(*found, ("finished",))
+        await self._record(*found, (Fact.FINISHED,))
         return web.Response(status=204)
 
     async def landing(self, request: web.Request) -> web.Response:

@@ -10,11 +10,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ContentItem, Interaction, PlatformPost, TitleVariant
+from storage.models.states import ContentKind
 
-KINDS = {
-    "industry_news": "Industry news",
-    "company_news": "Company news",
-    "employee_voice": "Employee voice",
+KINDS: dict[str, str] = {
+    ContentKind.INDUSTRY_NEWS: "Industry news",
+    ContentKind.COMPANY_NEWS: "Company news",
+    ContentKind.EMPLOYEE_VOICE: "Employee voice",
 }
 
 

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import CommunityEvent, Join, Registration
+from storage.models.states import RegistrationStatus
 from storage.surveys import summary
 
 MAX_CHECKIN_TRIES = 5
@@ -34,7 +35,8 @@ async def registered_count(session: AsyncSession, event_id: int) -> int:
     return (
         await session.exec(
             select(func.count()).where(
-                Registration.event_id == event_id, Registration.status == "registered"
+                Registration.event_id == event_id,
+                Registration.status == RegistrationStatus.REGISTERED,
             )
         )
     ).one()
@@ -45,12 +47,12 @@ async def register(
 ) -> str:
     """registered, waitlisted, or already (the member's standing status)."""
     found = await registration(session, event.id or 0, member_id)
-    if found is not None and found.status != "cancelled":
+    if found is not None and found.status != RegistrationStatus.CANCELLED:
         return "already"
     full = event.capacity is not None and await registered_count(session, event.id or 0) >= (
         event.capacity
     )
-    status = "waitlisted" if full else "registered"
+    status = RegistrationStatus.WAITLISTED if full else RegistrationStatus.REGISTERED
     if found is None:
         found = Registration(event_id=event.id or 0, member_id=member_id, registered_at=now)
         session.add(found)
@@ -62,22 +64,25 @@ async def register(
 async def cancel(session: AsyncSession, event: CommunityEvent, member_id: int) -> int | None:
     """Cancel the member's place; the member moved up from the waitlist, if any."""
     found = await registration(session, event.id or 0, member_id)
-    if found is None or found.status == "cancelled":
+    if found is None or found.status == RegistrationStatus.CANCELLED:
         return None
-    freed = found.status == "registered"
-    found.status = "cancelled"
+    freed = found.status == RegistrationStatus.REGISTERED
+    found.status = RegistrationStatus.CANCELLED
     if not freed:
         return None
     first = (
         await session.exec(
             select(Registration)
-            .where(Registration.event_id == event.id, Registration.status == "waitlisted")
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.WAITLISTED,
+            )
             .order_by(col(Registration.registered_at), col(Registration.id))
         )
     ).first()
     if first is None:
         return None
-    first.status = "registered"
+    first.status = RegistrationStatus.REGISTERED
     return first.member_id
 
 
@@ -96,7 +101,7 @@ async def check_in(
 ) -> str:
     """attended, already, not registered, not open, no code, locked or wrong."""
     found = await registration(session, event.id or 0, member_id)
-    if found is None or found.status != "registered":
+    if found is None or found.status != RegistrationStatus.REGISTERED:
         return "not registered"
     if found.attended_at is not None:
         return "already"
@@ -143,8 +148,8 @@ async def numbers(session: AsyncSession, event: CommunityEvent) -> EventNumbers:
         ).one()
     answers = await summary(session, event.survey_id)
     return EventNumbers(
-        registered=sum(r.status == "registered" for r in rows),
-        waitlisted=sum(r.status == "waitlisted" for r in rows),
+        registered=sum(r.status == RegistrationStatus.REGISTERED for r in rows),
+        waitlisted=sum(r.status == RegistrationStatus.WAITLISTED for r in rows),
         attended=sum(r.attended_at is not None for r in rows),
         new_members=joined,
         responses=answers.count,

@@ -20,6 +20,7 @@ from storage.models import (
     PlatformInvite,
     Referral,
 )
+from storage.models.states import ReferralStatus
 
 SOURCES = (
     "website",
@@ -230,13 +231,13 @@ async def qualify_due(session: AsyncSession, *, after_days: int) -> int:
     pending = await session.exec(
         select(Referral, Member)
         .join(Member, col(Member.id) == Referral.referred_member_id)
-        .where(Referral.status == "pending", col(Member.onboarded_at).is_not(None))
+        .where(Referral.status == ReferralStatus.PENDING, col(Member.onboarded_at).is_not(None))
     )
     qualified = 0
     for referral, member in pending:
         joined, seen = member.joined_at, member.last_active_at
         if joined and seen and seen - joined >= timedelta(days=after_days):
-            referral.status, referral.qualified_at = "qualified", member.last_active_at
+            referral.status, referral.qualified_at = ReferralStatus.QUALIFIED, member.last_active_at
             qualified += 1
     return qualified
 
@@ -270,7 +271,7 @@ async def referral_counts(
     return ReferralCounts(
         joined=len(rows),
         active=sum(1 for _, seen in rows if seen is not None and seen >= active_since),
-        qualified=sum(1 for r, _ in rows if r.status == "qualified"),
+        qualified=sum(1 for r, _ in rows if r.status == ReferralStatus.QUALIFIED),
         applied=applied,
     )
 
@@ -281,7 +282,7 @@ async def leaderboard(
     """(referrer member id, qualified referrals) since `since`, best first."""
     rows = await session.exec(
         select(Referral.referrer_member_id, func.count())
-        .where(Referral.status == "qualified", col(Referral.qualified_at) >= since)
+        .where(Referral.status == ReferralStatus.QUALIFIED, col(Referral.qualified_at) >= since)
         .group_by(col(Referral.referrer_member_id))
         .order_by(func.count().desc(), col(Referral.referrer_member_id))
         .limit(limit)

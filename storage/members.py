@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Consent, Entry, Identity, Join, Label, Member, Registration
+from storage.models.states import RegistrationStatus
 from storage.types import row_id
 
 
@@ -189,7 +190,8 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
         query = query.where(_latest_consent(flt.consent).is_(True))
     if flt.registered_for is not None:
         registered = select(Registration.member_id).where(
-            Registration.event_id == flt.registered_for, Registration.status == "registered"
+            Registration.event_id == flt.registered_for,
+            Registration.status == RegistrationStatus.REGISTERED,
         )
         query = query.where(col(Member.id).in_(registered))
     if flt.entered is not None:

@@ -21,8 +21,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.members import ConsentKind, MemberFilter, segment_chunks, segment_ids
 from storage.models import Campaign, Delivery, Identity
+from storage.models.states import DeliveryState
 
-CAPPED_STATES = ("pending", "sending", "sent", "unknown", "held")
+CAPPED_STATES = (
+    DeliveryState.PENDING,
+    DeliveryState.SENDING,
+    DeliveryState.SENT,
+    DeliveryState.UNKNOWN,
+    DeliveryState.HELD,
+)
 ASKED = "asked"  # a campaign's audience consent when members asked for it: never capped
 
 
@@ -55,7 +62,7 @@ async def enqueue(
     campaign to 100,000 members is 100,000 rows, and holding them (or ORM objects for them)
     would cost hundreds of megabytes."""
     counts: dict[str, int] = {}
-    waiting = "held" if held else "pending"
+    waiting = DeliveryState.HELD if held else DeliveryState.PENDING
 
     async def add(rows: list[dict[str, object]]) -> None:
         made = await session.exec(
@@ -94,7 +101,7 @@ async def enqueue(
                         "recipient": f"m:{member_id}",
                         "member_id": member_id,
                         "platform": platform,
-                        "state": "skipped" if reason else waiting,
+                        "state": DeliveryState.SKIPPED if reason else waiting,
                         "reason": reason,
                         "token": None if reason else new_token(),
                     }
@@ -195,7 +202,7 @@ async def claim(
     due = (
         select(col(Delivery.id))
         .where(
-            col(Delivery.state) == "pending",
+            col(Delivery.state) == DeliveryState.PENDING,
             or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
         )
         .order_by(col(Delivery.id))
@@ -206,7 +213,7 @@ async def claim(
     claimed = await session.exec(
         update(Delivery)
         .where(col(Delivery.id).in_(due.scalar_subquery()))
-        .values(state="sending", claimed_at=now, attempts=col(Delivery.attempts) + 1)
+        .values(state=DeliveryState.SENDING, claimed_at=now, attempts=col(Delivery.attempts) + 1)
         .returning(Delivery)
     )
     rows = list(claimed.scalars())
@@ -224,11 +231,17 @@ async def recover(
 ) -> dict[str, int]:
     """Rows a dead worker left in `sending`: resent where the platform deduplicates or the
     campaign's policy says resend; otherwise `unknown`, and counted, never silently repeated."""
-    stale = and_(col(Delivery.state) == "sending", col(Delivery.claimed_at) < now - stale_after)
+    stale = and_(
+        col(Delivery.state) == DeliveryState.SENDING, col(Delivery.claimed_at) < now - stale_after
+    )
     safe = or_(col(Delivery.platform).in_(idempotent), col(Delivery.campaign_id).in_(resend))
-    requeued = await session.exec(update(Delivery).where(stale, safe).values(state="pending"))
+    requeued = await session.exec(
+        update(Delivery).where(stale, safe).values(state=DeliveryState.PENDING)
+    )
     uncertain = await session.exec(
-        update(Delivery).where(stale).values(state="unknown", reason="a worker stopped mid-send")
+        update(Delivery)
+        .where(stale)
+        .values(state=DeliveryState.UNKNOWN, reason="a worker stopped mid-send")
     )
     await session.commit()
     return {"requeued": requeued.rowcount or 0, "unknown": uncertain.rowcount or 0}

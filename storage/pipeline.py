@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from yarl import URL
 
 from storage.models import Delivery, Feedback, Invitation, Job, Join, Member
+from storage.models.states import DeliveryState, InvitationStatus
 from storage.types import MAX_ID
 
 REASONS = ("salary", "location", "timing", "role_fit", "already_applied", "other")
@@ -42,7 +43,7 @@ async def exclusions(
         select(Invitation.member_id)
         .join(Job, col(Job.id) == Invitation.job_id)
         .where(
-            Invitation.status == "not_for_me",
+            Invitation.status == InvitationStatus.NOT_FOR_ME,
             func.lower(Job.function) == job.function.lower(),
             col(Invitation.responded_at) >= now - timedelta(days=rest_days),
         )
@@ -58,7 +59,7 @@ async def invite_rows(session: AsyncSession, campaign_id: int, job_id: int, now:
         select(Delivery.id, Delivery.member_id).where(
             Delivery.campaign_id == campaign_id,
             col(Delivery.member_id).is_not(None),
-            col(Delivery.state).in_(("held", "pending")),
+            col(Delivery.state).in_((DeliveryState.HELD, DeliveryState.PENDING)),
         )
     )
     made = 0

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Campaign, CommunityEvent, Delivery, SurveyResponse
+from storage.models.states import DeliveryState
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ async def reached(session: AsyncSession, survey_id: int) -> int:
             select(func.count())
             .select_from(Delivery)
             .join(Campaign, col(Campaign.id) == Delivery.campaign_id)
-            .where(Delivery.state == "sent", col(Delivery.member_id).is_not(None), sent_in)
+            .where(
+                Delivery.state == DeliveryState.SENT, col(Delivery.member_id).is_not(None), sent_in
+            )
         )
     ).one()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.adapters.console import ConsoleAdapter
@@ -79,3 +80,24 @@ async def test_a_feature_adds_a_campaign_kind_with_its_router_alone(
     assert sorted(state for state, _ in rows.values()) == ["sent", "sent", "skipped"]
     assert ("skipped", "already nudged by hand") in rows.values()
     assert campaign is not None and campaign.audience["consent"] == "asked"  # never capped
+
+
+async def broken_launch(_session: Any, _run: Campaign, _now: datetime, _s: Settings) -> Launching:
+    raise OverflowError("date value out of range")
+
+
+async def test_a_launch_that_fails_is_logged_and_roost_serves_on(
+    settings: Settings, db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = Router(
+        "broken",
+        commands=(Command("nudge", nudge, "Remind candidates.", role=Role.HR),),
+        kinds=(CampaignKind(NUDGE, lambda _s: compose, launching=broken_launch),),
+    )
+    out = io.StringIO()
+    console = ConsoleAdapter(user="guest", out=out, interactive=False)
+    routes = Routes(Router("roost", children=(root_router(), broken)))
+    chat = Chat(build_app(settings, [console], db, clock, routes), console, out)
+    assert "Nudging as campaign #1." in await chat.say("/nudge", as_="hr")
+    assert "could not act on Launch(campaign_id=1)" in caplog.text
+    assert "Your message choices" in await chat.say("/consent", as_="hr")  # still serving

@@ -10,6 +10,7 @@ from typing import Any
 from bot.context import Context
 from bot.kinds import Launch, Reschedule
 from storage.models import Campaign
+from storage.models.states import CampaignStatus
 
 CHANNELS: dict[str, Any] = {"channels": True, "dm": False}  # every community channel
 
@@ -32,7 +33,7 @@ async def plan(
             subject_type=subject_type,
             subject_id=subject_id,
             audience=audience,
-            status="scheduled",
+            status=CampaignStatus.SCHEDULED,
             scheduled_at=at,
             created_by_member_id=ctx.member_id,
             created_at=ctx.now,

@@ -34,6 +34,7 @@ from bot.scheduler.triggers import WhenError, next_run, parse_when
 from bot.segments import FILTER_KEYS, nobody_in, parse_filter, stored_filter
 from storage.content import KINDS, record, variants
 from storage.models import Campaign, ContentItem, Delivery, TitleVariant
+from storage.models.states import CampaignStatus, ContentStatus, DeliveryState, Fact
 
 COMPOSE = Form(
     id="content.compose",
@@ -135,7 +136,7 @@ async def composed(ctx: Context[FormSubmitted]) -> None:
         body=values["body"],
         link_url=values["link"] or None,
         image_url=values["image"] or None,
-        status="approved",
+        status=ContentStatus.APPROVED,
         author_member_id=ctx.member.id,
         created_at=ctx.now,
     )
@@ -164,7 +165,7 @@ async def shared(ctx: Context[FormSubmitted]) -> None:
     item = ContentItem(
         kind="employee_voice",
         body=ctx.event.values["body"],
-        status="pending_approval",
+        status=ContentStatus.PENDING_APPROVAL,
         author_member_id=ctx.member.id,
         created_at=ctx.now,
     )
@@ -186,11 +187,11 @@ async def review(ctx: Context[CommandInvoked]) -> None:
     item = await _item(ctx)
     if item is None:
         return
-    if item.status != "pending_approval":
+    if item.status != ContentStatus.PENDING_APPROVAL:
         ctx.reply(f"Content #{item.id} is {item.status.replace('_', ' ')}, not waiting for review.")
         return
     approve = ctx.event.name == "approve"
-    item.status = "approved" if approve else "declined"
+    item.status = ContentStatus.APPROVED if approve else ContentStatus.DECLINED
     ctx.audit(f"content.{item.status}", content=item.id)
     ctx.reply(f"Content #{item.id} {item.status}.")
 
@@ -302,7 +303,7 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
     item = await _item(ctx)
     if item is None:
         return
-    if item.status != "approved":
+    if item.status != ContentStatus.APPROVED:
         state = item.status.replace("_", " ")
         ctx.reply(f"Content #{item.id} is {state}; only approved content goes out.")
         return
@@ -325,7 +326,7 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
         subject_type="content",
         subject_id=item.id or 0,
         audience=audience,
-        status="scheduled",
+        status=CampaignStatus.SCHEDULED,
         scheduled_at=at,
         recurrence=rule,
         created_by_member_id=ctx.member.id,
@@ -402,16 +403,17 @@ async def cancel(ctx: Context[CommandInvoked]) -> None:
             f"There is no campaign {ctx.args['campaign'][:20]}. {ctx.cmd('campaigns')} lists them."
         )
         return
-    campaign.status = "cancelled"
+    campaign.status = CampaignStatus.CANCELLED
     runs = _runs(campaign)
     waiting = await ctx.session.exec(
         select(Delivery).where(
-            col(Delivery.campaign_id).in_(runs), col(Delivery.state).in_(("pending", "held"))
+            col(Delivery.campaign_id).in_(runs),
+            col(Delivery.state).in_((DeliveryState.PENDING, DeliveryState.HELD)),
         )
     )
     stopped = 0
     for row in waiting:
-        row.state, row.reason = "skipped", "cancelled"
+        row.state, row.reason = DeliveryState.SKIPPED, "cancelled"
         stopped += 1
     ctx.signal(Reschedule())
     ctx.audit("content.cancel", campaign=campaign.id, stopped=stopped)
@@ -442,7 +444,7 @@ async def read(ctx: Context[ActionPressed]) -> None:
     found = await _delivery(ctx, ctx.event.value)
     if found is not None:
         row, item = found
-        await _fact(ctx, "opened", row, item)
+        await _fact(ctx, Fact.OPENED, row, item)
         await _page(ctx, row, item, 0)
 
 
@@ -457,7 +459,7 @@ async def done(ctx: Context[ActionPressed]) -> None:
     found = await _delivery(ctx, ctx.event.value)
     if found is not None:
         row, item = found
-        await _fact(ctx, "finished", row, item)
+        await _fact(ctx, Fact.FINISHED, row, item)
         ctx.dm("Thanks for reading!")
 
 
@@ -475,7 +477,7 @@ async def _page(
     number = min(number, len(texts) - 1)
     last = number == len(texts) - 1
     if last and len(texts) > 1:  # reaching the last page is finishing
-        await _fact(ctx, "finished", row, item)
+        await _fact(ctx, Fact.FINISHED, row, item)
     buttons = (
         (ActionButton("Done", "content.done", row.token or "", Style.PRIMARY),)
         if last and len(texts) == 1

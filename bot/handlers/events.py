@@ -41,12 +41,13 @@ from storage.models import (
     Registration,
     Survey,
 )
+from storage.models.states import EventKind
 
-KINDS = {
-    "info_session": "Information session",
-    "live_broadcast": "Live broadcast",
-    "open_day": "Open day",
-    "other": "Event",
+KINDS: dict[str, str] = {
+    EventKind.INFO_SESSION: "Information session",
+    EventKind.LIVE_BROADCAST: "Live broadcast",
+    EventKind.OPEN_DAY: "Open day",
+    EventKind.OTHER: "Event",
 }
 
 EVENT = Form(

@@ -32,6 +32,7 @@ from bot.segments import member_filter, parse_filter, stored_filter
 from bot.settings import Settings
 from storage.members import ConsentKind, resolve
 from storage.models import Campaign, Delivery, Feedback, Identity, Invitation, Job
+from storage.models.states import CampaignStatus, InvitationStatus
 from storage.outbox import Recipients, decide
 from storage.pipeline import PROGRESS, REASONS, advance, exclusions, invite_rows
 
@@ -240,7 +241,7 @@ async def send(ctx: Context[ActionPressed]) -> None:
     campaign = await _draft(ctx)
     if campaign is None:
         return
-    campaign.status = "scheduled"
+    campaign.status = CampaignStatus.SCHEDULED
     ctx.signal(Launch(campaign.id or 0))
     ctx.audit("jobs.invite", job=campaign.subject_id, campaign=campaign.id)
     ctx.reply(
@@ -252,14 +253,14 @@ async def send(ctx: Context[ActionPressed]) -> None:
 async def discard(ctx: Context[ActionPressed]) -> None:
     campaign = await _draft(ctx)
     if campaign is not None:
-        campaign.status = "cancelled"
+        campaign.status = CampaignStatus.CANCELLED
         ctx.reply("Discarded; nothing was sent.")
 
 
 async def _draft(ctx: Context[ActionPressed]) -> Campaign | None:
     value = ctx.event.value
     campaign = await ctx.session.get(Campaign, number) if (number := ident(value)) else None
-    if campaign is None or campaign.kind != "invitation" or campaign.status != "draft":
+    if campaign is None or campaign.kind != "invitation" or campaign.status != CampaignStatus.DRAFT:
         ctx.reply("That invitation was sent or discarded already.")
         return None
     return campaign
@@ -328,7 +329,7 @@ async def interested(ctx: Context[ActionPressed]) -> None:
     invitation.interested_at = invitation.interested_at or ctx.now
     invitation.responded_at = ctx.now
     if invitation.status not in PROGRESS:
-        invitation.status = "interested"
+        invitation.status = InvitationStatus.INTERESTED
     note = Message(
         title="A member is interested",
         body=f"#{ctx.member_id} {ctx.member.display_name or ''} is interested in job "
@@ -355,7 +356,7 @@ async def feedback(ctx: Context[FormSubmitted]) -> None:
             select(Invitation)
             .where(
                 Invitation.member_id == ctx.member_id,
-                col(Invitation.status).in_(("not_now", "not_for_me")),
+                col(Invitation.status).in_((InvitationStatus.NOT_NOW, InvitationStatus.NOT_FOR_ME)),
             )
             .order_by(col(Invitation.responded_at).desc())
         )
@@ -376,7 +377,7 @@ async def feedback(ctx: Context[FormSubmitted]) -> None:
     rest = ctx.settings.pipeline.not_for_me_days
     later = (
         f" We won't invite you to roles like this for {rest} days."
-        if invitation.status == "not_for_me"
+        if invitation.status == InvitationStatus.NOT_FOR_ME
         else ""
     )
     ctx.dm(f"Thank you, that helps.{later}")

@@ -23,6 +23,7 @@ from storage.models import (
     Poll,
     Survey,
 )
+from storage.models.states import ContentStatus
 from storage.pipeline import Scope, funnel, sources
 from storage.polls import tally
 from storage.surveys import reached, summary
@@ -280,7 +281,9 @@ async def _sources(ctx: Context[CommandInvoked]) -> None:
 async def _content(ctx: Context[CommandInvoked], days: int) -> None:
     since = ctx.now - timedelta(days=days)
     items = list(
-        await ctx.session.exec(select(ContentItem).where(ContentItem.status == "approved"))
+        await ctx.session.exec(
+            select(ContentItem).where(ContentItem.status == ContentStatus.APPROVED)
+        )
     )
     settings, lines, hints = ctx.settings.content, [], []
     for item in items:

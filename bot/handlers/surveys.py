@@ -20,6 +20,7 @@ from bot.parsing import ident
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.segments import nobody_in, parse_filter, stored_filter
 from storage.models import Campaign, Delivery, Interaction, Survey, SurveyResponse
+from storage.models.states import Fact
 
 ANSWER = Form(
     id="survey.answer",
@@ -104,7 +105,7 @@ async def opened(ctx: Context[ActionPressed]) -> None:
     ctx.session.add(
         Interaction(
             member_id=ctx.member_id,
-            kind="opened",
+            kind=Fact.OPENED,
             subject_type="survey",
             subject_id=survey.id or 0,
             platform=ctx.platform,
@@ -119,7 +120,7 @@ async def answered(ctx: Context[FormSubmitted]) -> None:
         select(Interaction.subject_id)
         .where(
             Interaction.member_id == ctx.member_id,
-            Interaction.kind == "opened",
+            Interaction.kind == Fact.OPENED,
             Interaction.subject_type == "survey",
         )
         .order_by(col(Interaction.id).desc())

@@ -24,6 +24,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.members import ConsentKind
 from storage.models import Campaign, Delivery, Interaction, TitleVariant
+from storage.models.states import CampaignStatus, DeliveryState, Fact
 from storage.outbox import ASKED, Recipients, enqueue
 
 
@@ -45,7 +46,11 @@ class Campaigns:
         """Make the rows of a campaign (of one run, for a recurring one); its run's id."""
         async with self.db.session() as session:
             campaign = await session.get(Campaign, campaign_id)
-            if campaign is None or campaign.status in ("cancelled", "done", "sending"):
+            if campaign is None or campaign.status in (
+                CampaignStatus.CANCELLED,
+                CampaignStatus.DONE,
+                CampaignStatus.SENDING,
+            ):
                 return None
             now = self.clock.now()
             run = campaign
@@ -97,7 +102,7 @@ class Campaigns:
             if launching.after is not None:
                 await launching.after(session, run.id)
             await self._assign_variants(session, run, titled=kind.titled)
-            run.status, run.launched_at = "sending", now
+            run.status, run.launched_at = CampaignStatus.SENDING, now
             await session.commit()
             run_id = run.id
             wait = run.sample_fraction is not None and run.sample_wait_seconds
@@ -121,7 +126,7 @@ class Campaigns:
         rows = list(
             await session.exec(
                 select(Delivery)
-                .where(Delivery.campaign_id == run.id, Delivery.state == "held")
+                .where(Delivery.campaign_id == run.id, Delivery.state == DeliveryState.HELD)
                 .order_by(col(Delivery.id))
             )
         )
@@ -133,24 +138,29 @@ class Campaigns:
             else math.ceil(len(members) * run.sample_fraction)
         )
         for i, row in enumerate(members[:sample]):
-            row.variant_id, row.state = variants[i % len(variants)] if variants else None, "pending"
+            row.variant_id, row.state = (
+                variants[i % len(variants)] if variants else None,
+                DeliveryState.PENDING,
+            )
         for row in rows:
             if row.member_id is None:  # a channel post is one message for all: the first title
-                row.variant_id, row.state = variants[0] if variants else None, "pending"
+                row.variant_id, row.state = variants[0] if variants else None, DeliveryState.PENDING
 
     async def choose_winner(self, run_id: int) -> int | None:
         """After the sample's wait: the title with the best open rate goes to the rest."""
         async with self.db.session() as session:
             run = await session.get(Campaign, run_id)
-            if run is None or run.status == "cancelled":
+            if run is None or run.status == CampaignStatus.CANCELLED:
                 return None
             rates = await open_rates(session, run)
             winner = max(rates, key=lambda v: (rates[v], -v)) if rates else None
             held = await session.exec(
-                select(Delivery).where(Delivery.campaign_id == run_id, Delivery.state == "held")
+                select(Delivery).where(
+                    Delivery.campaign_id == run_id, Delivery.state == DeliveryState.HELD
+                )
             )
             for row in held:
-                row.variant_id, row.state = winner, "pending"
+                row.variant_id, row.state = winner, DeliveryState.PENDING
             run.winner_variant_id = winner
             await session.commit()
         self.wake()
@@ -163,7 +173,7 @@ async def open_rates(session: Any, run: Campaign) -> dict[int, float]:
         await session.exec(
             select(Delivery.member_id, Delivery.variant_id).where(
                 Delivery.campaign_id == run.id,
-                Delivery.state == "sent",
+                Delivery.state == DeliveryState.SENT,
                 col(Delivery.member_id).is_not(None),
             )
         )
@@ -171,7 +181,7 @@ async def open_rates(session: Any, run: Campaign) -> dict[int, float]:
     opened = set(
         await session.exec(
             select(Interaction.member_id, Interaction.variant_id).where(
-                Interaction.kind == "opened",
+                Interaction.kind == Fact.OPENED,
                 Interaction.subject_type == run.subject_type,
                 Interaction.subject_id == run.subject_id,
             )

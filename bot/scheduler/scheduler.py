@@ -33,6 +33,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.leases import hold, release
 from storage.models import Campaign
+from storage.models.states import CampaignStatus
 
 log = logging.getLogger("roost.scheduler")
 LEASE = "scheduler"
@@ -123,13 +124,17 @@ class Scheduler:
             campaigns = list(await session.exec(top))
             for campaign in campaigns:  # one-off pushes Roost was down for too long to send late
                 once = campaign.scheduled_at if not campaign.recurrence else None
-                if campaign.status == "scheduled" and once is not None and once < now - grace:
-                    campaign.status = "missed"
+                if (
+                    campaign.status == CampaignStatus.SCHEDULED
+                    and once is not None
+                    and once < now - grace
+                ):
+                    campaign.status = CampaignStatus.MISSED
                     log.warning("campaign %s missed: Roost was down past the grace", campaign.id)
             await session.commit()
         for campaign in campaigns:
             job_id = f"campaign:{campaign.id}"
-            if campaign.status != "scheduled":
+            if campaign.status != CampaignStatus.SCHEDULED:
                 if self.aps.get_job(job_id) is not None:
                     self.aps.remove_job(job_id)
                 continue

@@ -24,6 +24,7 @@ from bot.messages import ChannelTarget, DirectTarget, Message, Sent, Target
 from bot.settings import OutboxSettings
 from storage.db import Database
 from storage.models import Campaign, Delivery, Identity, Interaction, Member, PlatformPost
+from storage.models.states import DeliveryState, Fact
 from storage.outbox import claim, recover
 
 log = logging.getLogger("roost.outbox")
@@ -176,7 +177,7 @@ class DeliveryWorker:
         if plan.problem is not None:
             return Outcome(plan, "retry", plan.problem)
         if plan.target is None or plan.message is None:
-            return Outcome(plan, "skipped", "unreachable")
+            return Outcome(plan, DeliveryState.SKIPPED, "unreachable")
         adapter = self.adapters.get(row.platform)
         if adapter is None:
             return Outcome(plan, "retry", f"{row.platform} is not running")
@@ -192,12 +193,12 @@ class DeliveryWorker:
         except Undeliverable as exc:
             return Outcome(plan, "unreachable", str(exc))
         except Uncertain as exc:
-            return Outcome(plan, "unknown", str(exc))
+            return Outcome(plan, DeliveryState.UNKNOWN, str(exc))
         except DeliveryError as exc:
             return Outcome(plan, "retry", str(exc))
         if row.member_id is None:
             await self._keep_post(plan.campaign, sent)
-        return Outcome(plan, "sent", None, sent)
+        return Outcome(plan, DeliveryState.SENT, None, sent)
 
     async def _keep_post(self, campaign: Campaign, sent: Sent) -> None:
         """A channel post is kept as soon as it is out, not with its batch: votes on a native
@@ -232,7 +233,7 @@ class DeliveryWorker:
                 "platform_message_id": None,
                 "next_attempt_at": None,
             }
-            if outcome.state == "sent" and outcome.sent is not None:
+            if outcome.state == DeliveryState.SENT and outcome.sent is not None:
                 sent = outcome.sent
                 change.update(reason=None, sent_at=at, platform_message_id=sent.message_id)
                 target = outcome.plan.target
@@ -246,7 +247,7 @@ class DeliveryWorker:
                     facts.append(
                         {
                             "member_id": row.member_id,
-                            "kind": "delivered",
+                            "kind": Fact.DELIVERED,
                             "subject_type": campaign.subject_type,
                             "subject_id": campaign.subject_id,
                             "variant_id": row.variant_id,
@@ -257,7 +258,7 @@ class DeliveryWorker:
             elif outcome.state == "retry":
                 change.update(self._retry_or_fail(row, reason or "failed"))
             elif outcome.state == "unreachable":
-                change.update(state="failed", reason=f"unreachable: {reason}"[:200])
+                change.update(state=DeliveryState.FAILED, reason=f"unreachable: {reason}"[:200])
                 gone.append((row.member_id, row.platform, reason))
             changes.append(change)
         async with self.db.session() as session:
@@ -290,9 +291,9 @@ class DeliveryWorker:
 
     def _retry_or_fail(self, row: Delivery, reason: str) -> dict[str, object]:
         if row.attempts >= self.settings.max_attempts:
-            return {"state": "failed", "reason": reason[:200]}
+            return {"state": DeliveryState.FAILED, "reason": reason[:200]}
         return {
-            "state": "pending",
+            "state": DeliveryState.PENDING,
             "reason": f"retrying: {reason}"[:200],
             "next_attempt_at": self.clock.now() + timedelta(seconds=min(300, 2**row.attempts)),
         }

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.models.states import CampaignStatus, ContentStatus, DeliveryState
 from storage.types import UTCDateTime
 
 
@@ -15,11 +16,11 @@ class ContentItem(SQLModel, table=True):
     __tablename__ = "content_item"
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str  # industry_news | company_news | employee_voice
+    kind: str  # ContentKind
     body: str
     image_url: str | None = None
     link_url: str | None = None
-    status: str = "draft"  # draft | pending_approval | approved | declined
+    status: str = ContentStatus.DRAFT
     author_member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -37,11 +38,11 @@ class Campaign(SQLModel, table=True):
     """One push of something to an audience; every unsolicited send belongs to one."""
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str  # content | invitation | reminder | survey | announcement
+    kind: str  # declared by the feature that sends it (bot.kinds.CampaignKind)
     subject_type: str
     subject_id: int
     audience: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    status: str = "draft"  # draft | scheduled | sending | done | cancelled
+    status: str = CampaignStatus.DRAFT
     scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     recurrence: str | None = None
     on_unknown: str = "skip"  # what to do with rows a crash left uncertain: skip | resend
@@ -70,7 +71,7 @@ class Delivery(SQLModel, table=True):
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     platform: str
     variant_id: int | None = Field(default=None, foreign_key="title_variant.id")
-    state: str = "pending"  # held | pending | sending | sent | failed | skipped | unknown
+    state: str = DeliveryState.PENDING
     reason: str | None = None
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -90,7 +91,7 @@ class Interaction(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
-    kind: str
+    kind: str  # Fact
     subject_type: str
     subject_id: int
     variant_id: int | None = None

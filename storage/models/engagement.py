@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.models.states import RegistrationStatus
 from storage.types import UTCDateTime
 
 
@@ -93,7 +94,7 @@ class CommunityEvent(SQLModel, table=True):
     __tablename__ = "community_event"
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str  # info_session | live_broadcast | open_day | other
+    kind: str  # EventKind
     title: str
     description: str = ""
     starts_at: datetime = Field(sa_type=UTCDateTime)
@@ -117,7 +118,7 @@ class Registration(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="community_event.id", index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
-    status: str = "registered"  # registered | waitlisted | cancelled
+    status: str = RegistrationStatus.REGISTERED
     registered_at: datetime = Field(sa_type=UTCDateTime)
     attended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     checkin_attempts: int = 0

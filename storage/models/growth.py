@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.models.states import ReferralStatus
 from storage.types import UTCDateTime
 
 
@@ -81,7 +82,7 @@ class Referral(SQLModel, table=True):
     referrer_member_id: int = Field(foreign_key="member.id", index=True)
     referred_member_id: int = Field(foreign_key="member.id", unique=True)
     invite_code_id: int = Field(foreign_key="invite_code.id")
-    status: str = "pending"  # pending | qualified | refused
+    status: str = ReferralStatus.PENDING
     flagged: bool = False
     created_at: datetime = Field(sa_type=UTCDateTime)
     qualified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.models.states import InvitationStatus
 from storage.types import UTCDateTime
 
 
@@ -32,7 +33,7 @@ class Invitation(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
     delivery_id: int | None = Field(default=None, foreign_key="delivery.id")
-    status: str = "invited"  # invited|interested|not_now|not_for_me|applied|interviewing|hired
+    status: str = InvitationStatus.INVITED
     invited_at: datetime = Field(sa_type=UTCDateTime)
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # any reaction at all
     clicked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the Apply link
