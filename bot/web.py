@@ -10,15 +10,14 @@ import logging
 from collections.abc import Callable
 
 from aiohttp import web
-from sqlmodel import select
 
 from bot.clock import Clock
 from bot.parsing import web_link
 from bot.settings import Settings
-from storage.content import record, variants
+from storage.content import delivered_item, record, variants
 from storage.db import Database
 from storage.growth import visit
-from storage.models import Campaign, ContentItem, Delivery
+from storage.models import ContentItem, Delivery
 from storage.models.states import Fact
 from storage.pipeline import PROGRESS, advance, click, find_invitation
 
@@ -58,13 +57,7 @@ class WebServer:
 
     async def _found(self, token: str) -> tuple[Delivery, ContentItem] | None:
         async with self.db.session() as session:
-            row = (await session.exec(select(Delivery).where(Delivery.token == token))).first()
-            campaign = await session.get(Campaign, row.campaign_id) if row else None
-            content = (
-                campaign.subject_id if campaign and campaign.subject_type == "content" else None
-            )
-            item = await session.get(ContentItem, content) if content else None
-        return (row, item) if row is not None and item is not None else None
+            return await delivered_item(session, token)
 
     async def _record(self, row: Delivery, item: ContentItem, kinds: tuple[str, ...]) -> None:
         async with self.db.session() as session:

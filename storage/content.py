@@ -9,7 +9,7 @@ from sqlalchemy import distinct, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ContentItem, Interaction, PlatformPost, TitleVariant
+from storage.models import Campaign, ContentItem, Delivery, Interaction, PlatformPost, TitleVariant
 from storage.models.states import ContentKind
 
 KINDS: dict[str, str] = {
@@ -113,3 +113,28 @@ async def posts_of(session: AsyncSession, subject_type: str, subject_id: int) ->
         PlatformPost.subject_type == subject_type, PlatformPost.subject_id == subject_id
     )
     return list(await session.exec(query))
+
+
+async def latest_items(session: AsyncSession, limit: int = 20) -> list[ContentItem]:
+    query = select(ContentItem).order_by(col(ContentItem.id).desc()).limit(limit)
+    return list(await session.exec(query))
+
+
+async def has_gone_out(session: AsyncSession, item_id: int) -> bool:
+    """Whether any campaign of this item has launched (then it can no longer change)."""
+    query = select(Campaign.id).where(
+        Campaign.subject_type == "content",
+        Campaign.subject_id == item_id,
+        col(Campaign.launched_at).is_not(None),
+    )
+    return (await session.exec(query)).first() is not None
+
+
+async def delivered_item(session: AsyncSession, token: str) -> tuple[Delivery, ContentItem] | None:
+    """The row a member's token names and the content item it delivered; None for a token
+    of anything else (a job invitation is no article)."""
+    row = (await session.exec(select(Delivery).where(Delivery.token == token))).first()
+    campaign = await session.get(Campaign, row.campaign_id) if row else None
+    content = campaign.subject_id if campaign and campaign.subject_type == "content" else None
+    item = await session.get(ContentItem, content) if content else None
+    return (row, item) if row is not None and item is not None else None

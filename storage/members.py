@@ -246,3 +246,10 @@ async def segment_chunks(
     while ids := list(await session.exec(query.where(col(Member.id) > last).limit(size))):
         yield ids
         last = ids[-1]
+
+
+async def accounts_named(session: AsyncSession, tags: set[str]) -> list[Identity]:
+    """The known accounts among `platform:user_id` tags (as `[roles]` lists them)."""
+    platforms = {tag.partition(":")[0] for tag in tags}
+    candidates = await session.exec(select(Identity).where(col(Identity.platform).in_(platforms)))
+    return [i for i in candidates if f"{i.platform}:{i.platform_user_id}" in tags]

@@ -286,3 +286,48 @@ async def invitation_rows(session: AsyncSession, scope: Scope) -> list[dict[str,
         }
         for inv, title, state, src in await session.exec(query)
     ]
+
+
+async def jobs_with_counts(session: AsyncSession) -> list[tuple[Job, int, int]]:
+    """Every job, newest first, with how many were invited and how many applied."""
+    invited = func.count(col(Invitation.id))
+    applied = func.count(col(Invitation.applied_at))
+    query = (
+        select(Job, invited, applied)
+        .outerjoin(Invitation, col(Invitation.job_id) == Job.id)
+        .group_by(col(Job.id))
+        .order_by(col(Job.id).desc())
+    )
+    return [(job, int(i), int(a)) for job, i, a in await session.exec(query)]
+
+
+async def invitation_of(session: AsyncSession, job_id: int, member_id: int) -> Invitation | None:
+    query = select(Invitation).where(Invitation.job_id == job_id, Invitation.member_id == member_id)
+    return (await session.exec(query)).first()
+
+
+async def invitation_by_token(
+    session: AsyncSession, token: str, member_id: int
+) -> tuple[Invitation, Job] | None:
+    """The invitation (and its job) a member's button names, if it is theirs."""
+    query = (
+        select(Invitation, Job)
+        .join(Job, col(Job.id) == Invitation.job_id)
+        .join(Delivery, col(Delivery.id) == Invitation.delivery_id)
+        .where(Delivery.token == token, Invitation.member_id == member_id)
+    )
+    found = (await session.exec(query)).first()
+    return (found[0], found[1]) if found else None
+
+
+async def latest_declined(session: AsyncSession, member_id: int) -> Invitation | None:
+    """The member's latest Not now or Not for me: the one a reason they give is about."""
+    query = (
+        select(Invitation)
+        .where(
+            Invitation.member_id == member_id,
+            col(Invitation.status).in_((InvitationStatus.NOT_NOW, InvitationStatus.NOT_FOR_ME)),
+        )
+        .order_by(col(Invitation.responded_at).desc())
+    )
+    return (await session.exec(query)).first()

@@ -12,8 +12,6 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.kinds import CampaignKind, Launch, Reschedule
@@ -32,9 +30,11 @@ from bot.parsing import duration, ident, options, web_link, whole
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.scheduler.triggers import WhenError, next_run, parse_when
 from bot.segments import FILTER_KEYS, nobody_in, parse_filter, stored_filter
-from storage.content import KINDS, record, variants
+from storage.campaigns import latest as campaigns_of
+from storage.campaigns import states, stop
+from storage.content import KINDS, delivered_item, has_gone_out, latest_items, record, variants
 from storage.models import Campaign, ContentItem, Delivery, TitleVariant
-from storage.models.states import CampaignStatus, ContentStatus, DeliveryState, Fact
+from storage.models.states import CampaignStatus, ContentStatus, Fact
 
 COMPOSE = Form(
     id="content.compose",
@@ -227,9 +227,7 @@ async def preview(ctx: Context[CommandInvoked]) -> None:
 
 
 async def listing(ctx: Context[CommandInvoked]) -> None:
-    items = list(
-        await ctx.session.exec(select(ContentItem).order_by(col(ContentItem.id).desc()).limit(20))
-    )
+    items = await latest_items(ctx.session)
     if not items:
         ctx.reply(f"No content yet. {ctx.cmd('compose')} writes some.")
         return
@@ -247,14 +245,7 @@ async def edit(ctx: Context[CommandInvoked]) -> None:
     item = await _item(ctx)
     if item is None:
         return
-    sent = await ctx.session.exec(
-        select(Campaign.id).where(
-            Campaign.subject_type == "content",
-            Campaign.subject_id == item.id,
-            col(Campaign.launched_at).is_not(None),
-        )
-    )
-    if sent.first() is not None:
+    if await has_gone_out(ctx.session, item.id or 0):
         ctx.reply(
             f"Content #{item.id} has already gone out, so it can't change. Compose a new one."
         )
@@ -353,20 +344,13 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
 
 
 async def campaigns(ctx: Context[CommandInvoked]) -> None:
-    rows = list(
-        await ctx.session.exec(
-            select(Campaign)
-            .where(col(Campaign.parent_id).is_(None))
-            .order_by(col(Campaign.id).desc())
-            .limit(20)
-        )
-    )
+    rows = await campaigns_of(ctx.session)
     if not rows:
         ctx.reply(f"No campaigns yet. {ctx.cmd('schedule')} makes one.")
         return
     lines = []
     for campaign in rows:
-        counts = await _states(ctx, campaign)
+        counts = await states(ctx.session, campaign)
         shown = (
             ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing sent yet"
         )
@@ -379,22 +363,6 @@ async def campaigns(ctx: Context[CommandInvoked]) -> None:
     ctx.reply(Message(title="Campaigns", body="\n".join(lines)))
 
 
-def _runs(campaign: Campaign) -> Any:
-    """The campaign and, for a recurring one, each of its runs: where its rows are."""
-    return select(Campaign.id).where(
-        (col(Campaign.id) == campaign.id) | (col(Campaign.parent_id) == campaign.id)
-    )
-
-
-async def _states(ctx: Context[Any], campaign: Campaign) -> dict[str, int]:
-    runs = _runs(campaign)
-    rows = await ctx.session.exec(select(Delivery.state).where(col(Delivery.campaign_id).in_(runs)))
-    counts: dict[str, int] = {}
-    for state in rows:
-        counts[state] = counts.get(state, 0) + 1
-    return counts
-
-
 async def cancel(ctx: Context[CommandInvoked]) -> None:
     number = ident(ctx.args["campaign"])
     campaign = await ctx.session.get(Campaign, number) if number else None
@@ -404,17 +372,7 @@ async def cancel(ctx: Context[CommandInvoked]) -> None:
         )
         return
     campaign.status = CampaignStatus.CANCELLED
-    runs = _runs(campaign)
-    waiting = await ctx.session.exec(
-        select(Delivery).where(
-            col(Delivery.campaign_id).in_(runs),
-            col(Delivery.state).in_((DeliveryState.PENDING, DeliveryState.HELD)),
-        )
-    )
-    stopped = 0
-    for row in waiting:
-        row.state, row.reason = DeliveryState.SKIPPED, "cancelled"
-        stopped += 1
+    stopped = await stop(ctx.session, campaign)
     ctx.signal(Reschedule())
     ctx.audit("content.cancel", campaign=campaign.id, stopped=stopped)
     ctx.reply(f"Campaign #{campaign.id} cancelled; {stopped} messages not yet sent will not be.")
@@ -424,13 +382,10 @@ async def cancel(ctx: Context[CommandInvoked]) -> None:
 
 
 async def _delivery(ctx: Context[ActionPressed], token: str) -> tuple[Delivery, ContentItem] | None:
-    row = (await ctx.session.exec(select(Delivery).where(Delivery.token == token))).first()
-    campaign = await ctx.session.get(Campaign, row.campaign_id) if row else None
-    item = await ctx.session.get(ContentItem, campaign.subject_id) if campaign else None
-    if row is None or item is None:
+    found = await delivered_item(ctx.session, token)
+    if found is None:
         ctx.reply("That article is no longer available.")
-        return None
-    return row, item
+    return found
 
 
 async def _fact(ctx: Context[ActionPressed], kind: str, row: Delivery, item: ContentItem) -> None:

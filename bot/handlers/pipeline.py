@@ -9,8 +9,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
-
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.admin import MEMBER_HINT
@@ -30,11 +28,21 @@ from bot.parsing import ParseError, day, end_of, ident
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.segments import member_filter, parse_filter, stored_filter
 from bot.settings import Settings
-from storage.members import ConsentKind, resolve
+from storage.members import ConsentKind, accounts_named, resolve
 from storage.models import Campaign, Delivery, Feedback, Identity, Invitation, Job
 from storage.models.states import CampaignStatus, InvitationStatus
 from storage.outbox import Recipients, decide
-from storage.pipeline import PROGRESS, REASONS, advance, exclusions, invite_rows
+from storage.pipeline import (
+    PROGRESS,
+    REASONS,
+    advance,
+    exclusions,
+    invitation_by_token,
+    invitation_of,
+    invite_rows,
+    jobs_with_counts,
+    latest_declined,
+)
 
 FEEDBACK = "job.feedback"
 
@@ -155,15 +163,11 @@ async def added(ctx: Context[FormSubmitted]) -> None:
 
 async def _listing(ctx: Context[CommandInvoked]) -> None:
     lines = []
-    for job in await ctx.session.exec(select(Job).order_by(col(Job.id).desc())):
-        invited = list(
-            await ctx.session.exec(select(Invitation).where(Invitation.job_id == job.id))
-        )
-        applied = sum(1 for i in invited if i.applied_at)
+    for job, invited, applied in await jobs_with_counts(ctx.session):
         closed = " (closed)" if job.closes_at and job.closes_at <= ctx.now else ""
         lines.append(
             f"#{job.id} **{job.title}**{closed}: {job.function}, {job.seniority}, "
-            f"{job.location} · {len(invited)} invited, {applied} applied"
+            f"{job.location} · {invited} invited, {applied} applied"
         )
     ctx.reply(Message(title="Jobs", body="\n".join(lines) or "No jobs yet."))
 
@@ -279,11 +283,7 @@ async def _status(ctx: Context[CommandInvoked], text: str) -> None:
     if member is None:
         ctx.reply(f"I can't find {parts[1][:40]}. {MEMBER_HINT}")
         return
-    invitation = (
-        await ctx.session.exec(
-            select(Invitation).where(Invitation.job_id == job.id, Invitation.member_id == member.id)
-        )
-    ).first()
+    invitation = await invitation_of(ctx.session, job.id or 0, member.id or 0)
     if invitation is None:
         ctx.reply(f"#{member.id} was not invited to job #{job.id}, so there is nothing to mark.")
         return
@@ -299,20 +299,7 @@ async def _status(ctx: Context[CommandInvoked], text: str) -> None:
 
 
 async def _invitation(ctx: Context[ActionPressed]) -> tuple[Invitation, Job] | None:
-    row = (
-        await ctx.session.exec(select(Delivery).where(Delivery.token == ctx.event.value))
-    ).first()
-    found = (
-        (
-            await ctx.session.exec(
-                select(Invitation, Job)
-                .join(Job, col(Job.id) == Invitation.job_id)
-                .where(Invitation.delivery_id == row.id, Invitation.member_id == ctx.member_id)
-            )
-        ).first()
-        if row
-        else None
-    )
+    found = await invitation_by_token(ctx.session, ctx.event.value, ctx.member_id)
     if found is None:
         ctx.reply("That invitation is no longer available.")
         return None
@@ -351,16 +338,7 @@ async def declined(ctx: Context[ActionPressed]) -> None:
 
 
 async def feedback(ctx: Context[FormSubmitted]) -> None:
-    invitation = (
-        await ctx.session.exec(
-            select(Invitation)
-            .where(
-                Invitation.member_id == ctx.member_id,
-                col(Invitation.status).in_((InvitationStatus.NOT_NOW, InvitationStatus.NOT_FOR_ME)),
-            )
-            .order_by(col(Invitation.responded_at).desc())
-        )
-    ).first()
+    invitation = await latest_declined(ctx.session, ctx.member_id)
     if invitation is None:
         ctx.reply("Thanks, but I couldn't find the invitation this was about.")
         return
@@ -386,12 +364,7 @@ async def feedback(ctx: Context[FormSubmitted]) -> None:
 async def _hr_accounts(ctx: Context[Any]) -> list[Identity]:
     """The HR people Roost can write to: `[roles]` entries that name a known account."""
     roles = ctx.settings.roles
-    tags = {*roles.hr, *roles.admin}
-    platforms = {tag.partition(":")[0] for tag in tags}
-    candidates = await ctx.session.exec(
-        select(Identity).where(col(Identity.platform).in_(platforms))
-    )
-    return [i for i in candidates if f"{i.platform}:{i.platform_user_id}" in tags]
+    return await accounts_named(ctx.session, {*roles.hr, *roles.admin})
 
 
 async def inviting(session: Any, run: Campaign, now: datetime, settings: Settings) -> Launching:
