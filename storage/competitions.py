@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Entry, Judge, Score
+from storage.models import Competition, Entry, Judge, Score
 
 MAX_POINTS = 10
 
@@ -107,3 +107,23 @@ async def leaderboard(session: AsyncSession, competition_id: int) -> list[Standi
         for e in entries
     ]
     return sorted(standings, key=lambda s: (-(s.judges > 0), -s.points))
+
+
+async def entries_of(session: AsyncSession, member_id: int) -> list[tuple[Entry, Competition]]:
+    """A member's entries with their competitions, the latest registration first."""
+    query = (
+        select(Entry, Competition)
+        .join(Competition, col(Competition.id) == Entry.competition_id)
+        .where(Entry.member_id == member_id)
+        .order_by(col(Entry.registered_at).desc())
+    )
+    return [(entry, competition) for entry, competition in await session.exec(query)]
+
+
+async def submitted_entries(session: AsyncSession, competition_id: int) -> list[Entry]:
+    query = (
+        select(Entry)
+        .where(Entry.competition_id == competition_id, col(Entry.submitted_at).is_not(None))
+        .order_by(col(Entry.id))
+    )
+    return list(await session.exec(query))

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Campaign, ContentItem, Delivery, Interaction, PlatformPost, TitleVariant
-from storage.models.states import ContentKind
+from storage.models.states import ContentKind, ContentStatus
 
 KINDS: dict[str, str] = {
     ContentKind.INDUSTRY_NEWS: "Industry news",
@@ -138,3 +138,8 @@ async def delivered_item(session: AsyncSession, token: str) -> tuple[Delivery, C
     content = campaign.subject_id if campaign and campaign.subject_type == "content" else None
     item = await session.get(ContentItem, content) if content else None
     return (row, item) if row is not None and item is not None else None
+
+
+async def approved_items(session: AsyncSession) -> list[ContentItem]:
+    query = select(ContentItem).where(ContentItem.status == ContentStatus.APPROVED)
+    return list(await session.exec(query))

@@ -156,3 +156,37 @@ async def numbers(session: AsyncSession, event: CommunityEvent) -> EventNumbers:
         satisfaction=answers.satisfaction,
         recommend=answers.recommend,
     )
+
+
+async def events_since(session: AsyncSession, since: datetime) -> list[CommunityEvent]:
+    """Events starting from `since` on (and those planned), in order."""
+    query = (
+        select(CommunityEvent)
+        .where(col(CommunityEvent.starts_at) >= since)
+        .order_by(col(CommunityEvent.starts_at))
+    )
+    return list(await session.exec(query))
+
+
+async def upcoming(session: AsyncSession, now: datetime) -> list[CommunityEvent]:
+    """Events not over yet and not cancelled, the soonest first."""
+    query = (
+        select(CommunityEvent)
+        .where(col(CommunityEvent.ends_at) > now, col(CommunityEvent.cancelled_at).is_(None))
+        .order_by(col(CommunityEvent.starts_at))
+    )
+    return list(await session.exec(query))
+
+
+async def on_now_for(session: AsyncSession, member_id: int, now: datetime) -> CommunityEvent | None:
+    """The event the member registered for that is on now (or starts within half an hour)."""
+    query = (
+        select(CommunityEvent)
+        .join(Registration, col(Registration.event_id) == CommunityEvent.id)
+        .where(
+            Registration.member_id == member_id,
+            col(CommunityEvent.ends_at) >= now,
+            col(CommunityEvent.starts_at) <= now + timedelta(minutes=30),
+        )
+    )
+    return (await session.exec(query)).first()

@@ -292,3 +292,30 @@ async def leaderboard(
 
 async def joins_through(session: AsyncSession, invite_id: int) -> int:
     return (await session.exec(select(func.count()).where(Join.invite_code_id == invite_id))).one()
+
+
+async def code_named(session: AsyncSession, code: str) -> InviteCode | None:
+    return (await session.exec(select(InviteCode).where(InviteCode.code == code.upper()))).first()
+
+
+async def personal_code(session: AsyncSession, member_id: int) -> InviteCode | None:
+    """An employee's referral code, if they have one that is not revoked."""
+    query = select(InviteCode).where(
+        InviteCode.referrer_member_id == member_id, col(InviteCode.revoked_at).is_(None)
+    )
+    return (await session.exec(query)).first()
+
+
+async def all_codes(session: AsyncSession) -> list[tuple[InviteCode, int]]:
+    """Every code in the order made, with how many of its referrals were flagged."""
+    flagged = func.count(col(Referral.id))
+    query = (
+        select(InviteCode, flagged)
+        .outerjoin(
+            Referral,
+            (col(Referral.invite_code_id) == InviteCode.id) & col(Referral.flagged).is_(True),
+        )
+        .group_by(col(InviteCode.id))
+        .order_by(col(InviteCode.id))
+    )
+    return [(code, int(n)) for code, n in await session.exec(query)]

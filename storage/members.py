@@ -253,3 +253,42 @@ async def accounts_named(session: AsyncSession, tags: set[str]) -> list[Identity
     platforms = {tag.partition(":")[0] for tag in tags}
     candidates = await session.exec(select(Identity).where(col(Identity.platform).in_(platforms)))
     return [i for i in candidates if f"{i.platform}:{i.platform_user_id}" in tags]
+
+
+async def label_of(session: AsyncSession, member_id: int, name: str) -> Label | None:
+    query = select(Label).where(Label.member_id == member_id, Label.name == name)
+    return (await session.exec(query)).first()
+
+
+async def accounts_of(session: AsyncSession, member_id: int) -> list[Identity]:
+    """A member's accounts, one per platform."""
+    return list(await session.exec(select(Identity).where(Identity.member_id == member_id)))
+
+
+async def first_names(
+    session: AsyncSession, member_ids: Sequence[int], nameless: str = "someone"
+) -> dict[int, str]:
+    """Each member's first name as a leaderboard shows it; `nameless` (given the member's id
+    as `{id}`) for one without a name."""
+    query = select(Member).where(col(Member.id).in_(member_ids))
+    return {
+        m.id: (m.display_name or nameless.format(id=m.id)).split()[0]
+        for m in await session.exec(query)
+        if m.id is not None
+    }
+
+
+async def reachable_account(session: AsyncSession, member_id: int) -> Identity | None:
+    """The member's first account Roost can write to."""
+    query = (
+        select(Identity)
+        .where(Identity.member_id == member_id, col(Identity.deliverable).is_(True))
+        .order_by(col(Identity.id))
+    )
+    return (await session.exec(query)).first()
+
+
+async def has_joined(session: AsyncSession, member_id: int) -> bool:
+    """Whether the member has any join recorded (a later one is a secondary touch)."""
+    query = select(Join.id).where(Join.member_id == member_id).limit(1)
+    return (await session.exec(query)).first() is not None

@@ -120,3 +120,12 @@ async def tally(session: AsyncSession, poll_id: int) -> Tally:
         voters=len({member for member, _ in voters}),
         by_platform=tuple(platforms.most_common()),
     )
+
+
+async def polls_since(session: AsyncSession, since: datetime) -> list[Poll]:
+    query = select(Poll).where(col(Poll.created_at) >= since).order_by(col(Poll.id))
+    return list(await session.exec(query))
+
+
+async def latest_polls(session: AsyncSession, limit: int = 20) -> list[Poll]:
+    return list(await session.exec(select(Poll).order_by(col(Poll.id).desc()).limit(limit)))

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Campaign, CommunityEvent, Delivery, SurveyResponse
-from storage.models.states import DeliveryState
+from storage.models import (
+    Campaign,
+    CommunityEvent,
+    Delivery,
+    Interaction,
+    Survey,
+    SurveyResponse,
+)
+from storage.models.states import DeliveryState, Fact
 
 
 @dataclass(frozen=True)
@@ -60,3 +68,32 @@ async def reached(session: AsyncSession, survey_id: int) -> int:
             )
         )
     ).one()
+
+
+async def surveys_since(session: AsyncSession, since: datetime) -> list[Survey]:
+    query = select(Survey).where(col(Survey.created_at) >= since).order_by(col(Survey.id))
+    return list(await session.exec(query))
+
+
+async def unanswered_opened(session: AsyncSession, member_id: int) -> int | None:
+    """The survey the member opened last and has not answered yet."""
+    opened = await session.exec(
+        select(Interaction.subject_id)
+        .where(
+            Interaction.member_id == member_id,
+            Interaction.kind == Fact.OPENED,
+            Interaction.subject_type == "survey",
+        )
+        .order_by(col(Interaction.id).desc())
+    )
+    for candidate in opened:
+        if not await has_answered(session, candidate, member_id):
+            return candidate
+    return None
+
+
+async def has_answered(session: AsyncSession, survey_id: int, member_id: int) -> bool:
+    query = select(SurveyResponse.id).where(
+        SurveyResponse.survey_id == survey_id, SurveyResponse.member_id == member_id
+    )
+    return (await session.exec(query)).first() is not None

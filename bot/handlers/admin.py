@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
-
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Message, MessageField
 from bot.router import Arg, Command, Role, Router, UsageError
 from bot.segments import parse_filter
-from storage.members import breakdown, labels, resolve, search
-from storage.models import Identity, Label, Member
+from storage.members import accounts_of, breakdown, label_of, labels, resolve, search
+from storage.models import Label, Member
 
 MEMBER_HINT = "Name a member as #12, @handle or platform:user_id."
 
@@ -50,11 +48,7 @@ async def unlabel(ctx: Context[CommandInvoked]) -> None:
     if target is None or target.id is None:
         return
     name = label_name(ctx.args["label"])
-    found = (
-        await ctx.session.exec(
-            select(Label).where(Label.member_id == target.id, Label.name == name)
-        )
-    ).first()
+    found = await label_of(ctx.session, target.id, name)
     if found is None:
         ctx.reply(f"#{target.id} has no label {name}.")
         return
@@ -87,9 +81,7 @@ async def members(ctx: Context[CommandInvoked]) -> None:
 
 async def _line(ctx: Context[CommandInvoked], member: Member) -> str:
     assert member.id is not None
-    accounts = (
-        await ctx.session.exec(select(Identity).where(Identity.member_id == member.id))
-    ).all()
+    accounts = await accounts_of(ctx.session, member.id)
     where = ", ".join(f"{i.platform}:@{i.handle}" if i.handle else i.platform for i in accounts)
     tags = await labels(ctx.session, member.id)
     parts = [

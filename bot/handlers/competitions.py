@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.activities import CHANNELS, plan, registrants
@@ -21,9 +19,17 @@ from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Mess
 from bot.parsing import ParseError, ident, moment
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
 from bot.settings import Settings
-from storage.competitions import entry_of, is_judge, leaderboard, parse_scores, score
-from storage.members import resolve
-from storage.models import Campaign, Competition, Delivery, Entry, Judge, Member
+from storage.competitions import (
+    entries_of,
+    entry_of,
+    is_judge,
+    leaderboard,
+    parse_scores,
+    score,
+    submitted_entries,
+)
+from storage.members import first_names, resolve
+from storage.models import Campaign, Competition, Delivery, Entry, Judge
 
 COMPETITION = Form(
     id="competition.create",
@@ -169,14 +175,7 @@ async def submitting(ctx: Context[ActionPressed]) -> None:
 
 async def submitted(ctx: Context[FormSubmitted]) -> None:
     """For the competition the member entered most recently whose deadline hasn't passed."""
-    entries = list(
-        await ctx.session.exec(
-            select(Entry, Competition)
-            .join(Competition, col(Competition.id) == Entry.competition_id)
-            .where(Entry.member_id == ctx.member_id)
-            .order_by(col(Entry.registered_at).desc())
-        )
-    )
+    entries = await entries_of(ctx.session, ctx.member_id)
     if not entries:
         ctx.reply("You haven't registered for a competition; nothing was saved.")
         return
@@ -211,11 +210,7 @@ async def entries(ctx: Context[CommandInvoked]) -> None:
     if not allowed:
         ctx.reply("Only this competition's judges and HR see its entries.")
         return
-    found = await ctx.session.exec(
-        select(Entry)
-        .where(Entry.competition_id == competition.id, col(Entry.submitted_at).is_not(None))
-        .order_by(col(Entry.id))
-    )
+    found = await submitted_entries(ctx.session, competition.id or 0)
     lines = [f"Entry {e.id}: {e.link}\n{e.text}" for e in found]
     how = ctx.cmd("score", f"ENTRY {' '.join(f'{c}=8' for c in competition.criteria)}")
     ctx.dm(
@@ -258,12 +253,7 @@ async def standings(ctx: Context[CommandInvoked]) -> None:
 
 async def board_message(session: Any, competition: Competition, top: int = 10) -> Message:
     board = (await leaderboard(session, competition.id or 0))[:top]
-    names = {
-        m.id: (m.display_name or f"#{m.id}").split()[0]
-        for m in await session.exec(
-            select(Member).where(col(Member.id).in_([s.member_id for s in board]))
-        )
-    }
+    names = await first_names(session, [s.member_id for s in board], nameless="#{id}")
     lines = [
         f"{rank}. {names.get(s.member_id, 'someone')}: {s.points:.1f} points"
         if s.judges

@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.activities import CHANNELS, plan, registrants
@@ -31,14 +29,21 @@ from bot.messages import (
 )
 from bot.parsing import ParseError, clock, ident, moment
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
-from storage.events import cancel, check_in, new_checkin_code, register, registered_count
+from storage.events import (
+    cancel,
+    check_in,
+    new_checkin_code,
+    on_now_for,
+    register,
+    registered_count,
+    upcoming,
+)
 from storage.growth import create_code
+from storage.members import reachable_account
 from storage.models import (
     Campaign,
     CommunityEvent,
     Delivery,
-    Identity,
-    Registration,
     Survey,
 )
 from storage.models.states import EventKind
@@ -217,25 +222,14 @@ async def cancelled(ctx: Context[ActionPressed]) -> None:
     ctx.dm(f"Your place at {event.title} is cancelled. Thanks for letting us know.")
     if promoted is None:
         return
-    account = (
-        await ctx.session.exec(
-            select(Identity)
-            .where(Identity.member_id == promoted, col(Identity.deliverable).is_(True))
-            .order_by(col(Identity.id))
-        )
-    ).first()
+    account = await reachable_account(ctx.session, promoted)
     if account is not None:
         target = DirectTarget(account.platform, account.platform_user_id, account.dm_chat_id)
         ctx.send(target, _confirmation(event, "A place freed up: you're registered for"))
 
 
 async def listing(ctx: Context[CommandInvoked]) -> None:
-    upcoming = await ctx.session.exec(
-        select(CommunityEvent)
-        .where(col(CommunityEvent.ends_at) > ctx.now, col(CommunityEvent.cancelled_at).is_(None))
-        .order_by(col(CommunityEvent.starts_at))
-    )
-    found = list(upcoming)
+    found = await upcoming(ctx.session, ctx.now)
     if not found:
         ctx.reply("Nothing is planned right now; watch the community channel.")
         return
@@ -257,16 +251,7 @@ async def reveal(ctx: Context[CommandInvoked]) -> None:
 
 async def checking_in(ctx: Context[CommandInvoked]) -> None:
     """A member types the code: for the event they are registered for that is on now."""
-    candidates = await ctx.session.exec(
-        select(CommunityEvent)
-        .join(Registration, col(Registration.event_id) == CommunityEvent.id)
-        .where(
-            Registration.member_id == ctx.member_id,
-            col(CommunityEvent.ends_at) >= ctx.now,
-            col(CommunityEvent.starts_at) <= ctx.now + timedelta(minutes=30),
-        )
-    )
-    event = next(iter(candidates), None)
+    event = await on_now_for(ctx.session, ctx.member_id, ctx.now)
     if event is None:
         ctx.reply("You're not registered for an event that is on now.", ephemeral=True)
         return

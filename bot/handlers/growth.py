@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Attachment, Image, Message, MessageField
@@ -20,15 +18,19 @@ from bot.router import Arg, Command, Role, Router, UsageError
 from storage.growth import (
     SOURCES,
     add_links,
+    all_codes,
+    code_named,
     create_code,
     joins_through,
     leaderboard,
     new_code,
+    personal_code,
     qualify_due,
     referral_counts,
     usable,
 )
-from storage.models import InviteCode, Member, Referral
+from storage.members import first_names
+from storage.models import InviteCode
 
 LINK_NAMES = {
     "deep_link": "bot link",
@@ -107,9 +109,7 @@ async def invites(ctx: Context[CommandInvoked]) -> None:
     if action == "create":
         await _create(ctx, rest)
     elif action == "show":
-        invite = (
-            await ctx.session.exec(select(InviteCode).where(InviteCode.code == rest.upper()))
-        ).first()
+        invite = await code_named(ctx.session, rest)
         if invite is None:
             ctx.reply(f"There is no code “{rest[:32]}”. {ctx.cmd('invites', 'list')} lists them.")
             return
@@ -157,24 +157,19 @@ async def _listing(ctx: Context[CommandInvoked]) -> Message:
 
 async def code_rows(session: Any, now: datetime) -> list[dict[str, Any]]:
     found = []
-    for invite in await session.exec(select(InviteCode).order_by(col(InviteCode.id))):
-        flagged = await session.exec(
-            select(Referral.id).where(
-                Referral.invite_code_id == invite.id, col(Referral.flagged).is_(True)
-            )
-        )
+    for invite, flagged in await all_codes(session):
         found.append(
             {
                 "code": invite.code,
                 "source": invite.source,
                 "campaign": invite.campaign or "",
-                "joins": await joins_through(session, invite.id),
+                "joins": await joins_through(session, invite.id or 0),
                 "visits": invite.visits,
                 "uses": invite.uses,
                 "max_uses": invite.max_uses or "",
                 "expires_at": invite.expires_at.isoformat() if invite.expires_at else "",
                 "state": usable(invite, now) or "usable",
-                "flagged": len(list(flagged)),
+                "flagged": flagged,
                 "created_at": invite.created_at.isoformat(),
             }
         )
@@ -195,14 +190,7 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
 
 async def referral(ctx: Context[CommandInvoked]) -> None:
     """The employee's personal code: made once, the same every time after."""
-    invite = (
-        await ctx.session.exec(
-            select(InviteCode).where(
-                InviteCode.referrer_member_id == ctx.member_id,
-                col(InviteCode.revoked_at).is_(None),
-            )
-        )
-    ).first()
+    invite = await personal_code(ctx.session, ctx.member_id)
     if invite is None:
         invite = await create_code(
             ctx.session,
@@ -229,12 +217,7 @@ async def referrals(ctx: Context[CommandInvoked]) -> None:
         day=1, hour=0, minute=0, second=0, microsecond=0
     )
     board = await leaderboard(ctx.session, month)
-    names = {
-        m.id: (m.display_name or "someone").split()[0]
-        for m in await ctx.session.exec(
-            select(Member).where(col(Member.id).in_([member for member, _ in board]))
-        )
-    }
+    names = await first_names(ctx.session, [member for member, _ in board])
     lines = [
         f"{rank}. {'you' if member == ctx.member_id else names.get(member, 'someone')}: {n}"
         for rank, (member, n) in enumerate(board, 1)

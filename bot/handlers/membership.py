@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
-
 from bot.context import Context
 from bot.events import (
     ActionPressed,
@@ -22,7 +20,7 @@ from bot.handlers.privacy import record_consent
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
 from bot.router import Action, Arg, Command, FormHandler, On, Router
 from storage.growth import find_code, refer, throttled, usable
-from storage.members import ConsentKind, consents, first_source, labels
+from storage.members import ConsentKind, consents, first_source, has_joined, labels
 from storage.models import InviteCode, Join, Label
 
 ONBOARDING = "onboarding"
@@ -208,16 +206,14 @@ async def _record_join(
             )
     if invite is None and ctx.member.joined_at is not None:
         return None
-    earlier = (
-        await ctx.session.exec(select(Join.id).where(Join.member_id == ctx.member_id).limit(1))
-    ).first()
+    earlier = await has_joined(ctx.session, ctx.member_id)
     ctx.session.add(
         Join(
             member_id=ctx.member_id,
             invite_code_id=invite.id if invite else None,
             source=invite.source if invite else "direct",
             platform=ctx.platform,
-            first_touch=earlier is None,
+            first_touch=not earlier,
             at=ctx.now,
         )
     )

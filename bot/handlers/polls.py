@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted, PollAnswered
 from bot.handlers.activities import CHANNELS, plan
@@ -26,7 +24,7 @@ from bot.parsing import ParseError, duration, ident, moment
 from bot.router import Action, Command, FormHandler, On, Role, Router
 from bot.settings import Settings
 from storage.models import Campaign, Delivery, Poll, PollOption
-from storage.polls import by_native_id, clean_options, options_of, tally, vote
+from storage.polls import by_native_id, clean_options, latest_polls, options_of, tally, vote
 
 IN = re.compile(r"^(?:in\s+)?\d+\s*[mhdw]$")
 KINDS = ("single", "multiple", "quiz")
@@ -153,7 +151,7 @@ async def answered(ctx: Context[PollAnswered]) -> None:
 
 async def listing(ctx: Context[CommandInvoked]) -> None:
     lines = []
-    for poll in await ctx.session.exec(select(Poll).order_by(col(Poll.id).desc()).limit(20)):
+    for poll in await latest_polls(ctx.session):
         counted = await tally(ctx.session, poll.id or 0)
         state = "closed" if poll.closed_at else f"open until {poll.closes_at:%d %b %H:%M}"
         lines.append(f"#{poll.id} {poll.question}: {counted.voters} voted, {state}")

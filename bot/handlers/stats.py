@@ -5,28 +5,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import col, select
-
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Image, Message
 from bot.parsing import ident, options, whole
 from bot.pictures import funnel_png, grouped_png
 from bot.router import Arg, Command, Role, Router, UsageError
-from storage.content import item_stats
+from storage.content import approved_items, item_stats
+from storage.events import events_since
 from storage.events import numbers as event_numbers
 from storage.growth import SOURCES
 from storage.models import (
     CommunityEvent,
-    ContentItem,
     Job,
-    Poll,
-    Survey,
 )
-from storage.models.states import ContentStatus
 from storage.pipeline import Scope, funnel, sources
-from storage.polls import tally
-from storage.surveys import reached, summary
+from storage.polls import polls_since, tally
+from storage.surveys import reached, summary, surveys_since
 
 STEP_NAMES = {
     "invited": "invited",
@@ -83,13 +78,7 @@ async def stats(ctx: Context[CommandInvoked]) -> None:
 
 async def _events(ctx: Context[CommandInvoked], days: int) -> None:
     """Per event: registrations, attendance, new members through its code, satisfaction."""
-    events = list(
-        await ctx.session.exec(
-            select(CommunityEvent)
-            .where(col(CommunityEvent.starts_at) >= ctx.now - timedelta(days=days))
-            .order_by(col(CommunityEvent.starts_at))
-        )
-    )
+    events = await events_since(ctx.session, ctx.now - timedelta(days=days))
     if not events:
         ctx.reply(f"No events in the last {days} days or planned.")
         return
@@ -131,13 +120,7 @@ async def _events(ctx: Context[CommandInvoked], days: int) -> None:
 
 async def _surveys(ctx: Context[CommandInvoked], days: int) -> None:
     """Per survey: how many got it, answered, and the average answers."""
-    surveys = list(
-        await ctx.session.exec(
-            select(Survey)
-            .where(col(Survey.created_at) >= ctx.now - timedelta(days=days))
-            .order_by(col(Survey.id))
-        )
-    )
+    surveys = await surveys_since(ctx.session, ctx.now - timedelta(days=days))
     if not surveys:
         ctx.reply(f"No surveys in the last {days} days.")
         return
@@ -166,11 +149,7 @@ async def _surveys(ctx: Context[CommandInvoked], days: int) -> None:
 async def _polls(ctx: Context[CommandInvoked], days: int) -> None:
     """Per poll: who took part on which platform, and the leading answer."""
     since = ctx.now - timedelta(days=days)
-    polls = list(
-        await ctx.session.exec(
-            select(Poll).where(col(Poll.created_at) >= since).order_by(col(Poll.id))
-        )
-    )
+    polls = await polls_since(ctx.session, since)
     if not polls:
         ctx.reply(f"No polls in the last {days} days.")
         return
@@ -280,11 +259,7 @@ async def _sources(ctx: Context[CommandInvoked]) -> None:
 
 async def _content(ctx: Context[CommandInvoked], days: int) -> None:
     since = ctx.now - timedelta(days=days)
-    items = list(
-        await ctx.session.exec(
-            select(ContentItem).where(ContentItem.status == ContentStatus.APPROVED)
-        )
-    )
+    items = await approved_items(ctx.session)
     settings, lines, hints = ctx.settings.content, [], []
     for item in items:
         for v in await item_stats(ctx.session, item, since):

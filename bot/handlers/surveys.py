@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import col, select
-
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.kinds import CampaignKind, Launch
@@ -21,6 +19,7 @@ from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageErr
 from bot.segments import nobody_in, parse_filter, stored_filter
 from storage.models import Campaign, Delivery, Interaction, Survey, SurveyResponse
 from storage.models.states import Fact
+from storage.surveys import has_answered, unanswered_opened
 
 ANSWER = Form(
     id="survey.answer",
@@ -99,7 +98,7 @@ async def opened(ctx: Context[ActionPressed]) -> None:
     if survey is None:
         ctx.reply("That survey is no longer available.", ephemeral=True)
         return
-    if await _answered(ctx, survey.id or 0):
+    if await has_answered(ctx.session, survey.id or 0, ctx.member_id):
         ctx.reply("You answered this survey already. Thank you!", ephemeral=True)
         return
     ctx.session.add(
@@ -116,20 +115,7 @@ async def opened(ctx: Context[ActionPressed]) -> None:
 
 
 async def answered(ctx: Context[FormSubmitted]) -> None:
-    opened_ = await ctx.session.exec(
-        select(Interaction.subject_id)
-        .where(
-            Interaction.member_id == ctx.member_id,
-            Interaction.kind == Fact.OPENED,
-            Interaction.subject_type == "survey",
-        )
-        .order_by(col(Interaction.id).desc())
-    )
-    survey_id = None
-    for candidate in opened_:
-        if not await _answered(ctx, candidate):
-            survey_id = candidate
-            break
+    survey_id = await unanswered_opened(ctx.session, ctx.member_id)
     if survey_id is None:
         ctx.reply("Thanks! I couldn't tell which survey this was for, so nothing was saved.")
         return
@@ -144,15 +130,6 @@ async def answered(ctx: Context[FormSubmitted]) -> None:
         )
     )
     ctx.dm("Thank you! It helps us do better.")
-
-
-async def _answered(ctx: Context[Any], survey_id: int) -> bool:
-    done = await ctx.session.exec(
-        select(SurveyResponse.id).where(
-            SurveyResponse.survey_id == survey_id, SurveyResponse.member_id == ctx.member_id
-        )
-    )
-    return done.first() is not None
 
 
 class SurveyComposer:
