@@ -179,8 +179,15 @@ async def test_hr_composes_and_an_employee_shares_through_modals(roost: SlackRoo
         await roost.eli.submit({"title": "x", "body": "y" * 3001})
     await roost.act(roost.eli.submit({"title": "My first year", "body": story.strip()}))
     assert "Your story is #2" in roost.eli.text()
+    await roost.run(roost.eli, "share")  # a story longer than one Slack input holds
+    shared = {b["block_id"] for b in roost.eli.open_view()["blocks"] if b["type"] == "input"}
+    assert shared == {"title", "body", "body~2"}
+    first, rest = "A" * 3000, "And more. " * 250
+    await roost.act(roost.eli.submit({"title": "Year two", "body": first, "body~2": rest}))
+    assert "Your story is #3" in roost.eli.text()
     async with roost.app.db.session() as session:
         items = {i.id: i for i in await session.exec(select(ContentItem))}
     assert items[1].body == "We open **an office**." and items[1].status == "approved"
     assert items[2].body == story.strip() and items[2].status == "pending_approval"
+    assert items[3].body == first + "\n\n" + rest.strip()  # 5502 characters, whole
     assert "only approved content goes out" in await roost.run(roost.hana, "schedule 2 now")

@@ -428,4 +428,6 @@ def test_the_renderer_keeps_every_block_kit_limit() -> None:
         ),
     )
     view = check_view(render.modal(form, "m" * 4000))
-    assert view["blocks"][-2]["element"]["max_length"] == 3000
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert [inputs["body"]["max_length"], inputs["body~2"]["max_length"]] == [3000, 2998]
+    assert inputs["body"]["initial_value"] + inputs["body~2"]["initial_value"] == "y" * 5000

@@ -27,6 +27,7 @@ def mrkdwn(markdown: str) -> str:
 
 MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
 SECTION, INPUT, OPTION_VALUE, METADATA = 3000, 3000, 150, 3000
+MORE, JOIN = "~", "\n\n"  # a long text field's further inputs, joined again on submission
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -121,7 +122,7 @@ def action_of(action_id: str, value: str) -> tuple[str, str]:
 
 
 def modal(form: Form, metadata: str) -> dict[str, Any]:
-    inputs = [_input(f) for f in form.fields][:VIEW_BLOCKS]
+    inputs = [block for f in form.fields for block in _inputs(f)][:VIEW_BLOCKS]
     intro = chunks(mrkdwn(form.intro))[: VIEW_BLOCKS - len(inputs)]
     return {
         "type": "modal",
@@ -133,6 +134,32 @@ def modal(form: Form, metadata: str) -> dict[str, Any]:
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in intro]
         + inputs,
     }
+
+
+def _inputs(spec: FormField) -> list[dict[str, Any]]:
+    """One input, or for text longer than a Slack input holds (3000), more: the first keeps
+    the field's name and the rest continue it, so a 6000-character story fits in one modal."""
+    if spec.kind in (FieldKind.CHOICE, FieldKind.YES_NO) or spec.max_length <= INPUT:
+        return [_input(spec)]
+    blocks, left, given, part = [], spec.max_length, spec.default or "", 1
+    while left > 0:
+        most = min(left, INPUT)
+        name, label = (
+            (spec.name, spec.label)
+            if part == 1
+            else (f"{spec.name}{MORE}{part}", f"{spec.label} (continued, optional)")
+        )
+        piece = FormField(
+            name,
+            label,
+            spec.kind,
+            required=spec.required and part == 1,
+            max_length=most,
+            default=given[:most] or None,
+        )
+        blocks.append(_input(piece))
+        given, left, part = given[most:], left - most - len(JOIN), part + 1
+    return blocks
 
 
 def _input(spec: FormField) -> dict[str, Any]:
@@ -170,12 +197,18 @@ def _input(spec: FormField) -> dict[str, Any]:
 
 
 def submitted_values(view: dict[str, Any]) -> dict[str, str]:
-    values: dict[str, str] = {}
+    """A submitted modal's values by field; a long field's inputs joined again, in order."""
+    parts: dict[str, dict[int, str]] = {}
     for block_id, actions in view.get("state", {}).get("values", {}).items():
         entry = actions.get("value", {})
         selected = entry.get("selected_option")
-        values[block_id] = selected["value"] if selected else entry.get("value") or ""
-    return values
+        value = selected["value"] if selected else entry.get("value") or ""
+        name, _, part = block_id.partition(MORE)
+        parts.setdefault(name, {})[int(part) if part.isdigit() else 1] = value
+    return {
+        name: JOIN.join(p for _, p in sorted(pieces.items()) if p.strip())
+        for name, pieces in parts.items()
+    }
 
 
 def home_view(message: Message) -> dict[str, Any]:
