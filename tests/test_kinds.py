@@ -101,3 +101,23 @@ async def test_a_launch_that_fails_is_logged_and_roost_serves_on(
     assert "Nudging as campaign #1." in await chat.say("/nudge", as_="hr")
     assert "could not act on Launch(campaign_id=1)" in caplog.text
     assert "Your message choices" in await chat.say("/consent", as_="hr")  # still serving
+
+
+async def test_a_campaign_whose_feature_is_gone_sends_nothing_and_says_why(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    await chat.onboard("ana", news="yes")
+    async with chat.app.db.session() as session:
+        orphan = Campaign(
+            kind="retired_digest",
+            subject_type="retired",
+            subject_id=0,
+            audience={"dm": True},
+            created_at=chat.app.clock.now(),
+        )
+        session.add(orphan)
+        await session.commit()
+    assert await chat.app.campaigns.launch(orphan.id or 0) is None
+    assert "no feature sends kind 'retired_digest'" in caplog.text
+    async with chat.app.db.session() as session:
+        assert list(await session.exec(select(Delivery))) == []

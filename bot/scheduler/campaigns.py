@@ -8,6 +8,7 @@ open rate goes to everyone else.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -26,6 +27,8 @@ from storage.members import ConsentKind
 from storage.models import Campaign, Delivery, Interaction, TitleVariant
 from storage.models.states import CampaignStatus, DeliveryState, Fact
 from storage.outbox import ASKED, Recipients, enqueue
+
+log = logging.getLogger("roost.campaigns")
 
 
 class Campaigns:
@@ -51,6 +54,9 @@ class Campaigns:
                 CampaignStatus.DONE,
                 CampaignStatus.SENDING,
             ):
+                return None
+            if campaign.kind not in self.kinds:  # its feature is gone: say so, send nothing
+                log.warning("campaign %s: no feature sends kind %r", campaign.id, campaign.kind)
                 return None
             now = self.clock.now()
             run = campaign
