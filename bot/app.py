@@ -239,7 +239,9 @@ def build_app(
         """Each platform's community channel, where campaigns post."""
         return {platform: adapter.community for platform, adapter in running.items()}
 
-    campaigns = Campaigns(db, clock, settings, communities, worker.wake, routes.kinds)
+    campaigns = Campaigns(
+        db, clock, settings, communities, worker.wake, routes.kinds, routes.duties
+    )
     scheduler = Scheduler(db, campaigns, clock, settings)
     web = WebServer(settings, db, clock, platforms=lambda: sorted(running))
     return App(

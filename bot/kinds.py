@@ -9,7 +9,7 @@ by name, so a new kind touches only its feature's files.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,16 @@ class CampaignKind:
     launching: Callable[[Any, Campaign, datetime, Settings], Awaitable[Launching]] = nothing_more
     # the message a subject's posts show now, where they are edited in place (live counts)
     live: Callable[[Any, int], Awaitable[Message]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Duty:
+    """Work a feature has the scheduler do every day (the privacy sweep): given a session, the
+    time and the settings, it changes what it must and says which campaigns to launch."""
+
+    name: str
+    run: Callable[[Any, datetime, Settings], Awaitable[Sequence[Signal]]]
+    hour: Callable[[Settings], int]  # when, in the community's timezone
 
 
 # -- signals: what a handler asks of the core once its transaction has committed ------------

@@ -15,7 +15,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from bot.events import Event
-from bot.kinds import CampaignKind
+from bot.kinds import CampaignKind, Duty
 from bot.messages import Form
 
 if TYPE_CHECKING:
@@ -142,6 +142,7 @@ class Router:
     forms: tuple[FormHandler, ...] = ()
     events: tuple[On, ...] = ()
     kinds: tuple[CampaignKind, ...] = ()  # the campaigns this feature sends
+    duties: tuple[Duty, ...] = ()  # what the scheduler does for it daily
     children: tuple[Router, ...] = ()
 
     def walk(self) -> Iterator[Router]:
@@ -159,9 +160,12 @@ class Routes:
         self.forms: dict[str, FormHandler] = {}
         self.events: dict[type[Event], list[Handler]] = {}
         self.kinds: dict[str, CampaignKind] = {}
+        self.duties: dict[str, Duty] = {}
         for router in root.walk():
             for kind in router.kinds:
                 _claim(self.kinds, kind.name, kind, router.name)
+            for duty in router.duties:
+                _claim(self.duties, duty.name, duty, router.name)
             for command in router.commands:
                 for name in (command.name, *command.aliases):
                     _claim(self.commands, name, command, router.name)

@@ -89,4 +89,6 @@ def member_filter(audience: Mapping[str, Any]) -> MemberFilter:
             given[key] = timedelta(seconds=given[key])
     if "consent" in given:
         given["consent"] = ConsentKind(given["consent"])
+    if given.get("member_ids") is not None:
+        given["member_ids"] = tuple(given["member_ids"])
     return MemberFilter(**{k: v for k, v in given.items() if k in FILTER_FIELDS})

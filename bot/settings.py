@@ -120,6 +120,16 @@ class PipelineSettings(_Section):
     ats_token: SecretStr | None = None  # $ROOST_ATS_TOKEN for POST /api/applications
 
 
+class PrivacySettings(_Section):
+    """How long Roost may keep people (the notice's version is `[onboarding] privacy_version`)."""
+
+    consent_months: int = Field(12, ge=1, le=120)  # a consent lapses unless renewed
+    retention_months: int = Field(24, ge=1, le=120)  # after the last activity, data is purged
+    notice_days: int = Field(14, ge=1, le=90)  # asked to renew, or warned, this long before
+    notice_url: str = ""  # where the privacy notice is read (shown with every renewal)
+    sweep_hour: int = Field(3, ge=0, le=23)  # when the daily sweep runs, community time
+
+
 class EngagementSettings(_Section):
     event_reminders_hours: tuple[float, ...] = (24, 1)  # before an event, to its registrants
 
@@ -175,6 +185,7 @@ class Settings(_Section):
     content: ContentSettings = ContentSettings()
     pipeline: PipelineSettings = PipelineSettings()
     engagement: EngagementSettings = EngagementSettings()
+    privacy: PrivacySettings = PrivacySettings()
     telegram: TelegramSettings = TelegramSettings()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -149,6 +149,7 @@ class MemberFilter:
     onboarded: bool | None = None
     registered_for: int | None = None  # an event's id: its registrants (not the waitlist)
     entered: int | None = None  # a competition's id: its entrants
+    member_ids: tuple[int, ...] | None = None  # exactly these members (privacy notices)
 
 
 def _latest_consent(kind: ConsentKind):  # type: ignore[no-untyped-def]
@@ -197,6 +198,8 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
     if flt.entered is not None:
         entrants = select(Entry.member_id).where(Entry.competition_id == flt.entered)
         query = query.where(col(Member.id).in_(entrants))
+    if flt.member_ids is not None:
+        query = query.where(col(Member.id).in_(flt.member_ids))
     if flt.onboarded is not None:
         onboarded = col(Member.onboarded_at)
         query = query.where(onboarded.is_not(None) if flt.onboarded else onboarded.is_(None))

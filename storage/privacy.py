@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Table, delete, or_, select, update
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
+from sqlmodel import select as rows
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import storage.models  # noqa: F401  (every table on the metadata)
+from storage.models import Campaign, Consent, Delivery, Member
 
 
 class Erase(StrEnum):
@@ -132,3 +134,76 @@ def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot export {type(value).__name__}")
+
+
+# -- keeping people only while we may --------------------------------------------------------
+
+RENEWAL, WARNING = "privacy_renewal", "privacy_warning"  # the privacy feature's campaign kinds
+
+
+@dataclass(frozen=True)
+class Due:
+    """What the daily privacy sweep has to do, by member id."""
+
+    renew: tuple[int, ...]  # asked to renew their consent or agree to a new notice
+    expire: tuple[tuple[int, str], ...]  # (member, consent kind) lapsing unrenewed now
+    warn: tuple[int, ...]  # inactive past the retention: told they will be erased
+    purge: tuple[int, ...]  # warned long enough ago and still inactive: erased now
+
+
+async def due(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    lifetime: timedelta,
+    retention: timedelta,
+    notice: timedelta,
+    version: str,
+) -> Due:
+    """Read once, decided in Python: consents are a few rows a member, and the sweep runs daily.
+
+    A consent lapses `lifetime` after it was given and is renewed by being given again; the
+    member is asked `notice` before. A member who has not seen the current notice version is
+    asked once. A member inactive for `retention` is warned, then erased `notice` later unless
+    they did anything in between."""
+    living = rows(Member).where(col(Member.erased_at).is_(None))
+    members = {m.id: m for m in await session.exec(living) if m.id is not None}
+    latest: dict[tuple[int, str], Consent] = {}
+    for consent in await session.exec(rows(Consent).order_by(col(Consent.id))):
+        latest[(consent.member_id, consent.kind)] = consent
+    asked: dict[tuple[str, int], list[tuple[datetime, Any]]] = {}
+    sent = (
+        rows(col(Delivery.member_id), col(Campaign.kind), Campaign.created_at, Campaign.audience)
+        .join(Campaign, col(Campaign.id) == Delivery.campaign_id)
+        .where(col(Campaign.kind).in_((RENEWAL, WARNING)), col(Delivery.member_id).is_not(None))
+    )
+    for member_id, kind, at, audience in await session.exec(sent):
+        asked.setdefault((kind, member_id or 0), []).append((at, audience.get("version")))
+    renew, expire, warn, purge = set(), [], [], []
+    for (member_id, kind), consent in latest.items():
+        if member_id not in members or not consent.granted:
+            continue
+        renewal_asked = any(at >= consent.at for at, _ in asked.get((RENEWAL, member_id), []))
+        if consent.at <= now - lifetime:
+            expire.append((member_id, kind))
+        elif consent.at <= now - lifetime + notice and not renewal_asked:
+            renew.add(member_id)
+    for member_id, member in members.items():
+        seen = member.privacy_version == version or any(
+            v == version for _, v in asked.get((RENEWAL, member_id), [])
+        )
+        if member.onboarded_at is not None and not seen:
+            renew.add(member_id)
+        active = member.last_active_at or member.created_at
+        warned = [at for at, _ in asked.get((WARNING, member_id), []) if at > active]
+        if warned and min(warned) <= now - notice:
+            purge.append(member_id)
+        elif not warned and active <= now - retention:
+            warn.append(member_id)
+    gone = set(purge)
+    return Due(
+        renew=tuple(sorted(renew - gone)),
+        expire=tuple(sorted(e for e in expire if e[0] not in gone)),
+        warn=tuple(sorted(warn)),
+        purge=tuple(sorted(purge)),
+    )

@@ -33,6 +33,7 @@ async def greet(ctx: Context[FirstContact]) -> None:
     if ctx.capabilities.dm_needs_start and not ctx.in_dm:
         return
     ctx.member.privacy_notice_at = ctx.now
+    ctx.member.privacy_version = ctx.settings.onboarding.privacy_version
     name = ctx.settings.community.name
     ctx.dm(
         Message(

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked
-from bot.messages import ActionButton, Attachment, Message, Style
-from bot.router import Action, Arg, Command, Router
+from bot.kinds import CampaignKind, Duty, Launch, Signal
+from bot.messages import ActionButton, Attachment, LinkButton, Message, MessageField, Style
+from bot.router import Action, Arg, Command, Role, Router
+from bot.settings import Settings
 from storage import privacy
 from storage.members import ConsentKind, consents, set_consent
+from storage.models import AuditEntry, Campaign, Delivery
+
+DAYS_A_MONTH = 30.44  # a month of a consent's lifetime or the retention, on average
 
 KINDS = {"news": ConsentKind.NEWS, "jobs": ConsentKind.JOBS}
 DESCRIBE = {ConsentKind.NEWS: "news and event DMs", ConsentKind.JOBS: "job invitations"}
 
 
-async def consent(ctx: Context[CommandInvoked]) -> None:
+async def consent(ctx: Context[Any]) -> None:
     kind, state = ctx.args.get("kind"), ctx.args.get("state")
     if kind is None or state is None:
         current = await consents(ctx.session, ctx.member_id)
@@ -92,7 +99,7 @@ async def mydata(ctx: Context[CommandInvoked]) -> None:
     )
 
 
-async def forgetme(ctx: Context[CommandInvoked]) -> None:
+async def forgetme(ctx: Context[Any]) -> None:
     ctx.dm(
         Message(
             title="Erase your data?",
@@ -120,8 +127,157 @@ async def forget_cancelled(ctx: Context[ActionPressed]) -> None:
     ctx.reply("Nothing was erased.")
 
 
+# -- keeping people only while we may: renewal, lapse, warning, erasure ----------------------
+
+
+def _privacy_link(settings: Settings) -> tuple[LinkButton, ...]:
+    url = settings.privacy.notice_url
+    return (LinkButton("Privacy notice", url),) if url else ()
+
+
+class RenewalComposer:
+    """Asks a member to keep (renew) their choices, or agree to a new privacy notice."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __call__(self, _session: Any, _campaign: Campaign) -> Callable[[Delivery], Message]:
+        months = self.settings.privacy.consent_months
+        message = Message(
+            title="Shall we stay in touch?",
+            body=(
+                f"We keep your details and your message choices only while you want us to: a "
+                f"choice lapses {months} months after you make it, and our privacy notice is now "
+                f"version {self.settings.onboarding.privacy_version}. Keep me renews your choices; "
+                "if you don't answer, we stop writing when they lapse."
+            ),
+            buttons=(
+                ActionButton("Keep me", "privacy.keep", style=Style.PRIMARY),
+                ActionButton("Change my choices", "privacy.change"),
+                ActionButton("Forget me", "privacy.forget", style=Style.DANGER),
+                *_privacy_link(self.settings),
+            ),
+        )
+        return lambda _row: message
+
+
+class WarningComposer:
+    """Tells an inactive member their data will be erased, and how to stay."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __call__(self, _session: Any, _campaign: Campaign) -> Callable[[Delivery], Message]:
+        days, name = self.settings.privacy.notice_days, self.settings.community.name
+        message = Message(
+            title="We'll erase your data soon",
+            body=(
+                f"You haven't been active in the {name} for a long while. We keep people's data "
+                f"only while they take part, so in {days} days we'll erase yours. Press Keep me "
+                "(or do anything here) to stay."
+            ),
+            buttons=(
+                ActionButton("Keep me", "privacy.keep", style=Style.PRIMARY),
+                ActionButton("Forget me", "privacy.forget", style=Style.DANGER),
+            ),
+        )
+        return lambda _row: message
+
+
+async def what_is_due(session: Any, now: datetime, settings: Settings) -> privacy.Due:
+    rules = settings.privacy
+    return await privacy.due(
+        session,
+        now,
+        lifetime=timedelta(days=round(rules.consent_months * DAYS_A_MONTH)),
+        retention=timedelta(days=round(rules.retention_months * DAYS_A_MONTH)),
+        notice=timedelta(days=rules.notice_days),
+        version=settings.onboarding.privacy_version,
+    )
+
+
+async def sweep(session: Any, now: datetime, settings: Settings) -> list[Signal]:
+    """The daily privacy sweep: lapse what was not renewed, erase who was warned and stayed
+    away (audited), and make the renewal requests and warnings due today."""
+    due = await what_is_due(session, now, settings)
+    for member_id, kind in due.expire:
+        await set_consent(
+            session,
+            member_id,
+            ConsentKind(kind),
+            False,
+            wording_version="lapsed",
+            platform="roost",
+            now=now,
+        )
+    for member_id in due.purge:
+        await privacy.erase(session, member_id, now)
+        session.add(
+            AuditEntry(
+                actor_member_id=None,
+                action="privacy.purge",
+                target_member_id=member_id,
+                detail={"reason": "inactive past the retention, warned"},
+                platform="roost",
+                at=now,
+            )
+        )
+    signals: list[Signal] = []
+    for kind, members in ((privacy.RENEWAL, due.renew), (privacy.WARNING, due.warn)):
+        if not members:
+            continue
+        campaign = Campaign(
+            kind=kind,
+            subject_type="privacy",
+            subject_id=0,
+            audience={
+                "dm": True,
+                "filter": {"member_ids": list(members), "onboarded": None},
+                "version": settings.onboarding.privacy_version,
+            },
+            created_at=now,
+        )
+        session.add(campaign)
+        await session.flush()
+        signals.append(Launch(campaign.id or 0))
+    return signals
+
+
+async def keep(ctx: Context[ActionPressed]) -> None:
+    """Keep me: every choice still on is given again today, and the current notice agreed to."""
+    for kind, granted in (await consents(ctx.session, ctx.member_id)).items():
+        if granted:
+            await record_consent(ctx, kind, True)
+    ctx.member.privacy_version = ctx.settings.onboarding.privacy_version
+    until = ctx.now + timedelta(days=round(ctx.settings.privacy.consent_months * DAYS_A_MONTH))
+    ctx.reply(f"Thank you, we'll stay in touch. Your choices now hold until {until:%d %b %Y}.")
+
+
+async def due_now(ctx: Context[CommandInvoked]) -> None:
+    """/privacy due: what the next sweep will do, for HR."""
+    due = await what_is_due(ctx.session, ctx.now, ctx.settings)
+    hour = ctx.settings.privacy.sweep_hour
+    ctx.reply(
+        Message(
+            title="Privacy: what is due",
+            body=f"The sweep runs every day at {hour:02d}:00 ({ctx.settings.community.timezone}).",
+            fields=(
+                MessageField("Renewal requests to send", str(len(due.renew))),
+                MessageField("Choices lapsing unrenewed", str(len(due.expire))),
+                MessageField("Inactive members to warn", str(len(due.warn))),
+                MessageField("Members to erase", str(len(due.purge))),
+            ),
+        )
+    )
+
+
 router = Router(
     "privacy",
+    kinds=(
+        CampaignKind(privacy.RENEWAL, RenewalComposer, solicited=True),
+        CampaignKind(privacy.WARNING, WarningComposer, solicited=True),
+    ),
+    duties=(Duty("privacy", sweep, hour=lambda settings: settings.privacy.sweep_hour),),
     commands=(
         Command(
             "consent",
@@ -140,10 +296,20 @@ router = Router(
         ),
         Command("mydata", mydata, "Get a copy of everything we hold about you."),
         Command("forgetme", forgetme, "Erase your data from Roost."),
+        Command(
+            "privacy",
+            due_now,
+            "What the daily privacy sweep will do: renewals, lapses, warnings, erasures.",
+            role=Role.HR,
+            args=(Arg("what", choices=("due",)),),
+        ),
     ),
     actions=(
         Action("consent.set", consent_pressed),
         Action("forgetme.confirm", forget_confirmed),
         Action("forgetme.cancel", forget_cancelled),
+        Action("privacy.keep", keep),
+        Action("privacy.change", consent),
+        Action("privacy.forget", forgetme),
     ),
 )

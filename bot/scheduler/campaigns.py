@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.clock import Clock
-from bot.kinds import CampaignKind
+from bot.kinds import CampaignKind, Duty, Launch
 from bot.segments import member_filter
 from bot.settings import Settings
 from storage.db import Database
@@ -40,10 +40,24 @@ class Campaigns:
         communities: Callable[[], Mapping[str, str | None]],
         wake: Callable[[], None],
         kinds: Mapping[str, CampaignKind],
+        duties: Mapping[str, Duty] | None = None,
     ) -> None:
         self.db, self.clock, self.settings = db, clock, settings
         self.communities, self.wake, self.kinds = communities, wake, kinds
+        self.duties = duties or {}
         self.later: Callable[[int, datetime], None] = lambda _id, _at: None  # set by the scheduler
+
+    async def run_duty(self, name: str) -> list[int]:
+        """A feature's daily duty, committed, then the campaigns it made launched; their runs."""
+        duty = self.duties[name]
+        async with self.db.session() as session:
+            signals = await duty.run(session, self.clock.now(), self.settings)
+            await session.commit()
+        runs = []
+        for signal in signals:
+            if isinstance(signal, Launch) and (run := await self.launch(signal.campaign_id)):
+                runs.append(run)
+        return runs
 
     async def launch(self, campaign_id: int) -> int | None:
         """Make the rows of a campaign (of one run, for a recurring one); its run's id."""

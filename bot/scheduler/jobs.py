@@ -19,3 +19,7 @@ async def launch_campaign(campaign_id: int) -> None:
 
 async def choose_winner(campaign_id: int) -> None:
     await RUNNING.get().choose_winner(campaign_id)
+
+
+async def run_duty(name: str) -> None:
+    await RUNNING.get().run_duty(name)

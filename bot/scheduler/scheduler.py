@@ -132,6 +132,16 @@ class Scheduler:
                     campaign.status = CampaignStatus.MISSED
                     log.warning("campaign %s missed: Roost was down past the grace", campaign.id)
             await session.commit()
+        for name, duty in self.campaigns.duties.items():  # the features' daily work
+            daily = f"0 {duty.hour(self.settings)} * * *"
+            self.aps.add_job(
+                "bot.scheduler.jobs:run_duty",
+                trigger(None, daily, timezone),
+                args=[name],
+                id=f"duty:{name}",
+                next_run_time=next_run(None, daily, timezone, now),
+                replace_existing=True,
+            )
         for campaign in campaigns:
             job_id = f"campaign:{campaign.id}"
             if campaign.status != CampaignStatus.SCHEDULED:
@@ -157,15 +167,16 @@ class Scheduler:
                 replace_existing=True,
             )
 
-    async def fire_due(self) -> int:
+    async def fire_due(self) -> list[str]:
         """Run the jobs due by Roost's clock as APScheduler would by itself: once however many
-        runs were missed (coalesced), not at all when later than the grace; how many ran."""
+        runs were missed (coalesced), not at all when later than the grace; the ids of those
+        that ran."""
         if self.aps is None:
-            return 0
+            return []
         RUNNING.set(self.campaigns)
         now = self.clock.now()
         grace = timedelta(seconds=self.settings.content.misfire_grace_seconds)
-        ran = 0
+        ran: list[str] = []
         for job in self.aps.get_jobs():
             last = job.next_run_time
             if last is None or last > now:
@@ -174,7 +185,7 @@ class Scheduler:
                 last = following
             if now - last <= grace:
                 await job.func(*job.args)
-                ran += 1
+                ran.append(job.id)
             if following is None:
                 job.remove()
             else:

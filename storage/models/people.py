@@ -22,6 +22,7 @@ class Member(SQLModel, table=True):
     interests: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
     privacy_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    privacy_version: str | None = None  # of the notice they were shown or last agreed to
     joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     onboarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_active_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
