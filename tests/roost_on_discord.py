@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,7 @@ async def roost_on_discord(
     *,
     also: Router | None = None,
     defer_after: float = 2.5,
+    sections: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[DiscordRoost]:
     """Roost against `emulator` (a new one by default; pass one to restart against it)."""
     fresh = emulator is None
@@ -82,6 +83,7 @@ async def roost_on_discord(
                 "api_url": emulator.url,
                 "gateway_url": emulator.url.replace("http", "ws") + "/gateway",
             },
+            **(sections or {}),  # more settings, such as a new privacy notice's version
         }
     )
     adapter = DiscordAdapter(settings.discord, defer_after=defer_after)

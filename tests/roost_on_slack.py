@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,7 @@ async def roost_on_slack(
     *,
     minute: float = 60.0,
     emulator: SlackEmulator | None = None,
+    sections: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> AsyncIterator[SlackRoost]:
     """Roost against `emulator` (a new one by default; pass one to restart against it)."""
@@ -84,6 +85,7 @@ async def roost_on_slack(
                 "rate_window": minute,
                 **extra,
             },
+            **(sections or {}),  # more settings, such as a new privacy notice's version
         }
     )
     adapter = SlackAdapter(settings.slack)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +64,9 @@ class TelegramRoost:
         return add_user(self.tg, name, admin=admin)
 
 
-def telegram_settings(tg: TelegramEmulator, mode: str, **extra: Any) -> Settings:
+def telegram_settings(
+    tg: TelegramEmulator, mode: str, sections: Mapping[str, Any] | None = None, **extra: Any
+) -> Settings:
     return Settings.model_validate(
         {
             "web": {"enabled": mode == "webhook", "port": 0, "public_url": PUBLIC_URL},
@@ -79,6 +81,7 @@ def telegram_settings(tg: TelegramEmulator, mode: str, **extra: Any) -> Settings
                 "webhook_secret": SECRET,
                 **extra,
             },
+            **(sections or {}),  # more settings, such as a new privacy notice's version
         }
     )
 
@@ -93,6 +96,7 @@ async def roost_on_telegram(
     limits: Limits | None = None,
     beside: Sequence[Adapter] = (),
     emulator: TelegramEmulator | None = None,
+    sections: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> AsyncIterator[TelegramRoost]:
     """Roost on Telegram; `also` adds a router beside the real features (to observe events),
@@ -106,7 +110,7 @@ async def roost_on_telegram(
     polls_before = _polls(tg)
     known = next((u for u in tg.users.values() if u.first_name == "Hana"), None)
     hana = TelegramUser(tg, known) if known else add_user(tg, "Hana", admin=True)
-    settings = telegram_settings(tg, mode, **extra)
+    settings = telegram_settings(tg, mode, sections, **extra)
     holder: dict[str, App] = {}
 
     def public_url() -> str:  # asked once Roost listens: the proxy then knows where it is
