@@ -165,7 +165,8 @@ async def due(
     A consent lapses `lifetime` after it was given and is renewed by being given again; the
     member is asked `notice` before. A member who has not seen the current notice version is
     asked once. A member inactive for `retention` is warned, then erased `notice` later unless
-    they did anything in between."""
+    they did anything in between. Who allows no message at all (STOP) is never written to:
+    not asked about a new notice, and erased on the same day without a warning."""
     living = rows(Member).where(col(Member.erased_at).is_(None))
     members = {m.id: m for m in await session.exec(living) if m.id is not None}
     latest: dict[tuple[int, str], Consent] = {}
@@ -179,6 +180,7 @@ async def due(
     )
     for member_id, kind, at, audience in await session.exec(sent):
         asked.setdefault((kind, member_id or 0), []).append((at, audience.get("version")))
+    writable = {member for (member, _), consent in latest.items() if consent.granted}
     renew, expire, warn, purge = set(), [], [], []
     for (member_id, kind), consent in latest.items():
         if member_id not in members or not consent.granted:
@@ -192,11 +194,14 @@ async def due(
         seen = member.privacy_version == version or any(
             v == version for _, v in asked.get((RENEWAL, member_id), [])
         )
-        if member.onboarded_at is not None and not seen:
+        if member.onboarded_at is not None and not seen and member_id in writable:
             renew.add(member_id)
         active = member.last_active_at or member.created_at
         warned = [at for at, _ in asked.get((WARNING, member_id), []) if at > active]
-        if warned and min(warned) <= now - notice:
+        if member_id not in writable:  # no warning for who wants no message
+            if active <= now - retention - notice:
+                purge.append(member_id)
+        elif warned and min(warned) <= now - notice:
             purge.append(member_id)
         elif not warned and active <= now - retention:
             warn.append(member_id)

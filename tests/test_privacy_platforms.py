@@ -75,15 +75,18 @@ async def test_on_telegram(sqlite_db: Database, clock: ManualClock) -> None:
             await wait_for(tg, lambda: "version 2027-01" in ana.text())
             await roost.act(ana.press("Keep me", ana.last(with_buttons=True)))
             assert (await state(sqlite_db, str(ana.id)))[0].privacy_version == "2027-01"
-            clock.advance(2 * YEAR)  # ben never comes back
-            await sweep(roost.app)
-            await wait_for(tg, lambda: WARN in ben.text())
-            clock.advance(NOTICE)
             gone, _ = await state(sqlite_db, str(ben.id))
+            kept, _ = await state(sqlite_db, str(ana.id))
+            clock.advance(2 * YEAR + timedelta(days=2))  # neither comes back
+            await sweep(roost.app)
+            await wait_for(tg, lambda: WARN in ana.text())
+            assert WARN not in ben.text()  # his choices lapsed: he wants no message, no warning
+            assert await erased(sqlite_db, gone.id or 0)  # long past the retention and notice
+            clock.advance(NOTICE)
             await sweep(roost.app)
     finally:
         await tg.stop()
-    assert await erased(sqlite_db, gone.id or 0)
+    assert await erased(sqlite_db, kept.id or 0)  # warned, and still away
 
 
 async def test_on_slack(sqlite_db: Database, clock: ManualClock) -> None:

@@ -57,7 +57,8 @@ async def test_a_new_privacy_notice_is_agreed_to_once(
     settings: Settings, db: Database, clock: ManualClock
 ) -> None:
     chat = Chat.start(settings, db, clock)
-    await chat.onboard("ana", news="no", jobs="no")
+    await chat.onboard("ana", news="yes", jobs="no")
+    await chat.onboard("quiet", news="no", jobs="no")  # wants no message: not asked
     await sweep(chat)
     assert "Shall we stay in touch?" not in chat.out.getvalue()
     newer = settings.model_copy(
@@ -67,6 +68,7 @@ async def test_a_new_privacy_notice_is_agreed_to_once(
     await sweep(chat)
     await sweep(chat)
     assert chat.out.getvalue().count("our privacy notice is now version 2027-01") == 1
+    assert "[DM to quiet]" not in chat.out.getvalue()
     await chat.say("1", as_="ana")  # Keep me
     member = await member_named(chat, "ana")
     assert member.privacy_version == "2027-01"
@@ -77,17 +79,20 @@ async def test_an_inactive_member_is_warned_then_erased_everywhere(
 ) -> None:
     await chat.onboard("zorblat", location="Zorbtown", news="yes", jobs="yes")
     await chat.onboard("ana", news="yes", jobs="yes")
-    zorblat_id = (await member_named(chat, "zorblat")).id
+    await chat.onboard("quiet", news="no", jobs="no")  # wants no message: erased unwarned
+    zorblat_id = (await member_named(chat, "zorblat")).id or 0
+    quiet_id = (await member_named(chat, "quiet")).id or 0
     clock.advance(2 * YEAR + timedelta(days=1))  # 24 months and a day without a word
     await sweep(chat)
     warned = chat.out.getvalue()
     assert warned.count("== We'll erase your data soon ==") == 2
+    assert "[DM to quiet]\n== We'll erase" not in warned
     await chat.say("/profile", as_="ana")  # ana comes back: she stays
     seen = await chat.say("/privacy due", as_="hr")
     assert "Members to erase: 0" in seen  # not yet: the notice runs
     clock.advance(NOTICE)
     seen = await chat.say("/privacy due", as_="hr")
-    assert "Members to erase: 1" in seen
+    assert "Members to erase: 2" in seen  # zorblat, and quiet without a word
     await sweep(chat)
     assert (await member_named(chat, "ana")).erased_at is None
     async with chat.app.db.session() as session:
@@ -95,7 +100,7 @@ async def test_an_inactive_member_is_warned_then_erased_everywhere(
         assert zorblat is not None and zorblat.erased_at is not None and zorblat.location is None
         audit = (await session.exec(select(AuditEntry))).all()
         purged = [a.target_member_id for a in audit if a.action == "privacy.purge"]
-        assert purged == [zorblat_id]  # the audit log records the purge
+        assert sorted(p or 0 for p in purged) == sorted([zorblat_id, quiet_id])  # each audited
         conn = await session.connection()
         for table in SQLModel.metadata.sorted_tables:  # none of the member's identifiers left
             for row in (await conn.execute(core_select(table))).all():
