@@ -6,6 +6,7 @@ accounts and all. Time is the injected clock."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import select
 
@@ -89,6 +90,35 @@ async def test_on_telegram(sqlite_db: Database, clock: ManualClock) -> None:
     assert await erased(sqlite_db, kept.id or 0)  # warned, and still away
 
 
+async def renew_then_keep(
+    roost: Any, emulator: Any, db: Database, clock: ManualClock, ana: Any, ben: Any
+) -> None:
+    """Nearly a year on, both are asked to renew; ana keeps her choices."""
+    clock.advance(YEAR - NOTICE + timedelta(days=1))
+    await sweep(roost.app)
+    await emulator.wait_for(lambda: RENEW in ana.text() and RENEW in ben.text())
+    assert "Your choices now hold until" in await roost.press(ana, "Keep me")
+    assert (await state(db, ana.id))[1][ConsentKind.NEWS] is True
+
+
+async def agree_then_purge(
+    roost: Any, emulator: Any, db: Database, clock: ManualClock, ana: Any, ben: Any
+) -> Member:
+    """Restarted with a new notice, ana agrees to it; ben, away two years, is warned and then
+    erased. Ben's member row, as it was before."""
+    await sweep(roost.app)
+    await emulator.wait_for(lambda: "version 2027-01" in ana.text())
+    assert "Your choices now hold until" in await roost.press(ana, "Keep me")
+    assert (await state(db, ana.id))[0].privacy_version == "2027-01"
+    clock.advance(2 * YEAR)
+    await sweep(roost.app)
+    await emulator.wait_for(lambda: WARN in ben.text())
+    clock.advance(NOTICE)
+    gone, _ = await state(db, ben.id)
+    await sweep(roost.app)
+    return gone
+
+
 async def test_on_slack(sqlite_db: Database, clock: ManualClock) -> None:
     slack = SlackEmulator()
     await slack.start()
@@ -98,22 +128,9 @@ async def test_on_slack(sqlite_db: Database, clock: ManualClock) -> None:
             for member in (ana, ben):
                 await roost.run(member, "join")
                 await roost.act(member.submit(ANSWERS))
-            clock.advance(YEAR - NOTICE + timedelta(days=1))
-            await sweep(roost.app)
-            await slack.wait_for(lambda: RENEW in ana.text() and RENEW in ben.text())
-            assert "Your choices now hold until" in await roost.press(ana, "Keep me")
-            assert (await state(sqlite_db, ana.id))[1][ConsentKind.NEWS] is True
+            await renew_then_keep(roost, slack, sqlite_db, clock, ana, ben)
         async with roost_on_slack(sqlite_db, clock, emulator=slack, sections=NEW_NOTICE) as roost:
-            await sweep(roost.app)
-            await slack.wait_for(lambda: "version 2027-01" in ana.text())
-            assert "Your choices now hold until" in await roost.press(ana, "Keep me")
-            assert (await state(sqlite_db, ana.id))[0].privacy_version == "2027-01"
-            clock.advance(2 * YEAR)
-            await sweep(roost.app)
-            await slack.wait_for(lambda: WARN in ben.text())
-            clock.advance(NOTICE)
-            gone, _ = await state(sqlite_db, ben.id)
-            await sweep(roost.app)
+            gone = await agree_then_purge(roost, slack, sqlite_db, clock, ana, ben)
     finally:
         await slack.stop()
     assert await erased(sqlite_db, gone.id or 0)
@@ -127,22 +144,9 @@ async def test_on_discord(sqlite_db: Database, clock: ManualClock) -> None:
             ana, ben = await roost.member("Ana"), await roost.member("Ben")
             await discord_onboard(roost, ana)
             await discord_onboard(roost, ben)
-            clock.advance(YEAR - NOTICE + timedelta(days=1))
-            await sweep(roost.app)
-            await discord.wait_for(lambda: RENEW in ana.text() and RENEW in ben.text())
-            assert "Your choices now hold until" in await roost.press(ana, "Keep me")
-            assert (await state(sqlite_db, ana.id))[1][ConsentKind.NEWS] is True
+            await renew_then_keep(roost, discord, sqlite_db, clock, ana, ben)
         async with roost_on_discord(sqlite_db, clock, discord, sections=NEW_NOTICE) as roost:
-            await sweep(roost.app)
-            await discord.wait_for(lambda: "version 2027-01" in ana.text())
-            assert "Your choices now hold until" in await roost.press(ana, "Keep me")
-            assert (await state(sqlite_db, ana.id))[0].privacy_version == "2027-01"
-            clock.advance(2 * YEAR)
-            await sweep(roost.app)
-            await discord.wait_for(lambda: WARN in ben.text())
-            clock.advance(NOTICE)
-            gone, _ = await state(sqlite_db, ben.id)
-            await sweep(roost.app)
+            gone = await agree_then_purge(roost, discord, sqlite_db, clock, ana, ben)
     finally:
         await discord.stop()
     assert await erased(sqlite_db, gone.id or 0)
