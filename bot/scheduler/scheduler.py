@@ -134,6 +134,9 @@ class Scheduler:
             await session.commit()
         for name, duty in self.campaigns.duties.items():  # the features' daily work
             daily = f"0 {duty.hour(self.settings)} * * *"
+            held = self.aps.get_job(f"duty:{name}")
+            if held is not None and str(held.trigger) == str(trigger(None, daily, timezone)):
+                continue  # already kept daily at that hour: no job-store write per sync
             self.aps.add_job(
                 "bot.scheduler.jobs:run_duty",
                 trigger(None, daily, timezone),
