@@ -60,7 +60,9 @@ async def throughput(db: Database, label: str) -> None:
     done = 0
     while True:
         async with db.session() as session:
-            claimed = await claim(session, batch=500, now=NOW, postgres=not db.is_sqlite)
+            claimed = await claim(
+                session, batch=500, now=NOW, postgres=not db.is_sqlite, worker="bench"
+            )
             if not claimed:
                 break
             ids = [r.id for r in claimed]

@@ -70,10 +70,18 @@ class CommandMenu:
 class Adapter(Protocol):
     platform: str
     capabilities: Capabilities
+    listens: bool  # events come through one connection only one process may hold
 
-    async def run(self, dispatch: Dispatch, menu: CommandMenu) -> None:
-        """Publish `menu`, then feed events to `dispatch` until cancelled (or, for the
-        console, until input ends)."""
+    async def run(self, dispatch: Dispatch, menu: CommandMenu | None) -> None:
+        """Connect for sending, publish `menu` (None: a delivery-only process publishes
+        nothing), and feed to `dispatch` whatever the platform calls Roost's web server with
+        (webhooks), until cancelled (or, for the console, until input ends)."""
+        ...
+
+    async def listen(self) -> None:
+        """Receive events through the platform's one inbound connection (long polling, a
+        gateway, a socket) until cancelled. Only where `listens`, and only in the process
+        holding the platform's lease; it may start before `run` is ready, and waits for it."""
         ...
 
     def routes(self) -> Sequence[web.RouteDef]:

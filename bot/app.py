@@ -11,7 +11,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from bot.adapter import Adapter
@@ -29,11 +33,13 @@ from bot.roles import menu, role_of
 from bot.router import Routes
 from bot.scheduler.campaigns import Campaigns
 from bot.scheduler.scheduler import Scheduler
+from bot.scheduler.singleton import Singleton
 from bot.scheduler.worker import DeliveryWorker
 from bot.settings import Settings
 from bot.web import WebServer
 from storage.content import posts_of
 from storage.db import Database
+from storage.inbound import first_time
 from storage.members import create_member, find_identity
 from storage.models import Identity
 
@@ -56,25 +62,27 @@ class App:
         campaigns: Campaigns,
         scheduler: Scheduler,
         web: WebServer,
+        process: str,
     ) -> None:
         self.settings, self.adapters, self.db, self.clock = settings, adapters, db, clock
-        self.routes = routes
+        self.routes, self.process = routes, process
         self.worker, self.campaigns, self.scheduler, self.web = worker, campaigns, scheduler, web
-        self.flow = FormFlow()
+        self.flow = FormFlow(db)
         self.replies = Replies(adapters, db, self.flow)
         self.handled = 0  # inbound events handled completely since start
         self._progress = asyncio.Condition()
         stop = routes.commands["stop"]
         self.chain: list[Middleware] = [
             log_event,
-            opt_out(Endpoint("stop", stop.handler, command=stop), self.flow.conversations.end),
+            opt_out(Endpoint("stop", stop.handler, command=stop), self.flow.end),
             rate_limit(settings.limits.commands_per_minute),
             authorize,
         ]
 
     async def handle(self, event: Event) -> None:
-        """Handle one inbound event completely; never raises for a member's mistake."""
-        await self._process(event)
+        """Handle one inbound event completely, once however often the platform sends it;
+        never raises for a member's mistake."""
+        await self._process(event, first=True)
         async with self._progress:
             self.handled += 1
             self._progress.notify_all()
@@ -101,8 +109,8 @@ class App:
                 log.exception("could not make %s links for an invite code", platform)
         return {platform: links for platform, links in found.items() if links}
 
-    async def _process(self, event: Event) -> None:
-        ctx = await self._handle(event)
+    async def _process(self, event: Event, *, first: bool = False) -> None:
+        ctx = await self._handle(event, first=first)
         if ctx is not None:
             await self.replies.deliver(ctx)
             for signal in ctx.signals:
@@ -139,10 +147,19 @@ class App:
             except Exception:
                 log.exception("could not update %s %s on %s", kind, subject_id, post.platform)
 
-    async def _handle(self, event: Event) -> Context[Any] | None:
+    async def _handle(self, event: Event, *, first: bool) -> Context[Any] | None:
         event = typed(event)
         origin = event.origin
         async with self.db.session() as session:
+            if (
+                first
+                and origin.event_id is not None
+                and not await first_time(
+                    session, f"{origin.platform}:{origin.event_id}", self.clock.now()
+                )
+            ):
+                log.info("%s %s came again; handled once already", origin.platform, origin.event_id)
+                return None
             found = await find_identity(session, origin.platform, origin.user.id)
             if found is None and isinstance(event, MemberActive | MemberLeft):
                 return None  # never heard of them: keep nothing
@@ -176,10 +193,10 @@ class App:
             )
             try:
                 if member.privacy_notice_at is None:
-                    first = dataclasses.replace(ctx, event=FirstContact(origin=origin))
+                    greeting = dataclasses.replace(ctx, event=FirstContact(origin=origin))
                     for greet in self.routes.events.get(FirstContact, ()):
-                        await greet(first)
-                await self._run_chain(Call(ctx, resolve(self.routes, self.flow, ctx)))
+                        await greet(greeting)
+                await self._run_chain(Call(ctx, await resolve(self.routes, self.flow, ctx)))
                 await session.commit()
             except Exception:
                 await session.rollback()
@@ -197,17 +214,30 @@ class App:
 
         await step(0)
 
-    async def run(self) -> None:
-        """Serve until every adapter has finished (the console at end of input) or cancelled."""
-        for adapter in self.adapters.values():
-            self.web.app.router.add_routes(adapter.routes())
-        await self.web.start()
-        stopping = asyncio.Event()
-        background = [
-            asyncio.create_task(self.worker.run(stopping), name="delivery"),
-            asyncio.create_task(self.scheduler.run(stopping), name="scheduler"),
+    async def run(self, *, deliver_only: bool = False) -> None:
+        """Serve until every adapter has finished (the console at end of input) or cancelled.
+
+        Every process delivers, and takes the calls platforms make to its web server
+        (webhooks). The singleton duties, the scheduler and each platform's one inbound
+        connection, are done by whichever process holds their lease. `deliver_only` (`roost
+        worker`) only delivers: no web server, no duties, no command menus published."""
+        ttl = timedelta(seconds=self.settings.processes.lease_seconds)
+        duties = [
+            Singleton(name, work, db=self.db, clock=self.clock, process=self.process, ttl=ttl)
+            for name, work in [
+                ("scheduler", self.scheduler.lead),
+                *((f"listen:{a.platform}", a.listen) for a in self.adapters.values() if a.listens),
+            ]
         ]
-        shown = menu(self.routes, self.settings.roles)
+        if not deliver_only:
+            for adapter in self.adapters.values():
+                self.web.app.router.add_routes(adapter.routes())
+            await self.web.start()
+        stopping = asyncio.Event()
+        background = [asyncio.create_task(self.worker.run(stopping), name="delivery")]
+        if not deliver_only:
+            background += [asyncio.create_task(d.run(stopping), name=d.name) for d in duties]
+        shown = None if deliver_only else menu(self.routes, self.settings.roles)
         try:
             async with asyncio.TaskGroup() as group:
                 for adapter in self.adapters.values():
@@ -218,7 +248,8 @@ class App:
             for task in late:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
-            await self.web.stop()
+            if not deliver_only:
+                await self.web.stop()
 
 
 def build_app(
@@ -233,7 +264,16 @@ def build_app(
     routes = routes or Routes(root_router())
     running = {adapter.platform: adapter for adapter in adapters}
     composers = {name: kind.composer(settings) for name, kind in routes.kinds.items()}
-    worker = DeliveryWorker(db, running, clock, settings.outbox, composers)
+    process = process_name()
+    worker = DeliveryWorker(
+        db,
+        running,
+        clock,
+        settings.outbox,
+        composers,
+        process=process,
+        lease=timedelta(seconds=settings.processes.lease_seconds),
+    )
 
     def communities() -> dict[str, str | None]:
         """Each platform's community channel, where campaigns post."""
@@ -254,7 +294,14 @@ def build_app(
         campaigns=campaigns,
         scheduler=scheduler,
         web=web,
+        process=process,
     )
+
+
+def process_name() -> str:
+    """This process among others on the database: host, pid and a random part (a pid comes
+    back after a restart), so a lease's holder says where to look."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def _refresh(identity: Identity, user: User) -> None:

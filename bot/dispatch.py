@@ -27,17 +27,16 @@ def typed(event: Event) -> Event:
     return event
 
 
-def resolve(routes: Routes, flow: FormFlow, ctx: Context[Any]) -> Endpoint | None:
+async def resolve(routes: Routes, flow: FormFlow, ctx: Context[Any]) -> Endpoint | None:
     """The endpoint for `ctx.event`, or None when nothing handles it."""
     event = ctx.event
-    talking = flow.talking(event.origin)
     if isinstance(event, CommandInvoked):
         command = routes.commands.get(event.name.lower())
         if command is None:
             return Endpoint("unknown", _unknown_command)
         return Endpoint(command.name, command.handler, command.role, command)
     if isinstance(event, ActionPressed):
-        if event.action == ANSWER_ACTION and talking:
+        if event.action == ANSWER_ACTION and await flow.talking(ctx):
             return Endpoint("form.answer", flow.answer)
         if event.action == CONTINUE_ACTION:
             return Endpoint("form.continue", flow.next_part)
@@ -51,7 +50,7 @@ def resolve(routes: Routes, flow: FormFlow, ctx: Context[Any]) -> Endpoint | Non
         form = routes.forms.get(event.form)
         return Endpoint(event.form, form.handler, form.role, form=form) if form else None
     if isinstance(event, TextReceived):
-        if talking:
+        if await flow.talking(ctx):
             return Endpoint("form.answer", flow.answer)
         return Endpoint("chat", _chat) if ctx.in_dm else None
     handlers = routes.events.get(type(event), [])

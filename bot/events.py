@@ -35,11 +35,14 @@ class Chat:
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Who did it and where. `interaction` is the adapter's own opaque token for answering
-    (a Discord interaction, a Slack response_url); the core only hands it back."""
+    (a Discord interaction, a Slack response_url); the core only hands it back. `event_id` is
+    the platform's own id for the event, the same when the platform sends it again: the core
+    handles an id once, whichever Roost process it reaches."""
 
     user: User
     chat: Chat
     interaction: str | None = None
+    event_id: str | None = None
 
     @property
     def platform(self) -> str:

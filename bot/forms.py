@@ -3,8 +3,10 @@ on platforms without one (Telegram, the console), one question at a time."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
 from bot.parsing import clean, ident, web_link
@@ -78,6 +80,8 @@ def question(form: Form, index: int, problem: str | None = None) -> Message:
 
 @dataclass
 class Conversation:
+    """A form asked one question at a time, where the platform has no modals."""
+
     form: Form
     index: int = 0
     values: dict[str, str] = field(default_factory=dict)
@@ -95,23 +99,12 @@ class Conversation:
             return self.values
         return question(self.form, self.index)
 
+    def state(self) -> dict[str, Any]:
+        return {"form": form_state(self.form), "index": self.index, "values": self.values}
 
-class Conversations:
-    """Forms in progress, keyed by (platform, user id). Held in memory on purpose: one process
-    receives a given platform's updates, and a half-finished form is cheap to start again."""
-
-    def __init__(self) -> None:
-        self._open: dict[tuple[str, str], Conversation] = {}
-
-    def start(self, key: tuple[str, str], form: Form) -> Message:
-        self._open[key] = Conversation(form)
-        return question(form, 0)
-
-    def get(self, key: tuple[str, str]) -> Conversation | None:
-        return self._open.get(key)
-
-    def end(self, key: tuple[str, str]) -> None:
-        self._open.pop(key, None)
+    @classmethod
+    def of(cls, state: Mapping[str, Any]) -> Conversation:
+        return cls(form_of(state["form"]), state["index"], dict(state["values"]))
 
 
 CONTINUE_ACTION = "form.continue"
@@ -119,25 +112,16 @@ PART = "#part"
 
 
 @dataclass
-class _Sequence:
+class ModalSequence:
+    """A form longer than a platform's modal allows, asked as several modals in turn."""
+
     form: Form
     parts: list[Form]
     done: int = 0
     values: dict[str, str] = field(default_factory=dict)
 
-
-class ModalSequences:
-    """A form longer than a platform's modal allows, asked as several modals in turn."""
-
-    def __init__(self) -> None:
-        self._open: dict[tuple[str, str], _Sequence] = {}
-
-    def start(self, key: tuple[str, str], form: Form, size: int) -> Form:
-        """The modal to show now: the whole form when it fits, else its first part."""
-        if PART in form.id:
-            return form  # already a part of a sequence in progress
-        if len(form.fields) <= size:
-            return form
+    @classmethod
+    def split(cls, form: Form, size: int) -> ModalSequence:
         chunks = [form.fields[i : i + size] for i in range(0, len(form.fields), size)]
         total = len(chunks)
         parts = [
@@ -149,33 +133,55 @@ class ModalSequences:
             )
             for n, chunk in enumerate(chunks)
         ]
-        self._open[key] = _Sequence(form, parts)
-        return parts[0]
+        return cls(form, parts)
 
-    def answer(
-        self, key: tuple[str, str], part_id: str, values: Mapping[str, str]
-    ) -> Message | tuple[str, dict[str, str]] | None:
-        sequence = self._open.get(key)
-        if sequence is None or part_id != sequence.parts[sequence.done].id:
+    @property
+    def next_part(self) -> Form:
+        return self.parts[self.done]
+
+    def answer(self, part_id: str, values: Mapping[str, str]) -> Message | dict[str, str] | None:
+        """One part's values: a message offering the next part (or the same one again,
+        explained), every value once the last part is in, or None for a part not expected."""
+        if part_id != self.next_part.id:
             return None
-        spec = sequence.parts[sequence.done]
         try:
-            sequence.values.update(clean_values(spec, values))
+            self.values.update(clean_values(self.next_part, values))
         except ValueError as exc:
             return Message(
                 f"{exc} Please fill that part in again.",
                 buttons=(ActionButton("Try again", CONTINUE_ACTION),),
             )
-        sequence.done += 1
-        if sequence.done == len(sequence.parts):
-            del self._open[key]
-            return sequence.form.id, sequence.values
-        step = f"{sequence.done + 1}/{len(sequence.parts)}"
+        self.done += 1
+        if self.done == len(self.parts):
+            return self.values
+        step = f"{self.done + 1}/{len(self.parts)}"
         return Message(
             f"Thanks! One more step ({step}).",
             buttons=(ActionButton(f"Continue ({step})", CONTINUE_ACTION, style=Style.PRIMARY),),
         )
 
-    def next_part(self, key: tuple[str, str]) -> Form | None:
-        sequence = self._open.get(key)
-        return sequence.parts[sequence.done] if sequence else None
+    def state(self) -> dict[str, Any]:
+        return {
+            "form": form_state(self.form),
+            "parts": [form_state(p) for p in self.parts],
+            "done": self.done,
+            "values": self.values,
+        }
+
+    @classmethod
+    def of(cls, state: Mapping[str, Any]) -> ModalSequence:
+        parts = [form_of(p) for p in state["parts"]]
+        return cls(form_of(state["form"]), parts, state["done"], dict(state["values"]))
+
+
+def form_state(form: Form) -> dict[str, Any]:
+    """A form as JSON, to keep it between one answer and the next."""
+    return dataclasses.asdict(form)
+
+
+def form_of(state: Mapping[str, Any]) -> Form:
+    fields = tuple(
+        FormField(**{**f, "kind": FieldKind(f["kind"]), "choices": tuple(f["choices"])})
+        for f in state["fields"]
+    )
+    return Form(**{**state, "fields": fields})

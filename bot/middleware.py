@@ -60,7 +60,7 @@ async def log_event(call: Call, call_next: Next) -> None:
         )
 
 
-def opt_out(stop: Endpoint, end_form: Callable[[tuple[str, str]], None]) -> Middleware:
+def opt_out(stop: Endpoint, end_form: Callable[[Context[Any]], Awaitable[None]]) -> Middleware:
     """STOP and its synonyms, typed on their own, withdraw consent at once, whatever else is
     going on: a form in progress is abandoned too."""
 
@@ -68,7 +68,7 @@ def opt_out(stop: Endpoint, end_form: Callable[[tuple[str, str]], None]) -> Midd
         event = call.ctx.event
         if isinstance(event, TextReceived) and _normal(event.text) in STOP_WORDS:
             call.endpoint = stop
-            end_form((event.origin.platform, event.origin.user.id))
+            await end_form(call.ctx)
         await call_next()
 
     return middleware

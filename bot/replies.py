@@ -10,12 +10,14 @@ from typing import Any
 
 from bot.adapter import Adapter, Undeliverable
 from bot.context import Context
-from bot.events import ActionPressed, ChatKind, Event, Origin
+from bot.events import ActionPressed, ChatKind, Origin
 from bot.flow import FormFlow
+from bot.forms import PART
 from bot.messages import (
     AnswerJoin,
     Ask,
     DirectTarget,
+    Form,
     Message,
     Outbound,
     PublishHome,
@@ -38,7 +40,7 @@ class Replies:
         adapter = self.adapters[origin.platform]
         for op in ctx.outbound:
             try:
-                await self._one(adapter, ctx.event, op)
+                await self._one(adapter, ctx, op)
             except Undeliverable as exc:
                 await self._mark_undeliverable(origin, str(exc))
                 if _private_to(op, origin) and origin.chat.kind is not ChatKind.DM:
@@ -59,18 +61,17 @@ class Replies:
         except Exception:
             log.exception("could not explain a closed DM on %s", origin.platform)
 
-    async def _one(self, adapter: Adapter, event: Event, op: Outbound) -> None:
-        origin = event.origin
+    async def _one(self, adapter: Adapter, ctx: Context[Any], op: Outbound) -> None:
+        event, origin = ctx.event, ctx.event.origin
         if isinstance(op, Ask):
-            form = op.form
-            caps = adapter.capabilities
-            key = (origin.platform, origin.user.id)
-            if caps.modal_forms and origin.interaction:
-                parts = self.flow.sequences.start(key, form, caps.max_form_fields)
-                await adapter.open_form(origin, parts)
-                return
-            start = self.flow.conversations.start(key, form)
-            if origin.chat.kind is ChatKind.DM:
+            start: Message | Form = op.form
+            if PART not in op.form.id:  # else a part of a form in progress: show it
+                assert ctx.member.id is not None
+                caps = adapter.capabilities
+                start = await self.flow.begin(origin, ctx.member.id, op.form, caps, ctx.now)
+            if isinstance(start, Form):
+                await adapter.open_form(origin, start)
+            elif origin.chat.kind is ChatKind.DM:
                 await adapter.reply(origin, start, ephemeral=False)
             else:  # answers are personal: ask in private
                 await adapter.send(DirectTarget(origin.platform, origin.user.id), start)

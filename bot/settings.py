@@ -98,7 +98,6 @@ class OutboxSettings(_Section):
     concurrency: int = Field(8, ge=1, le=100)  # sends in flight per platform
     max_attempts: int = Field(5, ge=1)  # for 5xx and network failures, with backoff
     poll_seconds: float = Field(1.0, gt=0)  # how often idle workers look for new rows
-    stale_after_seconds: float = Field(120.0, ge=0)  # a row `sending` this long had its worker die
 
 
 class ContentSettings(_Section):
@@ -107,7 +106,14 @@ class ContentSettings(_Section):
     misfire_grace_seconds: int = Field(3600, ge=0)  # a push missed while down is sent this late
     low_open_rate: float = Field(0.3, ge=0, le=1)  # the article's hint: open low, finish high
     high_finish_rate: float = Field(0.6, ge=0, le=1)
-    lease_seconds: float = Field(30.0, gt=0)  # the scheduler's lease among Roost processes
+
+
+class ProcessSettings(_Section):
+    # Of several Roost processes on one database, one holds each singleton duty (the
+    # scheduler, each platform's inbound connection) for this long at a time, renewing it at
+    # a third; a delivery worker's presence lasts as long. A killed holder's duty is taken
+    # over, and its claimed rows recovered, within about 4/3 of it.
+    lease_seconds: float = Field(15.0, ge=1, le=600)
 
 
 class PipelineSettings(_Section):
@@ -183,6 +189,7 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     outbox: OutboxSettings = OutboxSettings()
     content: ContentSettings = ContentSettings()
+    processes: ProcessSettings = ProcessSettings()
     pipeline: PipelineSettings = PipelineSettings()
     engagement: EngagementSettings = EngagementSettings()
     privacy: PrivacySettings = PrivacySettings()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,6 +55,40 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached (a server restarting, a terminated
+    backend, a failover, SQLite busy) rather than that a statement was wrong: worth a retry."""
+    if isinstance(exc, OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    )
+
+
+class Outage:
+    """A database outage as one part of Roost sees it: one line when it starts, one when it
+    ends, however many tries lie between, and how long to wait before the next try."""
+
+    def __init__(self, log: logging.Logger, who: str) -> None:
+        self.log, self.who, self.tries = log, who, 0
+
+    def failed(self, exc: BaseException) -> float:
+        """Seconds to wait before trying again (0.5 doubling to 30)."""
+        if not self.tries:
+            self.log.warning("%s: database unreachable (%s); retrying", self.who, _first_line(exc))
+        self.tries += 1
+        return float(min(30.0, 0.5 * 2 ** (self.tries - 1)))
+
+    def ok(self) -> None:
+        if self.tries:
+            self.log.warning("%s: database reachable again after %d tries", self.who, self.tries)
+        self.tries = 0
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -2,6 +2,10 @@
 workers, each row ending sent, failed, skipped or (after a crash, where resending could
 duplicate) unknown.
 
+A claimed row is `claimed` by its worker's name until the moment its own request goes out,
+when it becomes `sending`: so a worker that dies leaves uncertain only the sends that were
+on the wire, and every other row it had claimed goes back to `pending`.
+
 Consent and the frequency cap are decided when rows are made, so a skipped row says why and
 nothing unwanted is ever queued. Claims are a single UPDATE … RETURNING over a subquery: on
 PostgreSQL it skips rows another worker has locked (FOR UPDATE SKIP LOCKED); on SQLite the one
@@ -19,12 +23,14 @@ from sqlalchemy import ColumnElement, and_, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.leases import WORKER
 from storage.members import ConsentKind, MemberFilter, segment_chunks, segment_ids
-from storage.models import Campaign, Delivery, Identity
+from storage.models import Campaign, Delivery, Identity, Lease
 from storage.models.states import DeliveryState
 
 CAPPED_STATES = (
     DeliveryState.PENDING,
+    DeliveryState.CLAIMED,
     DeliveryState.SENDING,
     DeliveryState.SENT,
     DeliveryState.UNKNOWN,
@@ -196,9 +202,10 @@ async def _reachable(session: AsyncSession, members: Sequence[int]) -> dict[int,
 
 
 async def claim(
-    session: AsyncSession, *, batch: int, now: datetime, postgres: bool
+    session: AsyncSession, *, batch: int, now: datetime, postgres: bool, worker: str
 ) -> list[Delivery]:
-    """Take up to `batch` due rows for sending, atomically, and commit the claim."""
+    """Take up to `batch` due rows for `worker` (its presence lease's name), atomically, and
+    commit the claim. Nothing is on the wire yet: see `mark_sending`."""
     due = (
         select(col(Delivery.id))
         .where(
@@ -213,7 +220,12 @@ async def claim(
     claimed = await session.exec(
         update(Delivery)
         .where(col(Delivery.id).in_(due.scalar_subquery()))
-        .values(state=DeliveryState.SENDING, claimed_at=now, attempts=col(Delivery.attempts) + 1)
+        .values(
+            state=DeliveryState.CLAIMED,
+            claimed_at=now,
+            claimed_by=worker,
+            attempts=col(Delivery.attempts) + 1,
+        )
         .returning(Delivery)
     )
     rows = list(claimed.scalars())
@@ -221,27 +233,55 @@ async def claim(
     return sorted(rows, key=lambda r: r.id or 0)
 
 
+async def mark_sending(session: AsyncSession, ids: Sequence[int], *, worker: str) -> set[int]:
+    """Rows whose requests go out now become `sending` (the caller commits before they go);
+    the ids still claimed by `worker` (a row recovered from a worker thought dead is not)."""
+    marked = await session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.id).in_(ids),
+            col(Delivery.state) == DeliveryState.CLAIMED,
+            col(Delivery.claimed_by) == worker,
+        )
+        .values(state=DeliveryState.SENDING)
+        .returning(col(Delivery.id))
+    )
+    return set(marked.scalars())
+
+
 async def recover(
     session: AsyncSession,
     *,
     now: datetime,
-    stale_after: timedelta,
     idempotent: set[str],
     resend: set[int],
 ) -> dict[str, int]:
-    """Rows a dead worker left in `sending`: resent where the platform deduplicates or the
-    campaign's policy says resend; otherwise `unknown`, and counted, never silently repeated."""
-    stale = and_(
-        col(Delivery.state) == DeliveryState.SENDING, col(Delivery.claimed_at) < now - stale_after
+    """Rows of workers that are gone (their presence lease expired, or never named): a row
+    still `claimed` never went out and is pending again; a row `sending` is resent where the
+    platform deduplicates or the campaign's policy says resend, and is otherwise `unknown`,
+    counted, never silently repeated."""
+    alive = select(col(Lease.name)).where(
+        col(Lease.name).startswith(WORKER), col(Lease.expires_at) >= now
     )
+    abandoned = or_(col(Delivery.claimed_by).is_(None), col(Delivery.claimed_by).not_in(alive))
+    returned = await session.exec(
+        update(Delivery)
+        .where(col(Delivery.state) == DeliveryState.CLAIMED, abandoned)
+        .values(state=DeliveryState.PENDING, claimed_by=None, attempts=col(Delivery.attempts) - 1)
+    )
+    in_flight = and_(col(Delivery.state) == DeliveryState.SENDING, abandoned)
     safe = or_(col(Delivery.platform).in_(idempotent), col(Delivery.campaign_id).in_(resend))
     requeued = await session.exec(
-        update(Delivery).where(stale, safe).values(state=DeliveryState.PENDING)
+        update(Delivery).where(in_flight, safe).values(state=DeliveryState.PENDING, claimed_by=None)
     )
     uncertain = await session.exec(
         update(Delivery)
-        .where(stale)
-        .values(state=DeliveryState.UNKNOWN, reason="a worker stopped mid-send")
+        .where(in_flight)
+        .values(state=DeliveryState.UNKNOWN, reason="a worker stopped mid-send", claimed_by=None)
     )
     await session.commit()
-    return {"requeued": requeued.rowcount or 0, "unknown": uncertain.rowcount or 0}
+    return {
+        "returned": returned.rowcount or 0,
+        "requeued": requeued.rowcount or 0,
+        "unknown": uncertain.rowcount or 0,
+    }

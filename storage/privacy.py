@@ -41,6 +41,7 @@ MEMBER_FIELDS = ("display_name", "function", "seniority", "location", "interests
 POLICY = (
     Rule("identity", "member_id", Erase.DELETE),
     Rule("consent", "member_id", Erase.DELETE),
+    Rule("form_progress", "member_id", Erase.DELETE),
     Rule("label", "member_id", Erase.DELETE),
     Rule("label", "created_by_member_id", Erase.KEEP),
     Rule("link_code", "member_id", Erase.DELETE),
@@ -99,7 +100,9 @@ async def export(session: AsyncSession, member_id: int) -> dict[str, Any]:
     for name, columns in by_table.items():
         table = _table(name)
         condition = or_(*(table.c[column] == member_id for column in columns))
-        rows = _rows(await conn.execute(select(table).where(condition).order_by(table.c.id)))
+        rows = _rows(
+            await conn.execute(select(table).where(condition).order_by(*table.primary_key))
+        )
         if rows:
             result[name] = rows
     return result

@@ -4,11 +4,12 @@ crash, failures retried with backoff or given up with a reason, one scheduler at
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from apscheduler.events import EVENT_JOB_EXECUTED
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import build_app
 from bot.clock import ManualClock, SystemClock
@@ -17,7 +18,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.leases import hold
 from storage.models import Campaign, ContentItem, Delivery, Interaction, TitleVariant
-from storage.outbox import claim, recover
+from storage.outbox import claim, mark_sending, recover
 from tests.chat import Chat
 
 
@@ -56,7 +57,9 @@ async def test_concurrent_workers_never_claim_the_same_row(
         taken: list[int] = []
         while True:
             async with db.session() as session:
-                rows = await claim(session, batch=7, now=clock.now(), postgres=not db.is_sqlite)
+                rows = await claim(
+                    session, batch=7, now=clock.now(), postgres=not db.is_sqlite, worker="w"
+                )
             if not rows:
                 return taken
             taken += [r.id or 0 for r in rows]
@@ -66,28 +69,54 @@ async def test_concurrent_workers_never_claim_the_same_row(
     assert len(claimed) == 120 and len(set(claimed)) == 120
 
 
-async def test_after_a_crash_rows_in_flight_are_resent_only_where_safe(
+async def test_after_a_crash_only_rows_on_the_wire_are_uncertain(
     db: Database, clock: ManualClock
 ) -> None:
-    console = await campaign_with_rows(db, clock.now(), 3, "console")
+    """A dead worker's rows still `claimed` never went out: they are queued again. Of the rows
+    that were `sending`, those a platform deduplicates (or whose campaign says resend) are
+    resent, the rest are `unknown`. Rows of a worker still present are left alone."""
+    console = await campaign_with_rows(db, clock.now(), 5, "console")
     discord = await campaign_with_rows(db, clock.now(), 2, "discord")
     resend = await campaign_with_rows(db, clock.now(), 1, "console")
+    alive = await campaign_with_rows(db, clock.now(), 2, "console")
+    ttl = timedelta(seconds=15)
     async with db.session() as session:
-        await claim(
-            session, batch=100, now=clock.now(), postgres=not db.is_sqlite
-        )  # then the worker died
-    clock.advance(timedelta(minutes=5))
-    async with db.session() as session:
-        counts = await recover(
-            session,
-            now=clock.now(),
-            stale_after=timedelta(minutes=2),
-            idempotent={"discord"},
-            resend={resend},
+        assert await hold(session, "worker:dead", "worker:dead", now=clock.now(), ttl=ttl)
+        assert await hold(session, "worker:alive", "worker:alive", now=clock.now(), ttl=ttl)
+        postgres = not db.is_sqlite
+        claimed = await claim(
+            session, batch=8, now=clock.now(), postgres=postgres, worker="worker:dead"
         )
-        states = {(r.campaign_id, r.state) for r in await session.exec(select(Delivery))}
-    assert counts == {"requeued": 3, "unknown": 3}
-    assert states == {(console, "unknown"), (discord, "pending"), (resend, "pending")}
+        await claim(session, batch=8, now=clock.now(), postgres=postgres, worker="worker:alive")
+        on_wire = [r.id or 0 for r in claimed if r.campaign_id != console][:3] + [
+            r.id or 0 for r in claimed if r.campaign_id == console
+        ][:2]
+        # the dead worker had five sends on the wire; a live worker cannot mark its rows
+        assert await mark_sending(session, on_wire, worker="worker:dead") == set(on_wire)
+        assert await mark_sending(session, [r.id or 0 for r in claimed], worker="other") == set()
+        await session.commit()
+    clock.advance(timedelta(seconds=10))
+    async with db.session() as session:  # still present: nothing is taken back
+        assert await hold(session, "worker:alive", "worker:alive", now=clock.now(), ttl=ttl)
+        assert await recover(session, now=clock.now(), idempotent={"discord"}, resend=set()) == {
+            "returned": 0,
+            "requeued": 0,
+            "unknown": 0,
+        }
+    clock.advance(timedelta(seconds=10))  # the dead worker's presence ran out
+    async with db.session() as session:
+        counts = await recover(session, now=clock.now(), idempotent={"discord"}, resend={resend})
+        rows = list(await session.exec(select(Delivery).order_by(col(Delivery.id))))
+    assert counts == {"returned": 3, "requeued": 3, "unknown": 2}
+    by_state = Counter((r.campaign_id, r.state) for r in rows)
+    assert by_state == {
+        (console, "unknown"): 2,  # on the wire, and Telegram-like: never resent
+        (console, "pending"): 3,  # claimed, never sent: back in the queue
+        (discord, "pending"): 2,  # on the wire, but Discord deduplicates by nonce
+        (resend, "pending"): 1,  # on the wire, and its campaign says resend
+        (alive, "claimed"): 2,  # a live worker's
+    }
+    assert all(r.attempts == 0 for r in rows if r.state == "pending" and r.campaign_id == console)
 
 
 async def test_failures_are_retried_with_backoff_then_given_up(
@@ -157,7 +186,7 @@ async def test_a_push_missed_while_down_is_sent_once_within_the_grace(db: Databa
         await session.commit()
     RUNNING.set(app.campaigns)
     ran = asyncio.Event()
-    await app.scheduler.step(timedelta(seconds=30))  # Roost comes back
+    await app.scheduler.start()  # Roost comes back
     try:
         assert app.scheduler.aps is not None
         app.scheduler.aps.add_listener(lambda _e: ran.set(), EVENT_JOB_EXECUTED)

@@ -112,8 +112,7 @@ async def test_a_redelivered_update_is_handled_once(hooked: TelegramRoost) -> No
             async with http.post(url, json=body, headers=headers) as response:
                 assert response.status == 200
     async with asyncio.timeout(10):
-        await hooked.app.wait_handled(2)
-    assert hooked.app.handled == 2
+        await hooked.app.wait_handled(3)  # the second 7001 is refused by its update id
     texts = [m["text"] for m in ana.messages()]
     assert sum("Your message choices" in t for t in texts) == 1
     assert any("/profile" in t for t in texts)

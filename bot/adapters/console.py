@@ -48,6 +48,7 @@ HELP = """Console commands:
 class ConsoleAdapter:
     platform = PLATFORM
     capabilities = Capabilities(max_text=4000, max_buttons=25)
+    listens = False  # one person at one terminal: nothing to share among processes
 
     def __init__(
         self,
@@ -77,7 +78,10 @@ class ConsoleAdapter:
     async def invite_links(self, code: str) -> dict[str, str]:
         return {"command": f"/join {code}"}
 
-    async def run(self, dispatch: Dispatch, menu: CommandMenu) -> None:
+    async def listen(self) -> None:
+        raise NotImplementedError("the console reads its terminal in run")
+
+    async def run(self, dispatch: Dispatch, menu: CommandMenu | None) -> None:
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
 

@@ -1,8 +1,9 @@
 """APScheduler 3 with its SQLAlchemy job store in Roost's own database (on SQLite, a file beside
 it; see `job_store_url`).
 
-APScheduler allows one scheduler per job store, so Roost processes share a lease: the holder
-runs the scheduler, the others wait to take over. Campaign rows are the truth; `sync` makes
+APScheduler allows one scheduler per job store, so it is a singleton duty among Roost
+processes (`bot.scheduler.singleton`): the holder of its lease runs `lead`, the others wait
+to take over. Campaign rows are the truth; `sync` makes
 the job store agree with them (a job per scheduled campaign, none for a cancelled one).
 A push missed while Roost was down runs once when it comes back, within the grace period.
 
@@ -14,14 +15,13 @@ the day the tests run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import uuid
 from datetime import datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
@@ -31,12 +31,11 @@ from bot.scheduler.jobs import RUNNING
 from bot.scheduler.triggers import next_run, trigger
 from bot.settings import Settings
 from storage.db import Database
-from storage.leases import hold, release
+from storage.inbound import HANDLED_KEPT, forget_handled
 from storage.models import Campaign
 from storage.models.states import CampaignStatus
 
 log = logging.getLogger("roost.scheduler")
-LEASE = "scheduler"
 
 
 def job_store_url(url: str) -> str:
@@ -60,7 +59,6 @@ class Scheduler:
         self, db: Database, campaigns: Campaigns, clock: Clock, settings: Settings
     ) -> None:
         self.db, self.campaigns, self.clock, self.settings = db, campaigns, clock, settings
-        self.holder = uuid.uuid4().hex
         self.aps: AsyncIOScheduler | None = None
         campaigns.later = self.later
 
@@ -68,33 +66,25 @@ class Scheduler:
     def leading(self) -> bool:
         return self.aps is not None
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        """Hold the lease (renewing it), run the scheduler while holding it, until stopping."""
-        RUNNING.set(self.campaigns)  # jobs started by this scheduler see these campaigns
-        ttl = timedelta(seconds=self.settings.content.lease_seconds)
+    async def lead(self) -> None:
+        """Schedule until cancelled: what the holder of the scheduler's lease does. It also
+        forgets, hourly, the ids of inbound events too old to come again."""
+        await self.start()
         try:
-            while not stopping.is_set():
-                await self.step(ttl)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), ttl.total_seconds() / 3)
+            while True:
+                async with self.db.session() as session:
+                    await forget_handled(session, self.clock.now() - HANDLED_KEPT)
+                    await session.commit()
+                await asyncio.sleep(3600)
         finally:
             await self.stop()
 
-    async def step(self, ttl: timedelta) -> None:
-        async with self.db.session() as session:
-            mine = await hold(session, LEASE, self.holder, now=self.clock.now(), ttl=ttl)
-        if mine and self.aps is None:
-            self._start()
-            await self.sync()
-        elif not mine and self.aps is not None:
-            log.warning("lost the scheduler lease; another Roost process schedules now")
-            self.aps.shutdown(wait=False)
-            self.aps = None
-
-    def _start(self) -> None:
-        store = SQLAlchemyJobStore(
-            url=job_store_url(self.db.url.render_as_string(hide_password=False))
-        )
+    async def start(self) -> None:
+        """Start APScheduler on the job store and make it agree with the campaigns."""
+        RUNNING.set(self.campaigns)  # jobs started by this scheduler see these campaigns
+        url = job_store_url(self.db.url.render_as_string(hide_password=False))
+        # A connection the server dropped is noticed and replaced, not failed on.
+        store = SQLAlchemyJobStore(engine=create_engine(url, pool_pre_ping=True))
         self.aps = AsyncIOScheduler(
             jobstores={"default": store},
             timezone=self.settings.community.timezone,
@@ -104,14 +94,13 @@ class Scheduler:
             },
         )
         self.aps.start(paused=not self.clock.live)
-        log.info("this process schedules (lease %s)", self.holder[:8])
+        log.info("this process schedules")
+        await self.sync()
 
     async def stop(self) -> None:
         if self.aps is not None:
             self.aps.shutdown(wait=False)
             self.aps = None
-            async with self.db.session() as session:
-                await release(session, LEASE, self.holder)
 
     async def sync(self) -> None:
         """Make the job store match the campaigns: one job per scheduled campaign."""

@@ -9,22 +9,25 @@ backoff up to a limit, and Discord sends carry a nonce so a repeat never posts t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import insert
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Adapter, DeliveryError, Uncertain, Undeliverable
 from bot.clock import Clock
 from bot.kinds import Composer
 from bot.messages import ChannelTarget, DirectTarget, Message, Sent, Target
+from bot.scheduler.ledger import Ledger, Outcome, Plan, retry_or_fail
 from bot.settings import OutboxSettings
-from storage.db import Database
-from storage.models import Campaign, Delivery, Identity, Interaction, Member, PlatformPost
-from storage.models.states import DeliveryState, Fact
+from storage.db import Database, Outage, unreachable
+from storage.leases import WORKER, forget_workers, hold
+from storage.models import Campaign, Delivery, Identity, PlatformPost
+from storage.models.states import DeliveryState
 from storage.outbox import claim, recover
 
 log = logging.getLogger("roost.outbox")
@@ -41,21 +44,31 @@ class DeliveryWorker:
         clock: Clock,
         settings: OutboxSettings,
         composers: Mapping[str, Composer],
+        *,
+        process: str,
+        lease: timedelta,
     ) -> None:
         self.db, self.adapters, self.clock = db, adapters, clock
         self.settings, self.composers = settings, composers
+        self.name, self.lease = f"{WORKER}{process}", lease  # its presence lease
         self._wake = asyncio.Event()
         # Sends in flight per platform: enough to hide network latency under any platform's
         # limit; more only queue inside the HTTP client, whose pool slows as the queue grows.
         self._in_flight = {p: asyncio.Semaphore(settings.concurrency) for p in adapters}
-        self.recorded = 0  # rows whose outcome is recorded since start
-        self._progress = asyncio.Condition()
+        self._unprepared: list[Delivery] = []  # claimed, then the database went away
+        self.outage = Outage(log, "delivery")
+        retry = retry_or_fail(clock, settings.max_attempts)
+        self.ledger = Ledger(db, self.name, clock, retry, self.outage)
+
+    @property
+    def recorded(self) -> int:
+        """Rows whose outcome is recorded since start."""
+        return self.ledger.recorded
 
     async def wait_recorded(self, count: int) -> None:
         """Until `count` rows' outcomes are recorded (a channel post is then known, so votes
         on it and edits of it find it)."""
-        async with self._progress:
-            await self._progress.wait_for(lambda: self.recorded >= count)
+        await self.ledger.wait_recorded(count)
 
     def wake(self) -> None:
         """New rows are waiting (in this process); don't wait for the next poll."""
@@ -63,83 +76,144 @@ class DeliveryWorker:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Deliver until `stopping` is set; the batch in flight is finished first, so a
-        graceful stop leaves no row in `sending` (only a crash does)."""
-        counts = await self.recover()
-        if counts["unknown"] or counts["requeued"]:
-            log.warning(
-                "after a stop: %(requeued)d rows resent safely, %(unknown)d uncertain", counts
-            )
+        graceful stop leaves no row in flight (only a crash does). Nothing stops it: a lost
+        database is waited out, and any other failure is logged and the work goes on."""
+        await self._present(stopping)  # before the first claim, or others would take it back
+        presence = asyncio.create_task(self._keep_present(stopping), name="worker presence")
+        try:
+            while not stopping.is_set():
+                pause = self.settings.poll_seconds
+                try:
+                    handled = await self.drain(stopping)
+                    self.outage.ok()
+                except Exception as exc:
+                    handled = 0
+                    if unreachable(exc):
+                        pause = self.outage.failed(exc)
+                    else:
+                        log.exception("delivery failed; carrying on")
+                if not handled:
+                    await self._idle(stopping, pause)
+        finally:
+            presence.cancel()
+            await asyncio.gather(presence, return_exceptions=True)
+
+    async def _idle(self, stopping: asyncio.Event, seconds: float) -> None:
+        self._wake.clear()
+        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stopping.wait())]
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+
+    async def _present(self, stopping: asyncio.Event) -> None:
+        """Renew this worker's presence, then take back the rows of workers that are gone."""
+        outage = Outage(log, "delivery presence")
         while not stopping.is_set():
-            if not await self.drain(stopping):
-                self._wake.clear()
-                waits = [
-                    asyncio.ensure_future(self._wake.wait()),
-                    asyncio.ensure_future(stopping.wait()),
-                ]
-                await asyncio.wait(
-                    waits, timeout=self.settings.poll_seconds, return_when=asyncio.FIRST_COMPLETED
-                )
-                for waiting in waits:
-                    waiting.cancel()
+            try:
+                async with self.db.session() as session:
+                    await hold(session, self.name, self.name, now=self.clock.now(), ttl=self.lease)
+                await self.recover()
+                outage.ok()
+                return
+            except Exception as exc:
+                if not unreachable(exc):
+                    raise
+                await asyncio.sleep(outage.failed(exc))
+
+    async def _keep_present(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            await self._idle_for(stopping, self.lease.total_seconds() / 3)
+            try:
+                await self._present(stopping)
+            except Exception:
+                log.exception("could not renew the delivery worker's presence")
+
+    @staticmethod
+    async def _idle_for(stopping: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), seconds)
 
     async def recover(self) -> dict[str, int]:
-        """Rows a stopped worker left in `sending`: resend where safe, else mark unknown."""
+        """Rows that workers now gone had claimed: back in the queue where they never went out,
+        resent where that is safe, else marked unknown; logged when there were any."""
         idempotent = {p for p, a in self.adapters.items() if a.capabilities.idempotent_sends}
         async with self.db.session() as session:
             resend = set(
                 await session.exec(select(col(Campaign.id)).where(Campaign.on_unknown == "resend"))
             )
-            return await recover(
+            counts = await recover(
                 session,
                 now=self.clock.now(),
                 idempotent=idempotent,
                 resend={i for i in resend if i},
-                stale_after=timedelta(seconds=self.settings.stale_after_seconds),
             )
+            await forget_workers(session, self.clock.now() - timedelta(days=1))
+            await session.commit()
+        if any(counts.values()):
+            log.warning(
+                "rows of a stopped worker: %(returned)d never sent, queued again; "
+                "%(requeued)d resent safely; %(unknown)d uncertain",
+                counts,
+            )
+            self.wake()
+        return counts
 
     async def drain(self, stopping: asyncio.Event | None = None) -> int:
         """Send until nothing is due (or `stopping` is set); the number of rows handled.
 
-        Pipelined: a batch starts sending as soon as it is ready, while the previous batch's
-        last sends finish; that batch is then recorded and the next one claimed and prepared
-        while this one is on the wire. So the database work (in SQLite's thread, or
-        PostgreSQL's process) hides behind the network time and the pacing never idles
-        between batches. Database steps still run one at a time: they never contend for
-        SQLite's single writer."""
+        Pipelined: the next batch is claimed and prepared while this one is on the wire, so
+        the database work (in SQLite's thread, or PostgreSQL's process) hides behind the
+        network time and the pacing never idles between batches. Each send's outcome is
+        recorded as it comes back (see `Ledger`)."""
         total, sending = 0, None
         batch = await self._next_batch()
         while batch or sending is not None:
             started = asyncio.ensure_future(self._send_all(batch)) if batch else None
             if sending is not None:
-                outcomes = await sending
-                await self._record(outcomes)
-                total += len(outcomes)
+                total += await sending
             sending = started
             wanted = sending is not None and (stopping is None or not stopping.is_set())
-            batch = await self._next_batch() if wanted else []
+            try:
+                batch = await self._next_batch() if wanted else []
+            except Exception:  # the batch on the wire is recorded all the same
+                if sending is not None:
+                    await sending
+                raise
         return total
 
     async def drain_once(self) -> int:
         """One batch, start to end: claim, prepare, send, record. The number of rows."""
         batch = await self._next_batch()
-        if batch:
-            await self._record(await self._send_all(batch))
-        return len(batch)
+        return await self._send_all(batch) if batch else 0
 
     async def _next_batch(self) -> list[Plan]:
-        """Claim due rows and prepare every message in one session (no database work is left
-        for while sending)."""
-        async with self.db.session() as session:
-            rows = await claim(
-                session,
-                batch=self.settings.batch,
-                now=self.clock.now(),
-                postgres=not self.db.is_sqlite,
-            )
-        return await self._prepare(rows) if rows else []
+        """Claim due rows and prepare every message (no database work is left for while
+        sending). Rows claimed when the database then went away are prepared next time."""
+        rows, self._unprepared = self._unprepared, []
+        if not rows:
+            async with self.db.session() as session:
+                rows = await claim(
+                    session,
+                    batch=self.settings.batch,
+                    now=self.clock.now(),
+                    postgres=not self.db.is_sqlite,
+                    worker=self.name,
+                )
+        try:
+            return await self._prepare(rows) if rows else []
+        except Exception:
+            self._unprepared = rows
+            raise
 
-    async def _send_all(self, plans: list[Plan]) -> list[Outcome]:
-        return list(await asyncio.gather(*(self._send(plan) for plan in plans)))
+    async def _send_all(self, plans: list[Plan]) -> int:
+        """Send and record every planned row; how many."""
+        await asyncio.gather(*(self._deliver(plan) for plan in plans))
+        return len(plans)
+
+    async def _deliver(self, plan: Plan) -> None:
+        outcome = await self._send(plan)
+        if outcome is not None:
+            await self.ledger.record(outcome)
 
     async def _prepare(self, rows: list[Delivery]) -> list[Plan]:
         members = {r.member_id for r in rows if r.member_id is not None}
@@ -172,7 +246,7 @@ class DeliveryWorker:
                 plans.append(Plan(row, campaign, target, message, None))
         return plans
 
-    async def _send(self, plan: Plan) -> Outcome:
+    async def _send(self, plan: Plan) -> Outcome | None:
         row = plan.row
         if plan.problem is not None:
             return Outcome(plan, "retry", plan.problem)
@@ -185,6 +259,11 @@ class DeliveryWorker:
         native = plan.message.poll if adapter.capabilities.native_polls else None
         try:
             async with self._in_flight[row.platform]:
+                try:
+                    if not await self.ledger.mark(row.id or 0):
+                        return None  # taken back from this worker while it was unreachable
+                except Exception as exc:  # not sent: the row goes back to the queue
+                    return Outcome(plan, "release", f"database unreachable: {exc}"[:200])
                 sent = (
                     await adapter.send_poll(plan.target, native)
                     if native is not None
@@ -203,117 +282,35 @@ class DeliveryWorker:
     async def _keep_post(self, campaign: Campaign, sent: Sent) -> None:
         """A channel post is kept as soon as it is out, not with its batch: votes on a native
         poll may come within milliseconds, and they are matched through it."""
-        async with self.db.session() as session:
-            session.add(
-                PlatformPost(
-                    subject_type=campaign.subject_type,
-                    subject_id=campaign.subject_id,
-                    platform=sent.platform,
-                    chat_id=sent.chat_id,
-                    message_id=sent.message_id,
-                    native_id=sent.native_id,
-                    at=self.clock.now(),
-                )
-            )
-            await session.commit()
-
-    async def _record(self, outcomes: list[Outcome]) -> None:
-        """Every outcome of a batch in one transaction of bulk statements: the rows are
-        updated by primary key from what the claim returned, never loaded again."""
-        at = self.clock.now()
-        changes, facts, contacted, gone, learnt = [], [], [], [], []
-        for outcome in outcomes:
-            row, campaign = outcome.plan.row, outcome.plan.campaign
-            reason = (outcome.reason or "")[:200] or None
-            change: dict[str, object] = {
-                "id": row.id,
-                "state": outcome.state,
-                "reason": reason,
-                "sent_at": None,
-                "platform_message_id": None,
-                "next_attempt_at": None,
-            }
-            if outcome.state == DeliveryState.SENT and outcome.sent is not None:
-                sent = outcome.sent
-                change.update(reason=None, sent_at=at, platform_message_id=sent.message_id)
-                target = outcome.plan.target
-                if isinstance(target, DirectTarget) and sent.chat_id not in (
-                    target.dm_chat_id,
-                    target.user_id,  # Telegram's DM is the user's own id: nothing to learn
-                ):
-                    learnt.append({"m": row.member_id, "p": row.platform, "dm": sent.chat_id})
-                if row.member_id is not None:
-                    contacted.append(row.member_id)
-                    facts.append(
-                        {
-                            "member_id": row.member_id,
-                            "kind": Fact.DELIVERED,
-                            "subject_type": campaign.subject_type,
-                            "subject_id": campaign.subject_id,
-                            "variant_id": row.variant_id,
-                            "platform": row.platform,
-                            "at": at,
-                        }
-                    )
-            elif outcome.state == "retry":
-                change.update(self._retry_or_fail(row, reason or "failed"))
-            elif outcome.state == "unreachable":
-                change.update(state=DeliveryState.FAILED, reason=f"unreachable: {reason}"[:200])
-                gone.append((row.member_id, row.platform, reason))
-            changes.append(change)
-        async with self.db.session() as session:
-            await session.exec(update(Delivery), params=changes)
-            if facts:
-                await session.exec(insert(Interaction), params=facts)
-            if learnt:  # a DM's channel, so the next send there needs no request to open it
-                accounts = Identity.metadata.tables["identity"]  # Core: a WHERE per row
-                await session.exec(
-                    update(accounts)
-                    .where(accounts.c.member_id == bindparam("m"))
-                    .where(accounts.c.platform == bindparam("p"))
-                    .values(dm_chat_id=bindparam("dm")),
-                    params=learnt,
-                )
-            for member_id, platform, reason in gone:
-                await session.exec(
-                    update(Identity)
-                    .where(col(Identity.member_id) == member_id, col(Identity.platform) == platform)
-                    .values(deliverable=False, undeliverable_reason=reason)
-                )
-            if contacted:
-                await session.exec(
-                    update(Member).where(col(Member.id).in_(contacted)).values(last_contact_at=at)
-                )
-            await session.commit()
-        async with self._progress:
-            self.recorded += len(outcomes)
-            self._progress.notify_all()
-
-    def _retry_or_fail(self, row: Delivery, reason: str) -> dict[str, object]:
-        if row.attempts >= self.settings.max_attempts:
-            return {"state": DeliveryState.FAILED, "reason": reason[:200]}
-        return {
-            "state": DeliveryState.PENDING,
-            "reason": f"retrying: {reason}"[:200],
-            "next_attempt_at": self.clock.now() + timedelta(seconds=min(300, 2**row.attempts)),
+        post = {
+            "subject_type": campaign.subject_type,
+            "subject_id": campaign.subject_id,
+            "platform": sent.platform,
+            "chat_id": sent.chat_id,
+            "message_id": sent.message_id,
+            "native_id": sent.native_id,
+            "at": self.clock.now(),
         }
 
+        async def keep(session: AsyncSession) -> None:
+            await session.exec(insert(PlatformPost), params=[post])
 
-@dataclass(frozen=True)
-class Plan:
-    row: Delivery
-    campaign: Campaign
-    target: Target | None
-    message: Message | None
-    problem: str | None
+        await self._write(keep)
 
-
-@dataclass(frozen=True)
-class Outcome:
-    plan: Plan
-    state: str  # sent | retry | unreachable | unknown | skipped
-    reason: str | None
-    sent: Sent | None = None
+    async def _write(self, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """Run `work` in a transaction of its own until the database takes it: what was sent
+        is never forgotten because the database was away for a while."""
+        while True:
+            try:
+                async with self.db.session() as session:
+                    await work(session)
+                    await session.commit()
+                self.outage.ok()
+                return
+            except Exception as exc:
+                if not unreachable(exc):
+                    raise
+                await asyncio.sleep(self.outage.failed(exc))
 
 
 def _target(row: Delivery, accounts: Mapping[tuple[int | None, str], Identity]) -> Target | None:

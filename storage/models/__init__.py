@@ -5,9 +5,10 @@ from storage.models.content import (
     Campaign,
     ContentItem,
     Delivery,
+    HandledEvent,
     Interaction,
+    Lease,
     PlatformPost,
-    SchedulerLease,
     TitleVariant,
 )
 from storage.models.engagement import (
@@ -24,7 +25,7 @@ from storage.models.engagement import (
     Vote,
 )
 from storage.models.growth import CodeAttempt, InviteCode, Join, PlatformInvite, Referral
-from storage.models.people import Consent, Identity, Label, LinkCode, Member
+from storage.models.people import Consent, FormProgress, Identity, Label, LinkCode, Member
 from storage.models.pipeline import Feedback, Invitation, Job
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "Delivery",
     "Entry",
     "Feedback",
+    "FormProgress",
+    "HandledEvent",
     "Identity",
     "Interaction",
     "Invitation",
@@ -46,6 +49,7 @@ __all__ = [
     "Join",
     "Judge",
     "Label",
+    "Lease",
     "LinkCode",
     "Member",
     "PlatformInvite",
@@ -54,7 +58,6 @@ __all__ = [
     "PollOption",
     "Referral",
     "Registration",
-    "SchedulerLease",
     "Score",
     "Survey",
     "SurveyResponse",

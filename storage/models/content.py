@@ -79,6 +79,7 @@ class Delivery(SQLModel, table=True):
     nonce: str | None = None
     platform_message_id: str | None = None
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = None  # the worker's presence lease while `claimed` or `sending`
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -116,12 +117,21 @@ class PlatformPost(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
-class SchedulerLease(SQLModel, table=True):
-    """Who schedules: APScheduler allows one scheduler per job store, so the Roost process
-    holding this lease runs it; every process delivers."""
-
-    __tablename__ = "scheduler_lease"
+class Lease(SQLModel, table=True):
+    """Who does what among Roost processes sharing one database: a singleton duty (`scheduler`,
+    `listen:telegram`, …) is done by the one process holding its lease, and a delivery
+    worker's presence (`worker:<process>`) says its claimed rows are still being worked on."""
 
     name: str = Field(primary_key=True)
     holder: str
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class HandledEvent(SQLModel, table=True):
+    """An inbound event's platform id, kept for a day: a retry that reaches any Roost process
+    finds it here and is not handled again."""
+
+    __tablename__ = "handled_event"
+
+    key: str = Field(primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -82,3 +83,18 @@ class LinkCode(SQLModel, table=True):
     code: str = Field(unique=True)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FormProgress(SQLModel, table=True):
+    """A form answered in parts (a conversation where the platform has no modals, or modals
+    in turn when it is longer than one): kept in the database, so whichever Roost process
+    receives the next answer carries on, and erased with the member."""
+
+    __tablename__ = "form_progress"
+
+    platform: str = Field(primary_key=True)
+    platform_user_id: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    kind: str  # conversation | sequence
+    state: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -26,7 +26,8 @@ class CampaignStatus(StrEnum):
 class DeliveryState(StrEnum):
     HELD = "held"  # made, waiting for its A/B sample's winner
     PENDING = "pending"
-    SENDING = "sending"  # claimed by a worker
+    CLAIMED = "claimed"  # taken by a worker, not yet on the wire: safe to hand back
+    SENDING = "sending"  # its own request is going out
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # decided at launch (consent, cap) or cancelled; the reason says

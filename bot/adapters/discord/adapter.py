@@ -9,6 +9,7 @@ comparing invite use counts, one invite per code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -47,6 +48,7 @@ DEFER_AFTER = 2.5  # seconds: Discord wants an answer within 3
 
 class DiscordAdapter:
     platform = PLATFORM
+    listens = True  # the gateway: two connections would each receive every event
     capabilities = Capabilities(
         idempotent_sends=True,
         native_polls=True,
@@ -80,7 +82,8 @@ class DiscordAdapter:
         self._unclaimed: dict[str, int] = {}
         self._joins = asyncio.Lock()
         self._dispatch: Dispatch | None = None
-        self.ready = asyncio.Event()
+        self.ready = asyncio.Event()  # the gateway's READY: its caches are filled
+        self._open = asyncio.Event()  # logged in: sends work
         for name in (
             "on_ready",
             "on_interaction",
@@ -94,19 +97,37 @@ class DiscordAdapter:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def run(self, dispatch: Dispatch, menu: CommandMenu) -> None:
+    async def run(self, dispatch: Dispatch, menu: CommandMenu | None) -> None:
+        """Log in for REST (sends need no gateway) and keep the server's commands current."""
         self._dispatch = dispatch
-        for entry, hr in [*((e, False) for e in menu.member), *((e, True) for e in menu.hr)]:
+        for entry, hr in (
+            [*((e, False) for e in menu.member), *((e, True) for e in menu.hr)] if (menu) else []
+        ):
             self.tree.add_command(
                 render.slash_command(entry, hr=hr, run=self._on_command), guild=self.guild
             )
         assert self.settings.token is not None
         try:
             await self.client.login(self.settings.token.get_secret_value())
-            await self._sync_commands()
+            if menu is not None:
+                await self._sync_commands()
+            self._open.set()
+            await asyncio.Event().wait()
+        finally:
+            self._open.clear()
+            await self.client.close()
+
+    async def listen(self) -> None:
+        """The gateway, in the one process holding Discord's lease; events (interactions
+        included) come only to it."""
+        await self._open.wait()
+        try:
             await self.client.connect(reconnect=True)
         finally:
-            await self.client.close()
+            self.ready.clear()
+            if self.client.ws is not None and not self.client.is_closed():
+                with contextlib.suppress(Exception):
+                    await self.client.ws.close(code=1000)
 
     async def _sync_commands(self) -> None:
         """Upload the command list only when it differs from what the server has."""
@@ -141,7 +162,11 @@ class DiscordAdapter:
         )
 
     def _origin(
-        self, user: discord.User | discord.Member, channel: Any, interaction: str | None = None
+        self,
+        user: discord.User | discord.Member,
+        channel: Any,
+        interaction: str | None = None,
+        event_id: str | None = None,
     ) -> Origin:
         private = isinstance(channel, discord.DMChannel) or channel is None
         chat = Chat(
@@ -149,7 +174,7 @@ class DiscordAdapter:
             str(channel.id) if channel is not None else "",
             ChatKind.DM if private else ChatKind.CHANNEL,
         )
-        return Origin(self._user(user), chat, interaction)
+        return Origin(self._user(user), chat, interaction, event_id)
 
     async def _on_command(
         self, interaction: discord.Interaction, name: str, options: dict[str, str]
@@ -181,7 +206,7 @@ class DiscordAdapter:
     def _remember(self, interaction: discord.Interaction) -> Origin:
         key = str(interaction.id)
         self._interactions[key] = (interaction, asyncio.Lock())
-        return self._origin(interaction.user, interaction.channel, key)
+        return self._origin(interaction.user, interaction.channel, key, f"i{key}")
 
     async def _answered(self, interaction: discord.Interaction, event: Event) -> None:
         """Hand the event to the core; defer if it takes long, and acknowledge an interaction
@@ -235,7 +260,7 @@ class DiscordAdapter:
     async def _on_message(self, message: discord.Message) -> None:
         if message.author.bot:
             return
-        origin = self._origin(message.author, message.channel)
+        origin = self._origin(message.author, message.channel, event_id=f"m{message.id}")
         if origin.chat.kind is ChatKind.DM:
             await self._emit(TextReceived(origin=origin, text=message.content))
         else:

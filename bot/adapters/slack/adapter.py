@@ -13,7 +13,6 @@ import dataclasses
 import json
 import logging
 import re
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,14 +102,15 @@ class SlackAdapter:
         self.groups: dict[str, set[str]] = {}  # user group id -> members (roles by group)
         self._names: dict[str, tuple[str | None, str | None]] = {}
         self._dms: dict[str, str] = {}
-        self._seen: deque[str] = deque(maxlen=2048)
+        self.listens = settings.mode == "socket"
         self._dispatch: Dispatch | None = None
+        self._ready = asyncio.Event()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def run(self, dispatch: Dispatch, menu: CommandMenu) -> None:
+    async def run(self, dispatch: Dispatch, menu: CommandMenu | None) -> None:
         self._dispatch = dispatch
-        for holder in menu.role_holders:  # a user group named in [roles] is watched for members
+        for holder in menu.role_holders if menu else ():  # user groups in [roles] are watched
             platform, _, ident = holder.partition(":")
             if platform == PLATFORM and ident.startswith("S"):
                 try:
@@ -119,22 +119,29 @@ class SlackAdapter:
                     log.warning("could not read user group %s: %s", ident, exc)
                     continue
                 self.groups[ident] = set(listed.get("users", []))
-        socket: AsyncSocketModeHandler | None = None
         self.client.session = aiohttp.ClientSession()  # one pool, not a session per call
         try:
-            if self.settings.mode == "socket":
-                assert self.settings.app_token is not None
-                app_client = AsyncWebClient(base_url=self.settings.api_url)
-                socket = AsyncSocketModeHandler(
-                    self.bolt, self.settings.app_token.get_secret_value(), web_client=app_client
-                )
-                await socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack: %s mode, command %s", self.settings.mode, self.settings.command)
+            self._ready.set()
             await asyncio.Event().wait()
         finally:
-            if socket is not None:
-                await socket.close_async()  # type: ignore[no-untyped-call]
+            self._ready.clear()
             await self.client.session.close()
+
+    async def listen(self) -> None:
+        """Socket Mode, in the one process holding Slack's lease."""
+        await self._ready.wait()
+        assert self.settings.app_token is not None
+        socket = AsyncSocketModeHandler(
+            self.bolt,
+            self.settings.app_token.get_secret_value(),
+            web_client=AsyncWebClient(base_url=self.settings.api_url),
+        )
+        await socket.connect_async()  # type: ignore[no-untyped-call]
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await socket.close_async()  # type: ignore[no-untyped-call]
 
     def routes(self) -> Sequence[web.RouteDef]:
         if self.settings.mode != "http":
@@ -185,11 +192,15 @@ class SlackAdapter:
         interaction: dict[str, Any] | None = None,
         name: str | None = None,
         handle: str | None = None,
+        body: dict[str, Any] | None = None,
     ) -> Origin:
+        """Who and where; an event's `event_id` (the same when Slack retries it) goes along,
+        so the core handles it once whichever Roost process the retry reaches."""
         kind = ChatKind.DM if not channel or channel.startswith("D") else ChatKind.CHANNEL
         chat = Chat(PLATFORM, channel or "", kind)
         token = json.dumps(interaction) if interaction else None
-        return Origin(await self._user(user_id, name, handle), chat, token)
+        event_id = (body or {}).get("event_id")
+        return Origin(await self._user(user_id, name, handle), chat, token, event_id)
 
     async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
         await ack()
@@ -238,42 +249,28 @@ class SlackAdapter:
             )
         )
 
-    def _first_time(self, body: dict[str, Any]) -> bool:
-        """Slack retries events it thinks went unanswered; each is handled once."""
-        event_id = body.get("event_id")
-        if event_id in self._seen:
-            return False
-        if event_id:
-            self._seen.append(event_id)
-        return True
-
     async def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if self._first_time(body) and event.get("tab", "home") == "home":
-            await self._emit(
-                HomeOpened(origin=await self._origin(event["user"], event.get("channel")))
-            )
+        if event.get("tab", "home") == "home":
+            origin = await self._origin(event["user"], event.get("channel"), body=body)
+            await self._emit(HomeOpened(origin=origin))
 
     async def _on_team_join(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         user = event["user"]
-        if self._first_time(body) and not user.get("is_bot"):
+        if not user.get("is_bot"):
             origin = await self._origin(
-                user["id"], None, name=user.get("real_name"), handle=user.get("name")
+                user["id"], None, name=user.get("real_name"), handle=user.get("name"), body=body
             )
             await self._emit(MemberJoined(origin=origin))
 
     async def _on_channel_join(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if self._first_time(body) and event.get("channel") == self.settings.community_channel:
-            await self._emit(MemberJoined(origin=await self._origin(event["user"], None)))
+        if event.get("channel") == self.settings.community_channel:
+            origin = await self._origin(event["user"], None, body=body)
+            await self._emit(MemberJoined(origin=origin))
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if (
-            not self._first_time(body)
-            or event.get("bot_id")
-            or event.get("subtype")
-            or "user" not in event
-        ):
+        if event.get("bot_id") or event.get("subtype") or "user" not in event:
             return
-        origin = await self._origin(event["user"], event.get("channel"))
+        origin = await self._origin(event["user"], event.get("channel"), body=body)
         if event.get("channel_type") == "im":
             await self._emit(TextReceived(origin=origin, text=event.get("text", "")))
         else:

@@ -12,7 +12,6 @@ import asyncio
 import hmac
 import json
 import logging
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -99,37 +98,51 @@ class TelegramAdapter:
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.admins: set[int] = set()
+        self.listens = settings.mode == "polling"
         self._dispatch: Dispatch | None = None
-        self._seen: deque[int] = deque(maxlen=2048)
+        self._ready = asyncio.Event()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def run(self, dispatch: Dispatch, menu: CommandMenu) -> None:
+    async def run(self, dispatch: Dispatch, menu: CommandMenu | None) -> None:
         self._dispatch = dispatch
         app = self.application
         await app.initialize()
         try:
             await self._load_admins()
-            await self._publish(menu)
-            await app.start()
-            if app.updater is not None:
-                await app.updater.start_polling(
-                    timeout=self.settings.poll_timeout, allowed_updates=UPDATES
-                )
-            else:
+            if menu is not None:
+                await self._publish(menu)
+            await app.start()  # hands updates, from polling or the webhook, to `_on_update`
+            if not self.listens and menu is not None:
                 await app.bot.set_webhook(
                     f"{self.public_url().rstrip('/')}{self.settings.webhook_path}",
                     secret_token=self._secret(),
                     allowed_updates=UPDATES,
                 )
             log.info("Telegram: @%s, %s mode", app.bot.username, self.settings.mode)
+            self._ready.set()
             await asyncio.Event().wait()
         finally:
+            self._ready.clear()
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
                 await app.stop()
             await app.shutdown()
+
+    async def listen(self) -> None:
+        """Long polling, in the one process holding Telegram's lease (Telegram refuses a
+        second poller). Updates a killed poller fetched but never confirmed come again here,
+        and the core handles each update id once."""
+        await self._ready.wait()
+        updater = self.application.updater
+        assert updater is not None
+        await updater.start_polling(timeout=self.settings.poll_timeout, allowed_updates=UPDATES)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if updater.running:
+                await updater.stop()
 
     def routes(self) -> Sequence[web.RouteDef]:
         if self.settings.mode != "webhook":
@@ -157,9 +170,6 @@ class TelegramAdapter:
         return self.settings.webhook_secret.get_secret_value()
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.update_id in self._seen:  # Telegram redelivers after a slow answer
-            return
-        self._seen.append(update.update_id)
         self._track_admins(update)
         if update.callback_query is not None:
             await update.callback_query.answer()

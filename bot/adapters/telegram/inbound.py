@@ -3,6 +3,8 @@ message becomes `MemberActive`, a timestamp."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from telegram import Chat as TgChat
 from telegram import Update
 from telegram import User as TgUser
@@ -40,6 +42,16 @@ def chat_of(chat: TgChat) -> Chat:
 
 
 def to_event(update: Update, bot_username: str, admins: set[int]) -> Event | None:
+    """The core event of an update, carrying its update id: Telegram sends an update again
+    when its webhook answered slowly or a poller died before confirming it."""
+    event = _event(update, bot_username, admins)
+    if event is None:
+        return None
+    origin = dataclasses.replace(event.origin, event_id=str(update.update_id))
+    return dataclasses.replace(event, origin=origin)
+
+
+def _event(update: Update, bot_username: str, admins: set[int]) -> Event | None:
     if (query := update.callback_query) is not None:
         if query.message is None:
             return None
