@@ -1,5 +1,5 @@
-"""`roost run`, `roost db upgrade`, `roost invites …`, `roost funnel export`: the command line,
-and where settings meet the world."""
+"""`roost run`, `roost worker`, `roost db upgrade`, `roost invites …`, `roost funnel export`:
+the command line, and where settings meet the world."""
 
 from __future__ import annotations
 
@@ -44,24 +44,41 @@ def adapters_for(settings: Settings) -> list[Adapter]:
     return adapters
 
 
-async def run(settings: Settings) -> int:
+async def run(settings: Settings, *, deliver_only: bool = False) -> int:
+    """`roost run`: everything; `roost worker`: only delivery, through every platform with a
+    token (a process to add beside `roost run` ones when sends need more hands)."""
     db = Database(settings.database.url.get_secret_value(), echo=settings.database.echo)
     try:
         await db.upgrade()
-        adapters = adapters_for(settings)
+        adapters = [
+            a for a in adapters_for(settings) if not (deliver_only and a.platform == "console")
+        ]
         if not adapters:
-            log.error("No platform is configured and the console is off: nothing to run.")
+            log.error("No platform is configured%s: nothing to run.", _why_none(deliver_only))
             return 2
         app = build_app(settings, adapters, db, SystemClock())
-        log.info("Roost is running on %s", ", ".join(a.platform for a in adapters))
+        log.info(
+            "Roost %s on %s as %s",
+            "delivers" if deliver_only else "is running",
+            ", ".join(a.platform for a in adapters),
+            app.process,
+        )
         try:
-            await app.run()
+            await app.run(deliver_only=deliver_only)
         except PortInUse as exc:
             print(f"roost: {exc}; not starting.", file=sys.stderr)
             return 2
         return 0
     finally:
         await db.dispose()
+
+
+def _why_none(deliver_only: bool) -> str:
+    return (
+        " (a worker delivers through platforms, not the console)"
+        if deliver_only
+        else (" and the console is off")
+    )
 
 
 async def upgrade(settings: Settings) -> int:
@@ -141,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", help="TOML settings file (default: $ROOST_CONFIG)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start Roost: migrations, web server, every adapter")
+    commands.add_parser(
+        "worker", help="only deliver (beside `roost run` processes on the same PostgreSQL)"
+    )
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     codes = commands.add_parser("invites", help="source-tagged invite codes")
@@ -170,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jobs = {
         "run": lambda: run(settings),
+        "worker": lambda: run(settings, deliver_only=True),
         "db": lambda: upgrade(settings),
         "invites": lambda: invites_cli(settings, args),
         "funnel": lambda: funnel_cli(settings, args),

@@ -154,3 +154,15 @@ def settings() -> Settings:
 def chat(settings: Settings, db: Database, clock: ManualClock) -> Chat:
     """A running Roost on the console adapter, with helpers to act as its users."""
     return Chat.start(settings, db, clock)
+
+
+@pytest.fixture
+async def postgres_db(pg_migrated: str | None) -> AsyncIterator[Database]:
+    """A migrated, empty PostgreSQL database, for what only PostgreSQL does (several
+    processes at once, a server that drops its connections)."""
+    if pg_migrated is None:
+        pytest.skip("PostgreSQL is not reachable (see the note at the start of the run)")
+    await _truncate(pg_migrated)
+    database = Database(pg_migrated)
+    yield database
+    await database.dispose()

@@ -4,7 +4,6 @@ nobody is lost; only the rows reported uncertain can have gone out twice or not 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import signal
@@ -19,6 +18,7 @@ from bot.clock import SystemClock
 from storage.db import Database
 from storage.models import Delivery, Identity
 from tests.emulators.telegram import TelegramEmulator, wait_for
+from tests.processes import until
 from tests.seed import telegram_campaign
 
 MEMBERS = 150
@@ -46,23 +46,13 @@ async def roost(config: Path, db_url: str, token: str, log: Path) -> asyncio.sub
         )
 
 
-async def unfinished(db: Database) -> int:
-    """Rows not yet in a final state."""
+async def all_sent(db: Database) -> bool:
+    """Whether every row is in a final state."""
     async with db.session() as session:
         rows = await session.exec(
             select(Delivery).where(col(Delivery.state).in_(["pending", "claimed", "sending"]))
         )
-        return len(list(rows))
-
-
-async def until_done(tg: TelegramEmulator, db: Database, seconds: float) -> None:
-    """Until no row is left to send, looking again after each request the bot makes (its
-    long polling makes one a second at the least)."""
-    async with asyncio.timeout(seconds):
-        while await unfinished(db):
-            with contextlib.suppress(TimeoutError):
-                async with tg._changed:
-                    await asyncio.wait_for(tg._changed.wait(), 1)
+        return not list(rows)
 
 
 def write_config(path: Path, api_url: str) -> None:
@@ -125,7 +115,7 @@ async def test_sigkill_mid_campaign_loses_nobody(tmp_path: Path, db: Database) -
         logs.append(tmp_path / "last.log")
         last = await roost(config, url, tg.token, logs[-1])
         try:
-            await until_done(tg, db, seconds=60)
+            await until(lambda: all_sent(db), tg._changed, seconds=60)
         finally:
             await stop(last, logs[-1])
     finally:

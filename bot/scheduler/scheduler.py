@@ -69,8 +69,8 @@ class Scheduler:
     async def lead(self) -> None:
         """Schedule until cancelled: what the holder of the scheduler's lease does. It also
         forgets, hourly, the ids of inbound events too old to come again."""
-        await self.start()
         try:
+            await self.start()
             while True:
                 async with self.db.session() as session:
                     await forget_handled(session, self.clock.now() - HANDLED_KEPT)

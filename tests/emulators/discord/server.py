@@ -96,6 +96,8 @@ class DiscordEmulator:
         self.files: dict[str, bytes] = {}
         self.url = ""
         self._sessions: dict[str, Session] = {}
+        self.gateways = 0  # gateway connections open now
+        self.peak_gateways = 0  # the most ever open at once (a bot should hold one)
         self._socket: web.WebSocketResponse | None = None
         self._session: Session | None = None
         self._recent: deque[float] = deque()
@@ -485,19 +487,24 @@ class DiscordEmulator:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         self._socket = socket
-        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
-        async for frame in socket:
-            if frame.type != WSMsgType.TEXT:
-                continue
-            message = json.loads(frame.data)
-            if message["op"] == 1:
-                await socket.send_json({"op": 11})
-            elif message["op"] == 2:
-                await self._identify(socket, message["d"])
-            elif message["op"] == 6:
-                await self._resume(socket, message["d"])
-        if self._socket is socket:
-            self._socket = None
+        self.gateways += 1
+        self.peak_gateways = max(self.peak_gateways, self.gateways)
+        try:
+            await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
+            async for frame in socket:
+                if frame.type != WSMsgType.TEXT:
+                    continue
+                message = json.loads(frame.data)
+                if message["op"] == 1:
+                    await socket.send_json({"op": 11})
+                elif message["op"] == 2:
+                    await self._identify(socket, message["d"])
+                elif message["op"] == 6:
+                    await self._resume(socket, message["d"])
+        finally:
+            self.gateways -= 1
+            if self._socket is socket:
+                self._socket = None
         await self.notify()
         return socket
 

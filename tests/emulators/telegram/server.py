@@ -127,6 +127,10 @@ class TelegramEmulator:
         self.proxies: dict[str, str] = {}
         self.files: dict[str, bytes] = {}
         self.pending_link: dict[int, dict[str, Any] | None] = {}
+        # Telegram serves one long poll per bot: a second one terminates the first with 409.
+        self.conflicts = 0  # long polls so terminated
+        self._poller: web.Request | None = None
+        self._superseded: set[int] = set()
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
@@ -195,7 +199,10 @@ class TelegramEmulator:
                 raise ApiError(500, "Internal Server Error")
             if method in SENDS:
                 self._flood_check(typed, now)
-            result = await getattr(self, f"m_{method}")(typed)
+            if method == "getUpdates":
+                result = await self._long_poll(typed, request)
+            else:
+                result = await getattr(self, f"m_{method}")(typed)
             if method in SENDS and self.faults.deliver_then_stall:
                 self.faults.deliver_then_stall -= 1
                 await asyncio.sleep(self.faults.stall_seconds)
@@ -272,7 +279,25 @@ class TelegramEmulator:
             self._changed.notify_all()
         return update_id
 
-    async def m_getUpdates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _long_poll(self, p: dict[str, Any], request: web.Request) -> list[dict[str, Any]]:
+        """One long poll at a time, as Telegram serves them: a poll from a second bot
+        instance while another is still waiting on a live connection ends the waiting one
+        with 409 (one whose client is gone, such as a killed process, is not counted)."""
+        other = self._poller
+        if other is not None and other.transport is not None and not other.transport.is_closing():
+            self.conflicts += 1
+            self._superseded.add(id(other))
+        self._poller = request
+        try:
+            return await self.m_getUpdates(p, request)
+        finally:
+            self._superseded.discard(id(request))
+            if self._poller is request:
+                self._poller = None
+
+    async def m_getUpdates(
+        self, p: dict[str, Any], request: web.Request | None = None
+    ) -> list[dict[str, Any]]:
         if self.webhook:
             raise ApiError(
                 409,
@@ -287,6 +312,12 @@ class TelegramEmulator:
         deadline = time.monotonic() + p.get("timeout", 0)
         async with self._changed:
             while True:
+                if id(request) in self._superseded:
+                    raise ApiError(
+                        409,
+                        "Conflict: terminated by other getUpdates request; make sure that only "
+                        "one bot instance is running",
+                    )
                 ready = [u for u in self.updates if self._wanted(u)][:limit]
                 left = deadline - time.monotonic()
                 if ready or left <= 0 or self._released:

@@ -1,0 +1,73 @@
+"""Real `roost` processes for tests: started with a settings file and the environment's
+secrets, killed or stopped, their logs kept."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Processes:
+    """Roost processes sharing one database, each with its own log."""
+
+    config: Path
+    env: dict[str, str]
+    running: dict[int, asyncio.subprocess.Process] = field(default_factory=dict)
+    logs: list[Path] = field(default_factory=list)
+
+    async def start(self, command: str = "run") -> int:
+        log = self.config.parent / f"roost-{len(self.logs)}.log"
+        self.logs.append(log)
+        with log.open("w") as stderr:  # the child keeps its own copy of the descriptor
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                command,
+                env={**os.environ, **self.env, "ROOST_CONFIG": str(self.config)},
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        self.running[process.pid] = process
+        return process.pid
+
+    async def kill(self, pid: int) -> None:
+        process = self.running.pop(pid)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+
+    async def stop_all(self) -> None:
+        """SIGTERM each, and each must exit; one that hangs shows its threads (SIGABRT)."""
+        for pid in list(self.running):
+            process = self.running.pop(pid)
+            process.send_signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(20):
+                    await process.wait()
+            except TimeoutError:
+                process.send_signal(signal.SIGABRT)
+                await process.wait()
+                raise AssertionError(f"roost {pid} did not exit after SIGTERM") from None
+
+    def said(self) -> str:
+        return "".join(log.read_text() for log in self.logs if log.exists())
+
+
+async def until(
+    check: Callable[[], Awaitable[bool]], changed: asyncio.Condition, seconds: float
+) -> None:
+    """Until `check()` holds, looking again whenever an emulator sees a request (a polling
+    bot makes one a second at the least) and at least every half second."""
+    async with asyncio.timeout(seconds):
+        while not await check():
+            with contextlib.suppress(TimeoutError):
+                async with changed:
+                    await asyncio.wait_for(changed.wait(), 0.5)
