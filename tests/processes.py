@@ -12,6 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.models import Delivery
+
 
 @dataclass
 class Processes:
@@ -31,7 +36,12 @@ class Processes:
                 "-m",
                 "bot",
                 command,
-                env={**os.environ, **self.env, "ROOST_CONFIG": str(self.config)},
+                env={
+                    **os.environ,
+                    **self.env,
+                    "ROOST_CONFIG": str(self.config),
+                    "PYTHONFAULTHANDLER": "1",  # a hang shows its threads on SIGABRT
+                },
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=stderr,
@@ -71,3 +81,12 @@ async def until(
             with contextlib.suppress(TimeoutError):
                 async with changed:
                     await asyncio.wait_for(changed.wait(), 0.5)
+
+
+async def all_sent(db: Database) -> bool:
+    """Whether every outbox row has come to an end (none waiting, claimed or in flight)."""
+    async with db.session() as session:
+        left = await session.exec(
+            select(Delivery).where(col(Delivery.state).in_(["pending", "claimed", "sending"]))
+        )
+        return not list(left)

@@ -3,56 +3,22 @@ nobody is lost; only the rows reported uncertain can have gone out twice or not 
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import signal
-import sys
 from collections import Counter
 from functools import partial
 from pathlib import Path
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.clock import SystemClock
 from storage.db import Database
 from storage.models import Delivery, Identity
 from tests.emulators.telegram import TelegramEmulator, wait_for
-from tests.processes import until
+from tests.processes import Processes, all_sent, until
 from tests.seed import telegram_campaign
 
 MEMBERS = 150
 BATCH, IN_FLIGHT = 20, 4  # rows a worker claims at once, and sends it has on the wire
-
-
-async def roost(config: Path, db_url: str, token: str, log: Path) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "ROOST_CONFIG": str(config),
-        "ROOST_DATABASE_URL": db_url,
-        "ROOST_TELEGRAM_TOKEN": token,
-        "PYTHONFAULTHANDLER": "1",
-    }
-    with log.open("w") as stderr:  # the child keeps its own copy of the descriptor
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=stderr,
-        )
-
-
-async def all_sent(db: Database) -> bool:
-    """Whether every row is in a final state."""
-    async with db.session() as session:
-        rows = await session.exec(
-            select(Delivery).where(col(Delivery.state).in_(["pending", "claimed", "sending"]))
-        )
-        return not list(rows)
 
 
 def write_config(path: Path, api_url: str) -> None:
@@ -72,19 +38,6 @@ lease_seconds = 1
 """)
 
 
-async def stop(process: asyncio.subprocess.Process, log: Path) -> None:
-    """SIGTERM, and Roost must exit; if it hangs, its threads are shown (faulthandler)."""
-    process.send_signal(signal.SIGTERM)
-    try:
-        async with asyncio.timeout(20):
-            await process.wait()
-    except TimeoutError:
-        process.send_signal(signal.SIGABRT)
-        await process.wait()
-        tail = (await asyncio.to_thread(log.read_text))[-4000:]
-        raise AssertionError("Roost did not exit after SIGTERM:\n" + tail) from None
-
-
 async def test_sigkill_mid_campaign_loses_nobody(tmp_path: Path, db: Database) -> None:
     """Killed three times mid-campaign, Roost loses nobody: a claimed row that was not yet on
     the wire is sent after the restart, and only sends that were on the wire (at most the
@@ -96,6 +49,7 @@ async def test_sigkill_mid_campaign_loses_nobody(tmp_path: Path, db: Database) -
     config = tmp_path / "roost.toml"
     write_config(config, tg.url)
     url = db.url.render_as_string(hide_password=False)
+    roost = Processes(config, {"ROOST_DATABASE_URL": url, "ROOST_TELEGRAM_TOKEN": tg.token})
 
     def delivered() -> Counter[str]:
         return Counter(str(m["chat"]["id"]) for (chat, _), m in tg.messages.items() if chat > 0)
@@ -103,22 +57,16 @@ async def test_sigkill_mid_campaign_loses_nobody(tmp_path: Path, db: Database) -
     def reached(count: int) -> bool:
         return sum(delivered().values()) >= count
 
-    logs = []
     try:
-        for kill, after in enumerate((25, 60, 95)):
-            logs.append(tmp_path / f"run{kill}.log")
-            running = await roost(config, url, tg.token, logs[-1])
+        for after in (25, 60, 95):
+            pid = await roost.start()
             await wait_for(tg, partial(reached, after), seconds=30)
-            running.send_signal(signal.SIGKILL)
-            await running.wait()
+            await roost.kill(pid)
         assert sum(delivered().values()) < MEMBERS  # killed mid-campaign, every time
-        logs.append(tmp_path / "last.log")
-        last = await roost(config, url, tg.token, logs[-1])
-        try:
-            await until(lambda: all_sent(db), tg._changed, seconds=60)
-        finally:
-            await stop(last, logs[-1])
+        await roost.start()
+        await until(lambda: all_sent(db), tg._changed, seconds=60)
     finally:
+        await roost.stop_all()
         await tg.stop()
 
     async with db.session() as session:
@@ -133,7 +81,6 @@ async def test_sigkill_mid_campaign_loses_nobody(tmp_path: Path, db: Database) -
     assert not twice  # Telegram has no idempotent sends: an uncertain row is never resent
     assert never <= uncertain  # nobody lost beyond the rows reported uncertain
     assert len(uncertain) <= 3 * IN_FLIGHT < 3 * BATCH  # at most what was on the wire
-    said = "".join([await asyncio.to_thread(log.read_text) for log in logs])
-    assert said.count("uncertain") >= 1 or not uncertain
+    said = roost.said()
     reported = sum(int(n) for n in re.findall(r"(\d+) uncertain", said))
     assert reported == len(uncertain)

@@ -22,7 +22,7 @@ from storage.models import Delivery, FormProgress, Identity, Member
 from tests.emulators.discord import DiscordEmulator
 from tests.emulators.telegram import TelegramEmulator, TelegramUser, add_user, wait_for
 from tests.emulators.telegram.spec import build
-from tests.processes import Processes, until
+from tests.processes import Processes, all_sent, until
 from tests.roost_on_telegram import SECRET, TelegramRoost, roost_on_telegram
 from tests.seed import telegram_campaign
 
@@ -143,14 +143,6 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
 def helped(user: TelegramUser) -> list[str]:
     """The help answers this user got."""
     return [m.get("text", "") for m in user.messages() if "/profile" in m.get("text", "")]
-
-
-async def all_sent(db: Database) -> bool:
-    async with db.session() as session:
-        left = await session.exec(
-            select(Delivery).where(col(Delivery.state).in_(["pending", "claimed", "sending"]))
-        )
-        return not list(left)
 
 
 def text_update(user: TelegramUser, text: str, update_id: int) -> dict[str, object]:
