@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bench import dispatch, fanout, outbox
+from bench import dispatch, fanout, outbox, processes
 
 
 async def main() -> None:
@@ -11,6 +11,8 @@ async def main() -> None:
     await dispatch.main()
     print()
     await fanout.main()
+    print()
+    await processes.main()
 
 
 asyncio.run(main())
