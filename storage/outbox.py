@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, insert, or_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -233,10 +234,10 @@ async def claim(
     return sorted(rows, key=lambda r: r.id or 0)
 
 
-async def mark_sending(session: AsyncSession, ids: Sequence[int], *, worker: str) -> set[int]:
+async def mark_sending(conn: AsyncConnection, ids: Sequence[int], *, worker: str) -> set[int]:
     """Rows whose requests go out now become `sending` (the caller commits before they go);
     the ids still claimed by `worker` (a row recovered from a worker thought dead is not)."""
-    marked = await session.exec(
+    marked = await conn.execute(
         update(Delivery)
         .where(
             col(Delivery.id).in_(ids),
@@ -246,7 +247,7 @@ async def mark_sending(session: AsyncSession, ids: Sequence[int], *, worker: str
         .values(state=DeliveryState.SENDING)
         .returning(col(Delivery.id))
     )
-    return set(marked.scalars())
+    return {row_id for row_id in marked.scalars() if row_id is not None}
 
 
 async def recover(

@@ -92,8 +92,9 @@ async def test_after_a_crash_only_rows_on_the_wire_are_uncertain(
             r.id or 0 for r in claimed if r.campaign_id == console
         ][:2]
         # the dead worker had five sends on the wire; a live worker cannot mark its rows
-        assert await mark_sending(session, on_wire, worker="worker:dead") == set(on_wire)
-        assert await mark_sending(session, [r.id or 0 for r in claimed], worker="other") == set()
+        conn = await session.connection()
+        assert await mark_sending(conn, on_wire, worker="worker:dead") == set(on_wire)
+        assert await mark_sending(conn, [r.id or 0 for r in claimed], worker="other") == set()
         await session.commit()
     clock.advance(timedelta(seconds=10))
     async with db.session() as session:  # still present: nothing is taken back

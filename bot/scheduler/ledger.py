@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, update
-from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.messages import DirectTarget, Message, Sent, Target
@@ -90,12 +89,11 @@ class Ledger:
             marks, self._marks = self._marks, []
             outcomes, self._outcomes = self._outcomes, []
             try:
-                async with self.db.session() as session:
+                async with self.db.engine.begin() as conn:  # Core: this is the hot path
                     ids = [row_id for row_id, _ in marks]
-                    mine = await mark_sending(session, ids, worker=self.worker) if ids else set()
+                    mine = await mark_sending(conn, ids, worker=self.worker) if ids else set()
                     if outcomes:
-                        await self._apply(session, [outcome for outcome, _ in outcomes])
-                    await session.commit()
+                        await self._apply(conn, [outcome for outcome, _ in outcomes])
             except Exception as exc:
                 for _, marked in marks:  # not sent: the worker hands these rows back
                     marked.set_exception(exc)
@@ -117,25 +115,27 @@ class Ledger:
                     self.recorded += len(outcomes)
                     self._progress.notify_all()
 
-    async def _apply(self, session: AsyncSession, outcomes: list[Outcome]) -> None:
-        """The wave's outcomes as bulk statements: rows updated by primary key from what the
-        claim returned, never loaded again; a fact per delivery; what was learnt of DMs."""
+    async def _apply(self, conn: AsyncConnection, outcomes: list[Outcome]) -> None:
+        """The wave's outcomes as executemany statements: rows updated by primary key from
+        what the claim returned, never loaded again; a fact per delivery; what was learnt of
+        DMs; who was contacted."""
         at = self.clock.now()
         changes, facts, contacted, gone, learnt = [], [], [], [], []
         for outcome in outcomes:
             row, campaign = outcome.plan.row, outcome.plan.campaign
             reason = (outcome.reason or "")[:200] or None
             change: dict[str, object] = {
-                "id": row.id,
+                "row": row.id,
                 "state": outcome.state,
                 "reason": reason,
                 "sent_at": None,
-                "platform_message_id": None,
-                "next_attempt_at": None,
+                "message": None,
+                "next": None,
+                "attempts": row.attempts,
             }
             if outcome.state == DeliveryState.SENT and outcome.sent is not None:
                 sent = outcome.sent
-                change.update(reason=None, sent_at=at, platform_message_id=sent.message_id)
+                change.update(reason=None, sent_at=at, message=sent.message_id)
                 target = outcome.plan.target
                 if isinstance(target, DirectTarget) and sent.chat_id not in (
                     target.dm_chat_id,
@@ -146,35 +146,55 @@ class Ledger:
                     contacted.append(row.member_id)
                     facts.append(_delivered(row, campaign, at))
             elif outcome.state == "retry":
-                change.update(self.retry(row, reason or "failed"))
+                decided = self.retry(row, reason or "failed")
+                change.update(
+                    state=decided["state"],
+                    reason=decided["reason"],
+                    next=decided.get("next_attempt_at"),
+                )
             elif outcome.state == "release":  # never went out: as if never claimed
                 change.update(state=DeliveryState.PENDING, attempts=row.attempts - 1)
             elif outcome.state == "unreachable":
                 change.update(state=DeliveryState.FAILED, reason=f"unreachable: {reason}"[:200])
-                gone.append((row.member_id, row.platform, reason))
+                gone.append({"m": row.member_id, "p": row.platform, "why": reason})
             changes.append(change)
-        await session.exec(update(Delivery), params=changes)
+        await conn.execute(RECORD, changes)
         if facts:
-            await session.exec(insert(Interaction), params=facts)
+            await conn.execute(insert(FACTS), facts)
         if learnt:  # a DM's channel, so the next send there needs no request to open it
-            accounts = Identity.metadata.tables["identity"]  # Core: a WHERE per row
-            await session.exec(
-                update(accounts)
-                .where(accounts.c.member_id == bindparam("m"))
-                .where(accounts.c.platform == bindparam("p"))
-                .values(dm_chat_id=bindparam("dm")),
-                params=learnt,
-            )
-        for member_id, platform, reason in gone:
-            await session.exec(
-                update(Identity)
-                .where(col(Identity.member_id) == member_id, col(Identity.platform) == platform)
-                .values(deliverable=False, undeliverable_reason=reason)
-            )
+            await conn.execute(LEARN, learnt)
+        if gone:
+            await conn.execute(GONE, gone)
         if contacted:
-            await session.exec(
-                update(Member).where(col(Member.id).in_(contacted)).values(last_contact_at=at)
+            await conn.execute(
+                update(MEMBERS).where(MEMBERS.c.id.in_(contacted)).values(last_contact_at=at)
             )
+
+
+DELIVERIES, FACTS = Delivery.__table__, Interaction.__table__  # type: ignore[attr-defined]
+ACCOUNTS, MEMBERS = Identity.__table__, Member.__table__  # type: ignore[attr-defined]
+RECORD = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.id == bindparam("row"))
+    .values(
+        state=bindparam("state"),
+        reason=bindparam("reason"),
+        sent_at=bindparam("sent_at"),
+        platform_message_id=bindparam("message"),
+        next_attempt_at=bindparam("next"),
+        attempts=bindparam("attempts"),
+    )
+)
+LEARN = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.member_id == bindparam("m"), ACCOUNTS.c.platform == bindparam("p"))
+    .values(dm_chat_id=bindparam("dm"))
+)
+GONE = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.member_id == bindparam("m"), ACCOUNTS.c.platform == bindparam("p"))
+    .values(deliverable=False, undeliverable_reason=bindparam("why"))
+)
 
 
 def _delivered(row: Delivery, campaign: Campaign, at: datetime) -> dict[str, object]:

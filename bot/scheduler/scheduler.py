@@ -72,9 +72,12 @@ class Scheduler:
         try:
             await self.start()
             while True:
-                async with self.db.session() as session:
-                    await forget_handled(session, self.clock.now() - HANDLED_KEPT)
-                    await session.commit()
+                try:
+                    async with self.db.session() as session:
+                        await forget_handled(session, self.clock.now() - HANDLED_KEPT)
+                        await session.commit()
+                except Exception as exc:  # not worth stopping the scheduler for: next hour
+                    log.warning("could not forget old inbound events: %s", exc)
                 await asyncio.sleep(3600)
         finally:
             await self.stop()

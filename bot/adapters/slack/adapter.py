@@ -113,12 +113,8 @@ class SlackAdapter:
         for holder in menu.role_holders if menu else ():  # user groups in [roles] are watched
             platform, _, ident = holder.partition(":")
             if platform == PLATFORM and ident.startswith("S"):
-                try:
-                    listed = await self._api("usergroups.users.list", None, usergroup=ident)
-                except DeliveryError as exc:  # roles by group wait; everything else goes on
-                    log.warning("could not read user group %s: %s", ident, exc)
-                    continue
-                self.groups[ident] = set(listed.get("users", []))
+                self.groups[ident] = set()
+        await self._read_groups()
         self.client.session = aiohttp.ClientSession()  # one pool, not a session per call
         try:
             log.info("Slack: %s mode, command %s", self.settings.mode, self.settings.command)
@@ -128,9 +124,20 @@ class SlackAdapter:
             self._ready.clear()
             await self.client.session.close()
 
+    async def _read_groups(self) -> None:
+        """The members of each user group that [roles] names (kept current by events)."""
+        for ident in self.groups:
+            try:
+                listed = await self._api("usergroups.users.list", None, usergroup=ident)
+            except DeliveryError as exc:  # roles by group wait; everything else goes on
+                log.warning("could not read user group %s: %s", ident, exc)
+                continue
+            self.groups[ident] = set(listed.get("users", []))
+
     async def listen(self) -> None:
         """Socket Mode, in the one process holding Slack's lease."""
         await self._ready.wait()
+        await self._read_groups()  # changes seen by the previous holder, not by this process
         assert self.settings.app_token is not None
         socket = AsyncSocketModeHandler(
             self.bolt,

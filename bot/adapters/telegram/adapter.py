@@ -135,6 +135,7 @@ class TelegramAdapter:
         second poller). Updates a killed poller fetched but never confirmed come again here,
         and the core handles each update id once."""
         await self._ready.wait()
+        await self._load_admins()  # changes seen by the previous holder, not by this process
         updater = self.application.updater
         assert updater is not None
         await updater.start_polling(timeout=self.settings.poll_timeout, allowed_updates=UPDATES)
