@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +48,7 @@ from bot.messages import ChannelTarget, DirectTarget, Form, Message, PollSpec, S
 from bot.settings import SlackSettings
 
 log = logging.getLogger("roost.slack")
+GROUPS_FRESH = 60.0  # seconds: user groups read this recently need no reading on a takeover
 PLATFORM = "slack"
 GONE = {
     "user_disabled",
@@ -103,6 +105,7 @@ class SlackAdapter:
         self._names: dict[str, tuple[str | None, str | None]] = {}
         self._dms: dict[str, str] = {}
         self.listens = settings.mode == "socket"
+        self._groups_read = 0.0  # when the user groups were last read (monotonic)
         self._dispatch: Dispatch | None = None
         self._ready = asyncio.Event()
 
@@ -126,6 +129,7 @@ class SlackAdapter:
 
     async def _read_groups(self) -> None:
         """The members of each user group that [roles] names (kept current by events)."""
+        self._groups_read = time.monotonic()
         for ident in self.groups:
             try:
                 listed = await self._api("usergroups.users.list", None, usergroup=ident)
@@ -137,7 +141,8 @@ class SlackAdapter:
     async def listen(self) -> None:
         """Socket Mode, in the one process holding Slack's lease."""
         await self._ready.wait()
-        await self._read_groups()  # changes seen by the previous holder, not by this process
+        if time.monotonic() - self._groups_read > GROUPS_FRESH:
+            await self._read_groups()  # changes the previous holder saw, this process did not
         assert self.settings.app_token is not None
         socket = AsyncSocketModeHandler(
             self.bolt,
