@@ -24,33 +24,12 @@ from bot.clock import SystemClock
 from storage.db import Database
 from storage.leases import holders
 from tests.emulators.telegram import Limits, TelegramEmulator, add_user, wait_for
-from tests.processes import Processes, until
+from tests.processes import Processes, settings_file, until
 from tests.seed import campaign_to
 
 ROWS = int(os.environ.get("ROOST_BENCH_PROCESS_ROWS", "3000"))
 LEASE = float(os.environ.get("ROOST_BENCH_LEASE", "5"))
 KILLS = 3
-
-
-def settings_file(folder: Path, tg: TelegramEmulator) -> Path:
-    path = folder / "roost.toml"
-    path.write_text(f"""
-[community]
-log_level = "WARNING"
-[web]
-enabled = false
-[console]
-enabled = false
-[telegram]
-api_url = "{tg.url}"
-poll_timeout = 1
-pace = false
-[outbox]
-poll_seconds = 0.05
-[processes]
-lease_seconds = {LEASE}
-""")
-    return path
 
 
 async def present(db: Database, count: int, duty: str = "listen:telegram") -> bool:
@@ -124,7 +103,14 @@ async def main() -> None:
         try:
             with tempfile.TemporaryDirectory() as folder:
                 roost = Processes(
-                    settings_file(Path(folder), tg),
+                    settings_file(
+                        Path(folder),
+                        tg,
+                        community={"log_level": "WARNING"},
+                        telegram={"pace": False},
+                        outbox={"poll_seconds": 0.05},
+                        processes={"lease_seconds": LEASE},
+                    ),
                     {"ROOST_DATABASE_URL": url, "ROOST_TELEGRAM_TOKEN": tg.token},
                 )
                 rates = {n: await throughput(db, tg, roost, n) for n in (1, 2, 3)}

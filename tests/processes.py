@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -16,6 +17,40 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import Delivery
+from tests.emulators.discord import DiscordEmulator
+from tests.emulators.telegram import TelegramEmulator
+
+
+def settings_file(
+    folder: Path,
+    tg: TelegramEmulator,
+    discord: DiscordEmulator | None = None,
+    **sections: dict[str, object],
+) -> Path:
+    """`roost.toml` for processes on the emulators: no web server, no console, Telegram by
+    long polling (and Discord when given), and any other `sections`."""
+    settings: dict[str, dict[str, object]] = {
+        "web": {"enabled": False},
+        "console": {"enabled": False},
+        "telegram": {"api_url": tg.url, "poll_timeout": 1},
+    }
+    if discord is not None:
+        settings["discord"] = {
+            "guild_id": int(discord.guild_id),
+            "channel_id": int(discord.channel_id),
+            "api_url": discord.url,
+            "gateway_url": discord.url.replace("http", "ws") + "/gateway",
+        }
+    for name, values in sections.items():
+        settings.setdefault(name, {}).update(values)
+    path = folder / "roost.toml"
+    path.write_text(  # JSON's strings, numbers and booleans are TOML's too
+        "".join(
+            f"[{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+            for name, values in settings.items()
+        )
+    )
+    return path
 
 
 @dataclass

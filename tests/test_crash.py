@@ -14,28 +14,11 @@ from bot.clock import SystemClock
 from storage.db import Database
 from storage.models import Delivery, Identity
 from tests.emulators.telegram import TelegramEmulator, wait_for
-from tests.processes import Processes, all_sent, until
+from tests.processes import Processes, all_sent, settings_file, until
 from tests.seed import telegram_campaign
 
 MEMBERS = 150
 BATCH, IN_FLIGHT = 20, 4  # rows a worker claims at once, and sends it has on the wire
-
-
-def write_config(path: Path, api_url: str) -> None:
-    path.write_text(f"""
-[web]
-enabled = false
-[console]
-enabled = false
-[telegram]
-api_url = "{api_url}"
-poll_timeout = 1
-[outbox]
-batch = {BATCH}
-concurrency = {IN_FLIGHT}
-[processes]
-lease_seconds = 1
-""")
 
 
 async def test_sigkill_mid_campaign_loses_nobody(tmp_path: Path, db: Database) -> None:
@@ -46,8 +29,12 @@ async def test_sigkill_mid_campaign_loses_nobody(tmp_path: Path, db: Database) -
     await tg.start()
     users = await telegram_campaign(db, tg, MEMBERS, SystemClock().now())
 
-    config = tmp_path / "roost.toml"
-    write_config(config, tg.url)
+    config = settings_file(
+        tmp_path,
+        tg,
+        outbox={"batch": BATCH, "concurrency": IN_FLIGHT},
+        processes={"lease_seconds": 1},
+    )
     url = db.url.render_as_string(hide_password=False)
     roost = Processes(config, {"ROOST_DATABASE_URL": url, "ROOST_TELEGRAM_TOKEN": tg.token})
 

@@ -22,7 +22,7 @@ from storage.models import Delivery, FormProgress, Identity, Member
 from tests.emulators.discord import DiscordEmulator
 from tests.emulators.telegram import TelegramEmulator, TelegramUser, add_user, wait_for
 from tests.emulators.telegram.spec import build
-from tests.processes import Processes, all_sent, until
+from tests.processes import Processes, all_sent, settings_file, until
 from tests.roost_on_telegram import SECRET, TelegramRoost, roost_on_telegram
 from tests.seed import telegram_campaign
 
@@ -30,29 +30,6 @@ MEMBERS = 240
 LEASE = 2.0  # seconds
 IN_FLIGHT = 4
 DUTIES = ("scheduler", "listen:telegram", "listen:discord")
-
-
-def settings_file(path: Path, tg: TelegramEmulator, discord: DiscordEmulator) -> Path:
-    path.write_text(f"""
-[web]
-enabled = false
-[console]
-enabled = false
-[telegram]
-api_url = "{tg.url}"
-poll_timeout = 1
-[discord]
-guild_id = {discord.guild_id}
-channel_id = {discord.channel_id}
-api_url = "{discord.url}"
-gateway_url = "{discord.url.replace("http", "ws")}/gateway"
-[outbox]
-batch = 10
-concurrency = {IN_FLIGHT}
-[processes]
-lease_seconds = {LEASE}
-""")
-    return path
 
 
 async def held(db: Database) -> dict[str, int]:
@@ -72,7 +49,13 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
     await discord.start()
     members = await telegram_campaign(db, tg, MEMBERS, SystemClock().now())
     roost = Processes(
-        settings_file(tmp_path / "roost.toml", tg, discord),
+        settings_file(
+            tmp_path,
+            tg,
+            discord,
+            outbox={"batch": 10, "concurrency": IN_FLIGHT},
+            processes={"lease_seconds": LEASE},
+        ),
         {
             "ROOST_DATABASE_URL": db.url.render_as_string(hide_password=False),
             "ROOST_TELEGRAM_TOKEN": tg.token,
