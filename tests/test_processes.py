@@ -1,7 +1,8 @@
 """Several Roost processes on one PostgreSQL database, as real processes against the
-emulators: every process delivers; one at a time holds each singleton duty (the scheduler,
-Telegram polling, the Discord gateway); kill -9 the holder, again and again, and another
-takes the duty over within the lease, no event is handled twice and no row sent twice."""
+emulators: every process delivers (a `roost worker` only delivers); one at a time holds each
+singleton duty (the scheduler, Telegram polling, the Discord gateway); kill -9 the holder,
+again and again, and another takes the duty over within the lease, no event is handled twice
+and no row sent twice."""
 
 from __future__ import annotations
 
@@ -74,6 +75,7 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
     try:
         for _ in range(3):
             await roost.start()
+        deliverer = await roost.start("worker")  # only delivers: it never holds a duty
         await until(all_held, tg._changed, seconds=30)
         for kill in range(3):
             holder = (await held(db))["listen:telegram"]
@@ -87,7 +89,9 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
             await after.send("/help")  # waits in Telegram until another process polls
             await roost.start()  # a replacement, so three keep running
             await until(all_held, tg._changed, seconds=4 * LEASE + 10)
-            assert (await held(db))["listen:telegram"] != holder
+            now = await held(db)
+            assert now["listen:telegram"] != holder
+            assert deliverer not in {now[duty] for duty in DUTIES}
             await answered(after)
         await until(lambda: all_sent(db), tg._changed, seconds=60)
         assert discord.connected
@@ -118,6 +122,7 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
     # Every process delivered: rows were sent by more than one worker.
     workers = {r.claimed_by for r in rows if r.state == "sent"}
     assert len(workers) >= 2
+    assert any(f":{deliverer}:" in (worker or "") for worker in workers)
     said = roost.said()
     assert "Traceback" not in said
     assert sum(int(n) for n in re.findall(r"(\d+) uncertain", said)) == len(uncertain)
