@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from storage.db import Database
 from storage.models import Delivery
 from tests.emulators.discord import DiscordEmulator
+from tests.emulators.slack import SlackEmulator
 from tests.emulators.telegram import TelegramEmulator
 
 
@@ -25,10 +26,12 @@ def settings_file(
     folder: Path,
     tg: TelegramEmulator,
     discord: DiscordEmulator | None = None,
+    slack: SlackEmulator | None = None,
     **sections: dict[str, object],
 ) -> Path:
     """`roost.toml` for processes on the emulators: no web server, no console, Telegram by
-    long polling (and Discord when given), and any other `sections`."""
+    long polling (and Discord, and Slack in Socket Mode, when given), and any other
+    `sections`. The tokens go in the environment (`Processes.env`)."""
     settings: dict[str, dict[str, object]] = {
         "web": {"enabled": False},
         "console": {"enabled": False},
@@ -41,6 +44,8 @@ def settings_file(
             "api_url": discord.url,
             "gateway_url": discord.url.replace("http", "ws") + "/gateway",
         }
+    if slack is not None:
+        settings["slack"] = {"api_url": f"{slack.url}/api/", "mode": "socket"}
     for name, values in sections.items():
         settings.setdefault(name, {}).update(values)
     path = folder / "roost.toml"

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import re
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -21,6 +22,8 @@ from storage.db import Database
 from storage.leases import holders
 from storage.models import Delivery, FormProgress, Identity, Member
 from tests.emulators.discord import DiscordEmulator
+from tests.emulators.slack import SlackEmulator, SlackUser
+from tests.emulators.slack.driver import add_user as add_slack_user
 from tests.emulators.telegram import TelegramEmulator, TelegramUser, add_user, wait_for
 from tests.emulators.telegram.spec import build
 from tests.processes import Processes, all_sent, settings_file, until
@@ -30,7 +33,7 @@ from tests.seed import telegram_campaign
 MEMBERS = 240
 LEASE = 2.0  # seconds
 IN_FLIGHT = 4
-DUTIES = ("scheduler", "listen:telegram", "listen:discord")
+DUTIES = ("scheduler", "listen:telegram", "listen:discord", "listen:slack")
 
 
 async def held(db: Database) -> dict[str, int]:
@@ -45,15 +48,17 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
     tmp_path: Path, postgres_db: Database
 ) -> None:
     db = postgres_db
-    tg, discord = TelegramEmulator(), DiscordEmulator()
+    tg, discord, slack = TelegramEmulator(), DiscordEmulator(), SlackEmulator()
     await tg.start()
     await discord.start()
+    await slack.start()
     members = await telegram_campaign(db, tg, MEMBERS, SystemClock().now())
     roost = Processes(
         settings_file(
             tmp_path,
             tg,
             discord,
+            slack,
             outbox={"batch": 10, "concurrency": IN_FLIGHT},
             processes={"lease_seconds": LEASE},
         ),
@@ -61,6 +66,8 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
             "ROOST_DATABASE_URL": db.url.render_as_string(hide_password=False),
             "ROOST_TELEGRAM_TOKEN": tg.token,
             "ROOST_DISCORD_TOKEN": discord.token,
+            "ROOST_SLACK_BOT_TOKEN": slack.bot_token,
+            "ROOST_SLACK_APP_TOKEN": slack.app_token,
         },
     )
 
@@ -72,6 +79,7 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
         await wait_for(tg, lambda: bool(helped(user)), seconds=4 * LEASE + 10)
 
     probes: list[TelegramUser] = []
+    askers: list[SlackUser] = []
     try:
         for _ in range(3):
             await roost.start()
@@ -93,6 +101,11 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
             assert now["listen:telegram"] != holder
             assert deliverer not in {now[duty] for duty in DUTIES}
             await answered(after)
+            asker = add_slack_user(slack, f"Asker{kill}")  # Slack, through the new socket
+            await slack.wait_for(lambda: slack.socket_connected, seconds=4 * LEASE + 10)
+            assert await asker.command("help") == 200
+            await slack.wait_for(partial(slack_helped, asker), seconds=10)
+            askers.append(asker)
         await until(lambda: all_sent(db), tg._changed, seconds=60)
         assert discord.connected
     finally:
@@ -100,15 +113,18 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
             await roost.stop_all()
         await tg.stop()
         await discord.stop()
+        await slack.stop()
 
-    # One holder at a time: Telegram never had two long polls, Discord never two gateways.
-    assert tg.conflicts == 0 and discord.peak_gateways == 1
+    # One holder at a time: Telegram never had two long polls, Discord never two gateways,
+    # Slack never two sockets.
+    assert tg.conflicts == 0 and discord.peak_gateways == 1 and slack.peak_sockets == 1
     # No duty was lost for longer than the lease (and the third of it between renewals), with
     # room for a loaded machine: the long polls never paused for long.
     polls = [r.at for r in tg.requests if r.method == "getUpdates"]
     assert max(b - a for a, b in itertools.pairwise(polls)) < 4 * LEASE
     # Every event handled exactly once, whichever process received it.
     assert [len(helped(user)) for user in probes] == [1] * len(probes)
+    assert [slack_helps(asker) for asker in askers] == [1] * len(askers)
 
     async with db.session() as session:
         rows = list(await session.exec(select(Delivery)))
@@ -126,6 +142,15 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
     said = roost.said()
     assert "Traceback" not in said
     assert sum(int(n) for n in re.findall(r"(\d+) uncertain", said)) == len(uncertain)
+
+
+def slack_helps(user: SlackUser) -> int:
+    """The help answers this Slack user got (a message shows its text and its blocks)."""
+    return sum("/roost profile" in str(message) for message in user.messages())
+
+
+def slack_helped(user: SlackUser) -> bool:
+    return slack_helps(user) > 0
 
 
 def helped(user: TelegramUser) -> list[str]:

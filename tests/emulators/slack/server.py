@@ -114,6 +114,8 @@ class SlackEmulator:
         self._minute: dict[str, deque[float]] = defaultdict(deque)
         self._channel_tokens: dict[str, tuple[float, float]] = {}
         self._socket: web.WebSocketResponse | None = None
+        self.sockets = 0  # Socket Mode connections open now
+        self.peak_sockets = 0  # the most ever open at once
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -426,23 +428,29 @@ class SlackEmulator:
         socket = web.WebSocketResponse(heartbeat=30)
         await socket.prepare(request)
         self._socket = socket
-        await socket.send_json(
-            {
-                "type": "hello",
-                "num_connections": 1,
-                "connection_info": {"app_id": APP},
-                "debug_info": {"host": "emulator", "approximate_connection_time": 3600},
-            }
-        )
+        self.sockets += 1
+        self.peak_sockets = max(self.peak_sockets, self.sockets)
+        try:
+            await socket.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": self.sockets,
+                    "connection_info": {"app_id": APP},
+                    "debug_info": {"host": "emulator", "approximate_connection_time": 3600},
+                }
+            )
+            await self._notify()
+            async for frame in socket:
+                if frame.type == WSMsgType.TEXT:
+                    ack = json.loads(frame.data)
+                    future = self._acks.pop(ack.get("envelope_id", ""), None)
+                    if future is not None and not future.done():
+                        future.set_result(ack)
+        finally:
+            self.sockets -= 1
+            if self._socket is socket:
+                self._socket = None
         await self._notify()
-        async for frame in socket:
-            if frame.type == WSMsgType.TEXT:
-                ack = json.loads(frame.data)
-                future = self._acks.pop(ack.get("envelope_id", ""), None)
-                if future is not None and not future.done():
-                    future.set_result(ack)
-        if self._socket is socket:
-            self._socket = None
         return socket
 
     @property
