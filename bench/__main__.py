@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bench import dispatch, fanout, outbox, processes
+from bench import analytics, dispatch, fanout, outbox, processes
 
 
 async def main() -> None:
@@ -13,6 +13,8 @@ async def main() -> None:
     await fanout.main()
     print()
     await processes.main()
+    print()
+    await analytics.main(analytics.SIZES)
 
 
 asyncio.run(main())

@@ -45,6 +45,7 @@ FUNCTIONS = ("engineering", "product", "design", "data", "sales")
 SENIORITY = ("junior", "mid", "senior", "lead")
 ITEMS, JOBS, EVENTS, POLLS, CODES = 40, 20, 30, 20, 21
 TARGET = {"postgresql": 0.5, "sqlite": 2.0}  # seconds a report may take at 1M members
+SIZES = [int(n) for n in os.environ.get("ROOST_BENCH_MEMBERS", "10000,100000,1000000").split(",")]
 
 
 class Seeder:
@@ -322,7 +323,10 @@ def _pipeline(s: Seeder, members: int) -> None:
         members,
         invited,
     )
-    stamp = lambda cond, days: f"CASE WHEN {cond} THEN {at(days)} END"  # noqa: E731
+
+    def stamp(cond: str, days: str) -> str:
+        return f"CASE WHEN {cond} THEN {at(days)} END"
+
     s.fill(
         "invitation",
         {
@@ -393,7 +397,9 @@ Report = Callable[[Any], Awaitable[object]]
 
 def reports() -> dict[str, Report]:
     """Every HR report, through the functions the commands and exports call."""
-    ago = lambda days: NOW - timedelta(days=days)  # noqa: E731
+
+    def ago(days: int) -> datetime:
+        return NOW - timedelta(days=days)
 
     async def content(session: Any, days: int) -> object:
         return [
@@ -558,8 +564,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--sizes",
-        default=os.environ.get("ROOST_BENCH_MEMBERS", "10000,100000,1000000"),
-        help="community sizes, comma-separated",
+        default=",".join(map(str, SIZES)),
+        help="community sizes, comma-separated (or $ROOST_BENCH_MEMBERS)",
     )
     chosen = [int(n) for n in parser.parse_args().sizes.split(",")]
     asyncio.run(main(chosen))
