@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -138,7 +138,17 @@ class EventNumbers:
 
 
 async def numbers(session: AsyncSession, event: CommunityEvent) -> EventNumbers:
-    rows = list(await session.exec(select(Registration).where(Registration.event_id == event.id)))
+    """Counted in the database: an event's registrations are never loaded."""
+    status = col(Registration.status)
+    registered, waitlisted, attended = (
+        await session.exec(
+            select(
+                func.count(case((status == RegistrationStatus.REGISTERED, 1))),
+                func.count(case((status == RegistrationStatus.WAITLISTED, 1))),
+                func.count(col(Registration.attended_at)),
+            ).where(Registration.event_id == event.id)
+        )
+    ).one()
     joined = 0
     if event.invite_code_id is not None:
         joined = (
@@ -148,9 +158,9 @@ async def numbers(session: AsyncSession, event: CommunityEvent) -> EventNumbers:
         ).one()
     answers = await summary(session, event.survey_id)
     return EventNumbers(
-        registered=sum(r.status == RegistrationStatus.REGISTERED for r in rows),
-        waitlisted=sum(r.status == RegistrationStatus.WAITLISTED for r in rows),
-        attended=sum(r.attended_at is not None for r in rows),
+        registered=registered,
+        waitlisted=waitlisted,
+        attended=attended,
         new_members=joined,
         responses=answers.count,
         satisfaction=answers.satisfaction,

@@ -3,6 +3,7 @@ the funnel from invited to hired with its bottleneck."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,25 +249,32 @@ async def sources(session: AsyncSession, active_since: datetime) -> list[SourceR
     return [SourceRow(*row) for row in await session.exec(query)]
 
 
-async def invitation_rows(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
-    """The rows under a funnel, for CSV: no names, only member numbers."""
+async def invitation_rows(session: AsyncSession, scope: Scope) -> AsyncIterator[dict[str, Any]]:
+    """The rows under a funnel, for CSV: no names, only member numbers. Streamed from the
+    database, so exporting a million invitations holds one batch at a time."""
     source = (
         select(Join.source)
         .where(Join.member_id == Invitation.member_id, col(Join.first_touch).is_(True))
         .limit(1)
         .scalar_subquery()
     )
+    reason = (  # the latest reason given, when there is one
+        select(Feedback.reason)
+        .where(Feedback.invitation_id == Invitation.id)
+        .order_by(col(Feedback.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     query = _scoped(
-        select(Invitation, Job.title, Delivery.state, source)
+        select(Invitation, Job.title, Delivery.state, source, reason)  # type: ignore[call-overload]
         .join(Job, col(Job.id) == Invitation.job_id)
         .outerjoin(Delivery, col(Delivery.id) == Invitation.delivery_id)
         .order_by(col(Invitation.id)),
         scope,
     )
-    given = select(Feedback.invitation_id, Feedback.reason).order_by(col(Feedback.id))
-    reasons = {invitation: reason for invitation, reason in await session.exec(given)}
-    return [
-        {
+    result = await session.stream(query.execution_options(yield_per=1000))
+    async for inv, title, state, src, why in result:
+        yield {
             "invitation": inv.id,
             "job": inv.job_id,
             "job_title": title,
@@ -282,10 +290,8 @@ async def invitation_rows(session: AsyncSession, scope: Scope) -> list[dict[str,
             "applied_at": inv.applied_at,
             "interviewing_at": inv.interviewing_at,
             "hired_at": inv.hired_at,
-            "reason": reasons.get(inv.id or 0, ""),
+            "reason": why or "",
         }
-        for inv, title, state, src in await session.exec(query)
-    ]
 
 
 async def jobs_with_counts(session: AsyncSession) -> list[tuple[Job, int, int]]:

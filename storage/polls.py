@@ -3,11 +3,10 @@ they link, one result."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, distinct, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -106,19 +105,23 @@ class Tally:
 
 
 async def tally(session: AsyncSession, poll_id: int) -> Tally:
+    """Counted in the database: votes per option, voters, and voters per platform."""
     options = await options_of(session, poll_id)
-    counted = select(Vote.option_id, func.count()).where(Vote.poll_id == poll_id)
-    counts = {option: n for option, n in await session.exec(counted.group_by(col(Vote.option_id)))}
-    voters = list(
-        await session.exec(
-            select(Vote.member_id, Vote.platform).where(Vote.poll_id == poll_id).distinct()
-        )
+    mine = Vote.poll_id == poll_id
+    counted = select(Vote.option_id, func.count()).where(mine).group_by(col(Vote.option_id))
+    counts = {option: n for option, n in await session.exec(counted)}
+    per_member = func.count(distinct(col(Vote.member_id)))
+    voters = (await session.exec(select(per_member).where(mine))).one()
+    platforms = await session.exec(
+        select(Vote.platform, per_member)
+        .where(mine)
+        .group_by(col(Vote.platform))
+        .order_by(per_member.desc(), col(Vote.platform))
     )
-    platforms = Counter(platform for _, platform in dict(voters).items())
     return Tally(
         options=tuple((o.text, counts.get(o.id or 0, 0)) for o in options),
-        voters=len({member for member, _ in voters}),
-        by_platform=tuple(platforms.most_common()),
+        voters=voters,
+        by_platform=tuple((platform, n) for platform, n in platforms),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,23 +29,25 @@ class Answers:
 
 
 async def summary(session: AsyncSession, survey_id: int | None) -> Answers:
-    answers = (
-        list(
-            await session.exec(select(SurveyResponse).where(SurveyResponse.survey_id == survey_id))
+    """Counted and averaged in the database: a survey of a large community is never loaded."""
+    if survey_id is None:
+        return Answers(count=0, satisfaction=None, recommend=None, comments=0)
+    scores = col(SurveyResponse.scores)
+    count, satisfaction, recommend, comments = (
+        await session.exec(
+            select(
+                func.count(),
+                func.avg(scores["satisfaction"].as_float()),
+                func.avg(scores["recommend"].as_float()),
+                func.count(case((col(SurveyResponse.comment) != "", 1))),
+            ).where(SurveyResponse.survey_id == survey_id)
         )
-        if survey_id is not None
-        else []
-    )
-
-    def mean(key: str) -> float | None:
-        given = [a.scores[key] for a in answers if key in a.scores]
-        return sum(given) / len(given) if given else None
-
+    ).one()
     return Answers(
-        count=len(answers),
-        satisfaction=mean("satisfaction"),
-        recommend=mean("recommend"),
-        comments=sum(1 for a in answers if a.comment),
+        count=count,
+        satisfaction=float(satisfaction) if satisfaction is not None else None,
+        recommend=float(recommend) if recommend is not None else None,
+        comments=comments,
     )
 
 

@@ -204,7 +204,7 @@ async def test_the_funnel_matches_a_hand_count_and_names_the_bottleneck(chat: Ch
         assert line in seen, line
     async with chat.app.db.session() as session:
         result = await funnel(session, Scope(job_id=job))
-        rows = await invitation_rows(session, Scope(job_id=job))
+        rows = [row async for row in invitation_rows(session, Scope(job_id=job))]
     chart = await funnel_png("Funnel", result.steps, ("opened", "responded"))
     assert chart.startswith(b"\x89PNG") and len(chart) > 5000
     assert sorted(r["status"] for r in rows) == [
