@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -53,6 +53,9 @@ class Identity(SQLModel, table=True):
 class Consent(SQLModel, table=True):
     """Append-only history: the newest row per (member, kind) is the member's current answer,
     with the wording they saw."""
+
+    # the newest row per (member, kind) in one index probe, for every segment by consent
+    __table_args__ = (Index("ix_consent_latest", "member_id", "kind", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
