@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 
-from bench.util import postgres_database
+from bench.util import postgres, sqlite
 from bot.handlers.growth import code_rows
 from storage.content import approved_items, item_stats
 from storage.db import Database
@@ -491,32 +489,13 @@ async def measure(db: Database, size: int, label: str) -> dict[str, float]:
     return times
 
 
-@contextlib.asynccontextmanager
-async def database(kind: str) -> AsyncIterator[Database | None]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            db = Database(f"sqlite+aiosqlite:///{folder}/analytics.db")
-            await db.upgrade()
-            yield db
-            await db.dispose()
-        return
-    async with postgres_database() as url:
-        if url is None:
-            yield None
-            return
-        db = Database(url)
-        await db.upgrade()
-        yield db
-        await db.dispose()
-
-
 async def main(sizes: list[int]) -> None:
     print(f"HR reports on a synthetic community of {', '.join(f'{n:,}' for n in sizes)} members")
     results: dict[str, dict[int, dict[str, float]]] = {}
     plans: list[str] = []
     for kind in ("sqlite", "postgresql"):
         for size in sizes:
-            async with database(kind) as db:
+            async with sqlite() if kind == "sqlite" else postgres() as db:
                 if db is None:
                     print(f"  {kind}: skipped, no server reachable")
                     break

@@ -10,13 +10,11 @@ that binds a DM campaign there: Telegram's 30 messages a second; Discord's 50 re
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +26,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
-from bench.util import postgres_database
+from bench.util import postgres, sqlite
 from bot.adapters.telegram.adapter import request_over_aiohttp
 from bot.clock import ManualClock
 from storage.db import Database
@@ -62,15 +60,6 @@ class Run:
 
     def rate(self, times: list[float]) -> float:
         return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
-
-
-@contextlib.asynccontextmanager
-async def sqlite() -> AsyncIterator[Database]:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite+aiosqlite:///{tmp}/bench.db")
-        await db.upgrade()
-        yield db
-        await db.dispose()
 
 
 async def _deliver(app: Any, db: Database, platform: str, users: list[str]) -> float:
@@ -285,7 +274,7 @@ async def overhead() -> None:
     second ratio is Roost's own work alone."""
     count, rounds = SIZES["telegram"], 3
     print(f"\nLimits off, Telegram, {count} deliveries, best of {rounds} alternating rounds")
-    stores: list[tuple[str, Callable[[], Any]]] = [("SQLite", sqlite), ("PostgreSQL", _postgres)]
+    stores: list[tuple[str, Callable[[], Any]]] = [("SQLite", sqlite), ("PostgreSQL", postgres)]
     for label, store in stores:
         roost = bare = same = float("inf")
         for _ in range(rounds):
@@ -306,15 +295,3 @@ async def overhead() -> None:
             f"the bare library's\n{'':<37}bare PTB loop over aiohttp {count / same:4.0f} "
             f"sends/s: {roost / same:4.2f}x, Roost's own work"
         )
-
-
-@contextlib.asynccontextmanager
-async def _postgres() -> AsyncIterator[Database | None]:
-    async with postgres_database() as url:
-        if url is None:
-            yield None
-            return
-        db = Database(url)
-        await db.upgrade()
-        yield db
-        await db.dispose()
