@@ -274,33 +274,40 @@ async def invitation_rows(session: AsyncSession, scope: Scope) -> AsyncIterator[
         .limit(1)
         .scalar_subquery()
     )
+    i = Invitation.__table__.c  # type: ignore[attr-defined]  # columns, not ORM objects: cheap rows
     query = _scoped(
-        select(Invitation, Job.title, Delivery.state, source, reason)  # type: ignore[call-overload]
+        select(  # type: ignore[call-overload]
+            i.id.label("invitation"),
+            i.job_id.label("job"),
+            col(Job.title).label("job_title"),
+            i.member_id.label("member"),
+            func.coalesce(source, "direct").label("source"),
+            i.status,
+            func.coalesce(Delivery.state, "").label("delivery"),
+            *(i[stamp] for stamp in STAMPS),
+            func.coalesce(reason, "").label("reason"),
+        )
+        .select_from(Invitation)
         .join(Job, col(Job.id) == Invitation.job_id)
         .outerjoin(Delivery, col(Delivery.id) == Invitation.delivery_id)
         .order_by(col(Invitation.id)),
         scope,
     )
     result = await session.stream(query.execution_options(yield_per=1000))
-    async for inv, title, state, src, why in result:
-        yield {
-            "invitation": inv.id,
-            "job": inv.job_id,
-            "job_title": title,
-            "member": inv.member_id,
-            "source": src or "direct",
-            "status": inv.status,
-            "delivery": state or "",
-            "invited_at": inv.invited_at,
-            "opened_at": inv.opened_at,
-            "clicked_at": inv.clicked_at,
-            "interested_at": inv.interested_at,
-            "responded_at": inv.responded_at,
-            "applied_at": inv.applied_at,
-            "interviewing_at": inv.interviewing_at,
-            "hired_at": inv.hired_at,
-            "reason": why or "",
-        }
+    async for row in result:
+        yield dict(row._mapping)
+
+
+STAMPS = (
+    "invited_at",
+    "opened_at",
+    "clicked_at",
+    "interested_at",
+    "responded_at",
+    "applied_at",
+    "interviewing_at",
+    "hired_at",
+)
 
 
 async def jobs_with_counts(session: AsyncSession) -> list[tuple[Job, int, int]]:
