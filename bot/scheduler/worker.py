@@ -78,7 +78,10 @@ class DeliveryWorker:
         """Deliver until `stopping` is set; the batch in flight is finished first, so a
         graceful stop leaves no row in flight (only a crash does). Nothing stops it: a lost
         database is waited out, and any other failure is logged and the work goes on."""
-        await self._present(stopping)  # before the first claim, or others would take it back
+        try:  # before the first claim, or others would take its rows back
+            await self._present(stopping)
+        except Exception:
+            log.exception("could not announce the delivery worker; delivering all the same")
         presence = asyncio.create_task(self._keep_present(stopping), name="worker presence")
         try:
             while not stopping.is_set():
