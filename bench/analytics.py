@@ -98,6 +98,7 @@ def seed(conn: Connection, members: int, progress: Callable[[str], None]) -> Non
             "privacy_notice_at": at("i % 365"),
             "privacy_version": "'2026-11'",
             "joined_at": at("i % 365"),
+            "first_source": s.pick(f"(i % {CODES}) + 1", SOURCES),
             "onboarded_at": at("i % 365"),
             "last_active_at": at("(i * 7) % 200"),
             "last_contact_at": at("(i * 3) % 60"),

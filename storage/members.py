@@ -153,14 +153,14 @@ class MemberFilter:
 
 
 def _latest_consent(kind: ConsentKind):  # type: ignore[no-untyped-def]
-    latest = (
-        select(func.max(Consent.id))
+    """The member's newest answer of this kind: one probe of `ix_consent_latest`."""
+    return (
+        select(Consent.granted)
         .where(Consent.member_id == Member.id, Consent.kind == kind)
+        .order_by(col(Consent.id).desc())
+        .limit(1)
         .correlate(Member)
         .scalar_subquery()
-    )
-    return (
-        select(Consent.granted).where(col(Consent.id) == latest).correlate(Member).scalar_subquery()
     )
 
 
@@ -175,11 +175,8 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
     if flt.label:
         labelled = select(Label.member_id).where(Label.name == flt.label.lower())
         query = query.where(col(Member.id).in_(labelled))
-    if flt.source:
-        joined = select(Join.member_id).where(
-            Join.source == flt.source.lower(), col(Join.first_touch).is_(True)
-        )
-        query = query.where(col(Member.id).in_(joined))
+    if flt.source:  # the first touch's source, kept on the member
+        query = query.where(col(Member.first_source) == flt.source.lower())
     if flt.platform:
         on = select(Identity.member_id).where(Identity.platform == flt.platform)
         query = query.where(col(Member.id).in_(on))

@@ -231,8 +231,8 @@ class SourceRow:
 
 async def sources(session: AsyncSession, active_since: datetime) -> list[SourceRow]:
     """Members by the source of their first touch: how many are active, were invited, applied.
-    One pass over the joins, with each invited member's invitations folded to one row first
-    (a hash join, not a lookup per member)."""
+    One pass over the members (who keep their first source), with each invited member's
+    invitations folded to one row first (a hash join, not a lookup per member)."""
     invited = (
         select(
             Invitation.member_id,
@@ -241,19 +241,20 @@ async def sources(session: AsyncSession, active_since: datetime) -> list[SourceR
         .group_by(col(Invitation.member_id))
         .subquery()
     )
+    source = col(Member.first_source)
     query = (
         select(  # type: ignore[call-overload]  # SQLModel types up to four columns
-            Join.source,
+            source,
             func.count(),
             func.count(case((col(Member.last_active_at) >= active_since, 1))),
             func.count(invited.c.member_id),
             func.count(case((invited.c.applied == 1, 1))),
         )
-        .join(Member, col(Member.id) == Join.member_id)
-        .outerjoin(invited, invited.c.member_id == Join.member_id)
-        .where(col(Join.first_touch).is_(True), col(Member.erased_at).is_(None))
-        .group_by(Join.source)
-        .order_by(func.count().desc(), Join.source)
+        .select_from(Member)
+        .outerjoin(invited, invited.c.member_id == Member.id)
+        .where(source.is_not(None), col(Member.erased_at).is_(None))
+        .group_by(source)
+        .order_by(func.count().desc(), source)
     )
     return [SourceRow(*row) for row in await session.exec(query)]
 

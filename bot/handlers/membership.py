@@ -208,16 +208,19 @@ async def _record_join(
     if invite is None and ctx.member.joined_at is not None:
         return None
     earlier = await has_joined(ctx.session, ctx.member_id)
+    source = invite.source if invite else "direct"
     ctx.session.add(
         Join(
             member_id=ctx.member_id,
             invite_code_id=invite.id if invite else None,
-            source=invite.source if invite else "direct",
+            source=source,
             platform=ctx.platform,
             first_touch=not earlier,
             at=ctx.now,
         )
     )
+    if not earlier:  # kept on the member too, so reports by source read one table
+        ctx.member.first_source = source
     ctx.member.joined_at = ctx.member.joined_at or ctx.now
     ctx.member.left_at = None
     if invite is None:

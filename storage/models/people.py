@@ -25,6 +25,7 @@ class Member(SQLModel, table=True):
     privacy_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     privacy_version: str | None = None  # of the notice they were shown or last agreed to
     joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_source: str | None = None  # of the first touch (member_join), for reports by source
     onboarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_active_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     last_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
