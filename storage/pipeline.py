@@ -262,12 +262,6 @@ async def sources(session: AsyncSession, active_since: datetime) -> list[SourceR
 async def invitation_rows(session: AsyncSession, scope: Scope) -> AsyncIterator[dict[str, Any]]:
     """The rows under a funnel, for CSV: no names, only member numbers. Streamed from the
     database, so exporting a million invitations holds one batch at a time."""
-    source = (
-        select(Join.source)
-        .where(Join.member_id == Invitation.member_id, col(Join.first_touch).is_(True))
-        .limit(1)
-        .scalar_subquery()
-    )
     reason = (  # the latest reason given, when there is one
         select(Feedback.reason)
         .where(Feedback.invitation_id == Invitation.id)
@@ -282,7 +276,7 @@ async def invitation_rows(session: AsyncSession, scope: Scope) -> AsyncIterator[
             i.job_id.label("job"),
             col(Job.title).label("job_title"),
             i.member_id.label("member"),
-            func.coalesce(source, "direct").label("source"),
+            func.coalesce(Member.first_source, "direct").label("source"),
             i.status,
             func.coalesce(Delivery.state, "").label("delivery"),
             *(i[stamp] for stamp in STAMPS),
@@ -290,6 +284,7 @@ async def invitation_rows(session: AsyncSession, scope: Scope) -> AsyncIterator[
         )
         .select_from(Invitation)
         .join(Job, col(Job.id) == Invitation.job_id)
+        .join(Member, col(Member.id) == Invitation.member_id)
         .outerjoin(Delivery, col(Delivery.id) == Invitation.delivery_id)
         .order_by(col(Invitation.id)),
         scope,
