@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import resource
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, update
 from sqlmodel import col
 
-from bench.util import postgres_database
+from bench.util import postgres, sqlite
 from storage.db import Database
 from storage.members import MemberFilter
 from storage.models import Campaign, Consent, Delivery, Identity, Member
@@ -136,20 +135,12 @@ async def memory(db: Database) -> None:
 
 async def main() -> None:
     print(f"outbox alone: {ROWS} rows, claimed in batches of 500")
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite+aiosqlite:///{tmp}/memory.db")
-        await db.upgrade()
+    async with sqlite() as db:
         await memory(db)  # first, before anything else raises the process's peak
-        await db.dispose()
-        db = Database(f"sqlite+aiosqlite:///{tmp}/bench.db")
-        await db.upgrade()
+    async with sqlite() as db:
         await throughput(db, "SQLite")
-        await db.dispose()
-    async with postgres_database() as url:
-        if url is None:
+    async with postgres() as pg:
+        if pg is None:
             print("PostgreSQL  skipped: not reachable")
             return
-        db = Database(url)
-        await db.upgrade()
-        await throughput(db, "PostgreSQL")
-        await db.dispose()
+        await throughput(pg, "PostgreSQL")

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from bench.util import postgres_database
+from bench.util import postgres
 from bot.clock import SystemClock
 from storage.db import Database
 from storage.leases import holders
@@ -92,12 +92,11 @@ def polled_since(tg: TelegramEmulator, start: int) -> bool:
 async def main() -> None:
     cores = os.cpu_count() or 1
     print(f"Several processes on PostgreSQL, Telegram emulator with limits off, {cores} cores")
-    async with postgres_database() as url:
-        if url is None:
+    async with postgres() as db:
+        if db is None:
             print("  skipped: no PostgreSQL reachable")
             return
-        db = Database(url)
-        await db.upgrade()
+        url = db.url.render_as_string(hide_password=False)
         tg = TelegramEmulator(limits=Limits(enabled=False))
         await tg.start()
         try:
@@ -127,7 +126,6 @@ async def main() -> None:
                 )
         finally:
             await tg.stop()
-            await db.dispose()
 
 
 if __name__ == "__main__":

@@ -62,10 +62,6 @@ class Scheduler:
         self.aps: AsyncIOScheduler | None = None
         campaigns.later = self.later
 
-    @property
-    def leading(self) -> bool:
-        return self.aps is not None
-
     async def lead(self) -> None:
         """Schedule until cancelled: what the holder of the scheduler's lease does. It also
         forgets, hourly, the ids of inbound events too old to come again."""
