@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from bench.util import postgres, sqlite
 from bot.handlers.growth import code_rows
-from storage.content import approved_items, item_stats
+from storage.content import approved_items, item_stats, retally
 from storage.db import Database
 from storage.events import events_since, numbers
 from storage.members import ConsentKind, MemberFilter, breakdown, search
@@ -82,6 +82,15 @@ class Seeder:
                 f"INSERT INTO {table} ({names}) SELECT {values} FROM n WHERE {where}"
             )
         self.conn.execute(text(sql))
+
+
+async def populate(db: Database, members: int, progress: Callable[[str], None]) -> None:
+    """The community seeded, and the tallies Roost keeps as facts are recorded counted once
+    from what the seed wrote."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(seed, members, progress)
+        progress("content tally")
+        await retally(conn)
 
 
 def seed(conn: Connection, members: int, progress: Callable[[str], None]) -> None:
@@ -475,8 +484,7 @@ async def measure(db: Database, size: int, label: str) -> dict[str, float]:
         print(f"\r  {label} {size:>9,}: seeding {step:<14} {time.perf_counter() - started:5.0f} s",
               end="", file=sys.stderr, flush=True)  # fmt: skip
 
-    async with db.engine.begin() as conn:
-        await conn.run_sync(seed, size, progress)
+    await populate(db, size, progress)
     print(file=sys.stderr)
     times = {}
     for name, report in reports().items():

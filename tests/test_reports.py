@@ -9,10 +9,13 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bench.analytics import NOW, seed
+from bench.analytics import NOW, populate
+from storage.content import approved_items, hour_of, item_stats, record, retally, variants
 from storage.db import Database
 from storage.events import events_since, numbers
 from storage.models import (
+    ContentTally,
+    Interaction,
     Invitation,
     Join,
     Member,
@@ -28,8 +31,7 @@ MEMBERS = 700
 
 
 async def seeded(db: Database) -> None:
-    async with db.engine.begin() as conn:
-        await conn.run_sync(seed, MEMBERS, lambda _step: None)
+    await populate(db, MEMBERS, lambda _step: None)
 
 
 async def test_sources_match_a_hand_count(db: Database) -> None:
@@ -98,3 +100,44 @@ async def test_events_polls_and_surveys_match_a_hand_count(db: Database) -> None
     assert survey_one.count == len(first) > 0
     assert survey_one.recommend is not None
     assert abs(survey_one.recommend - sum(a.scores["recommend"] for a in first) / len(first)) < 1e-9
+
+
+async def test_content_numbers_match_a_hand_count_of_the_facts(db: Database) -> None:
+    await seeded(db)
+    since = NOW - timedelta(days=30, minutes=17)  # the period starts on the hour it falls in
+    async with db.session() as session:
+        items = await approved_items(session)
+        got = {i.id: await item_stats(session, i, since) for i in items}
+        titles = {i.id: await variants(session, i.id or 0) for i in items}
+        facts = list(await session.exec(select(Interaction)))
+    counted: Counter[tuple[int | None, int | None, str]] = Counter(
+        (f.subject_id, f.variant_id, f.kind)
+        for f in facts
+        if f.subject_type == "content" and f.at >= hour_of(since)
+    )
+    assert sum(v.opened for stats in got.values() for v in stats) > 0
+    for item in items:
+        expected = [
+            (counted[item.id, t.id, "delivered"], counted[item.id, t.id, "opened"],
+             counted[item.id, t.id, "finished"])
+            for t in titles[item.id]
+        ]  # fmt: skip
+        assert [(v.delivered, v.opened, v.finished) for v in got[item.id]] == expected
+
+
+async def test_the_tally_kept_as_facts_are_recorded_is_the_tally_counted_again(
+    db: Database,
+) -> None:
+    await seeded(db)
+    async with db.session() as session:
+        item = (await approved_items(session))[0]
+        title = (await variants(session, item.id or 0))[0]
+        for member in (1, 2, 3, 3):  # member 3 opens twice: one open
+            await record(session, member, "opened", item.id or 0, title.id, "telegram", NOW)
+        await record(session, None, "opened", item.id or 0, title.id, "web", NOW, once=False)
+        await session.commit()
+        kept = sorted(map(tuple, await session.exec(select(ContentTally))))
+        async with db.engine.begin() as conn:
+            await retally(conn)
+        again = sorted(map(tuple, await session.exec(select(ContentTally))))
+    assert kept == again and len(kept) > 0

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.messages import DirectTarget, Message, Sent, Target
+from storage.content import tally
 from storage.db import Database, Outage, unreachable
 from storage.models import Campaign, Delivery, Identity, Interaction, Member
 from storage.models.states import DeliveryState, Fact
@@ -161,6 +162,7 @@ class Ledger:
         await conn.execute(RECORD, changes)
         if facts:
             await conn.execute(insert(FACTS), facts)
+            await tally(conn, facts)
         if learnt:  # a DM's channel, so the next send there needs no request to open it
             await conn.execute(LEARN, learnt)
         if gone:

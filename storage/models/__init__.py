@@ -4,6 +4,7 @@ from storage.models.audit import AuditEntry
 from storage.models.content import (
     Campaign,
     ContentItem,
+    ContentTally,
     Delivery,
     HandledEvent,
     Interaction,
@@ -36,6 +37,7 @@ __all__ = [
     "Competition",
     "Consent",
     "ContentItem",
+    "ContentTally",
     "Delivery",
     "Entry",
     "Feedback",

@@ -100,6 +100,20 @@ class Interaction(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ContentTally(SQLModel, table=True):
+    """Content facts counted by the hour as they are recorded (`storage.content.tally`), so
+    `/stats content` sums a few hundred rows where the fact log holds millions. A member's
+    opens, finishes and clicks are facts once per item; deliveries are counted each."""
+
+    __tablename__ = "content_tally"
+
+    content_id: int = Field(primary_key=True)
+    variant_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    hour: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    facts: int = 0
+
+
 class PlatformPost(SQLModel, table=True):
     """Where a subject (poll, announcement, content page) was posted on a platform, so votes,
     edits and presses can be mapped back to it."""
