@@ -83,7 +83,10 @@ async def memory(db: Database) -> None:
         async with db.session() as session:
             await session.exec(
                 insert(Member),
-                params=[{"id": i, "created_at": NOW, "onboarded_at": NOW} for i in ids],
+                params=[
+                    {"id": i, "created_at": NOW, "onboarded_at": NOW, "consent_news": True}
+                    for i in ids
+                ],
             )
             await session.exec(
                 insert(Identity),

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -60,15 +61,19 @@ async def create_member(
     return member, identity
 
 
+def consented(kind: ConsentKind) -> Any:
+    """The member's column holding their current answer of this kind."""
+    return col(getattr(Member, f"consent_{kind}"))
+
+
 async def consents(session: AsyncSession, member_id: int) -> dict[ConsentKind, bool]:
     """The member's current answer per kind; never asked counts as no."""
-    rows = await session.exec(
-        select(Consent).where(Consent.member_id == member_id).order_by(col(Consent.id))
-    )
-    current = dict.fromkeys(ConsentKind, False)
-    for row in rows:
-        current[ConsentKind(row.kind)] = row.granted
-    return current
+    row = (
+        await session.exec(
+            select(*(consented(k) for k in ConsentKind)).where(Member.id == member_id)
+        )
+    ).first()
+    return dict(zip(ConsentKind, row or (False,) * len(ConsentKind), strict=True))
 
 
 async def set_consent(
@@ -81,6 +86,7 @@ async def set_consent(
     platform: str,
     now: datetime,
 ) -> None:
+    """Log the answer (with the wording it was given to) and make it the member's current one."""
     session.add(
         Consent(
             member_id=member_id,
@@ -91,6 +97,9 @@ async def set_consent(
             at=now,
         )
     )
+    member = await session.get(Member, member_id)  # the session's own copy when it has one
+    if member is not None:
+        setattr(member, f"consent_{kind}", granted)
 
 
 async def labels(session: AsyncSession, member_id: int) -> list[str]:
@@ -152,18 +161,6 @@ class MemberFilter:
     member_ids: tuple[int, ...] | None = None  # exactly these members (privacy notices)
 
 
-def _latest_consent(kind: ConsentKind):  # type: ignore[no-untyped-def]
-    """The member's newest answer of this kind: one probe of `ix_consent_latest`."""
-    return (
-        select(Consent.granted)
-        .where(Consent.member_id == Member.id, Consent.kind == kind)
-        .order_by(col(Consent.id).desc())
-        .limit(1)
-        .correlate(Member)
-        .scalar_subquery()
-    )
-
-
 def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
     query = select(Member).where(col(Member.erased_at).is_(None), col(Member.left_at).is_(None))
     if flt.function:
@@ -185,7 +182,7 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
     if flt.inactive_for is not None:
         query = query.where(col(Member.last_active_at) < now - flt.inactive_for)
     if flt.consent is not None:
-        query = query.where(_latest_consent(flt.consent).is_(True))
+        query = query.where(consented(flt.consent).is_(True))
     if flt.registered_for is not None:
         registered = select(Registration.member_id).where(
             Registration.event_id == flt.registered_for,

@@ -66,7 +66,7 @@ POLICY = (
     Rule("survey", "created_by_member_id", Erase.KEEP),
     Rule("survey_response", "member_id", Erase.SCRUB, ("comment",)),
     Rule("job", "created_by_member_id", Erase.KEEP),
-    Rule("invitation", "member_id", Erase.KEEP),
+    Rule("invitation", "member_id", Erase.SCRUB, ("source",)),  # out of reports by source
     Rule("feedback", "member_id", Erase.SCRUB, ("comment",)),
     Rule("audit_entry", "actor_member_id", Erase.KEEP),
     Rule("audit_entry", "target_member_id", Erase.KEEP),
@@ -125,7 +125,7 @@ async def erase(session: AsyncSession, member_id: int, now: datetime) -> None:
             await conn.execute(update(table).where(where).values(dict.fromkeys(rule.scrub)))
     member = _table("member")
     values: dict[str, Any] = dict.fromkeys(MEMBER_FIELDS)
-    values["erased_at"] = now
+    values.update(erased_at=now, consent_news=False, consent_jobs=False)  # with the log
     await conn.execute(update(member).where(member.c.id == member_id).values(values))
 
 

@@ -22,7 +22,9 @@ async def campaign_to(db: Database, platform: str, user_ids: Sequence[str], now:
     async with db.session() as session:
         made = await session.exec(
             insert(Member).returning(col(Member.id), sort_by_parameter_order=True),
-            params=[{"created_at": now, "onboarded_at": now} for _ in user_ids],
+            params=[
+                {"created_at": now, "onboarded_at": now, "consent_news": True} for _ in user_ids
+            ],
         )
         ids = list(made.scalars())
         await session.exec(

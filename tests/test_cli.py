@@ -133,6 +133,7 @@ def test_invite_codes_and_the_funnel_from_the_command_line(tmp_path: Path) -> No
     assert out.read_text().splitlines()[1].startswith("FAIR26,job-fair,berlin,0,0,0,")
     funnel = roost(["funnel", "export"], tmp_path, url)
     assert funnel.returncode == 0 and "0 rows written to standard output" in funnel.stderr
+    assert funnel.stdout.startswith("invitation,job,job_title,member,source,status,delivery,")
 
 
 def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from bot.pictures import funnel_png
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Campaign, Delivery, Feedback, Invitation, Job
-from storage.pipeline import Scope, funnel, invitation_rows
+from storage.pipeline import EXPORT_COLUMNS, Scope, funnel, invitation_batches
 from tests.chat import Chat
 from tests.test_membership import member_named
 
@@ -204,7 +204,11 @@ async def test_the_funnel_matches_a_hand_count_and_names_the_bottleneck(chat: Ch
         assert line in seen, line
     async with chat.app.db.session() as session:
         result = await funnel(session, Scope(job_id=job))
-        rows = [row async for row in invitation_rows(session, Scope(job_id=job))]
+        rows = [
+            dict(zip(EXPORT_COLUMNS, row, strict=True))
+            async for batch in invitation_batches(session, Scope(job_id=job))
+            for row in batch
+        ]
     chart = await funnel_png("Funnel", result.steps, ("opened", "responded"))
     assert chart.startswith(b"\x89PNG") and len(chart) > 5000
     assert sorted(r["status"] for r in rows) == [

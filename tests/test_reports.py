@@ -4,17 +4,22 @@ PostgreSQL alike)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter, defaultdict
 from datetime import timedelta
 
 from sqlmodel import select
 
 from bench.analytics import NOW, populate
+from bot.cli import write_invitations
 from storage.content import approved_items, hour_of, item_stats, record, retally, variants
 from storage.db import Database
 from storage.events import events_since, numbers
 from storage.models import (
     ContentTally,
+    Delivery,
+    Feedback,
     Interaction,
     Invitation,
     Join,
@@ -23,7 +28,7 @@ from storage.models import (
     SurveyResponse,
     Vote,
 )
-from storage.pipeline import SourceRow, sources
+from storage.pipeline import EXPORT_COLUMNS, STAMPS, Scope, SourceRow, sources
 from storage.polls import polls_since, tally
 from storage.surveys import summary
 
@@ -141,3 +146,29 @@ async def test_the_tally_kept_as_facts_are_recorded_is_the_tally_counted_again(
             await retally(conn)
         again = sorted(map(tuple, await session.exec(select(ContentTally))))
     assert kept == again and len(kept) > 0
+
+
+async def test_the_funnel_export_matches_the_invitations_row_for_row(db: Database) -> None:
+    await seeded(db)
+    out, counts = io.StringIO(), list[int]()
+    async with db.session() as session:
+        written = await write_invitations(session, Scope(job_id=1), out, counts.append)
+        invitations = list(await session.exec(select(Invitation).where(Invitation.job_id == 1)))
+        members = {m.id: m for m in await session.exec(select(Member))}
+        deliveries = {d.id: d for d in await session.exec(select(Delivery))}
+        feedback = sorted(await session.exec(select(Feedback)), key=lambda f: f.id or 0)
+    latest = {f.invitation_id: f.reason for f in feedback}
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert written == len(rows) == len(invitations) > 0 and counts[-1] == written
+    assert tuple(rows[0]) == EXPORT_COLUMNS
+    assert all(any(r[c] for r in rows) for c in ("reason", "delivery", "applied_at"))
+    for row, invitation in zip(rows, sorted(invitations, key=lambda i: i.id or 0), strict=True):
+        delivery = deliveries.get(invitation.delivery_id)
+        assert row["invitation"] == str(invitation.id)
+        assert row["source"] == members[invitation.member_id].first_source == invitation.source
+        assert row["status"] == invitation.status
+        assert row["delivery"] == (delivery.state if delivery else "")
+        assert row["reason"] == latest.get(invitation.id or 0, "")
+        for stamp in STAMPS:
+            at = getattr(invitation, stamp)
+            assert row[stamp] == (at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else "")

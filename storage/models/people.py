@@ -15,6 +15,9 @@ class Member(SQLModel, table=True):
     """One person, however many platforms they use. Personal fields are exactly what onboarding
     asks; erasure nulls them and keeps the row so anonymous counts still add up."""
 
+    # Members by source read this index alone (erased members skipped inside it).
+    __table_args__ = (Index("ix_member_source", "first_source", "erased_at", "last_active_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     display_name: str | None = None
     function: str | None = Field(default=None, index=True)
@@ -26,6 +29,10 @@ class Member(SQLModel, table=True):
     privacy_version: str | None = None  # of the notice they were shown or last agreed to
     joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_source: str | None = None  # of the first touch (member_join), for reports by source
+    # The current answer per consent kind, kept by `storage.members.set_consent` (the consent
+    # table is the log): segments test a column instead of finding each member's latest row.
+    consent_news: bool = False
+    consent_jobs: bool = False
     onboarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_active_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     last_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

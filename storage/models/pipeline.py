@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.models.states import InvitationStatus
@@ -26,11 +26,15 @@ class Job(SQLModel, table=True):
 class Invitation(SQLModel, table=True):
     """An invitation to apply and how far it got: invited → interested → applied → hired."""
 
-    __table_args__ = (UniqueConstraint("job_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "member_id"),
+        Index("ix_invitation_source", "source", "member_id", "applied_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     job_id: int = Field(foreign_key="job.id", index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
+    source: str | None = None  # the member's first source when invited: funnels by source
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
     delivery_id: int | None = Field(default=None, foreign_key="delivery.id")
     status: str = InvitationStatus.INVITED
