@@ -99,7 +99,7 @@ async def populate(db: Database, members: int, progress: Callable[[str], None]) 
         # What autovacuum does to a live database after a bulk load: statistics for the
         # planner and, on PostgreSQL, the visibility map that lets index-only scans skip the
         # table.
-        await auto.exec_driver_sql("VACUUM ANALYZE" if db.url.get_backend_name() == "postgresql" else "ANALYZE")
+        await auto.exec_driver_sql("ANALYZE" if db.is_sqlite else "VACUUM ANALYZE")
 
 
 def seed(conn: Connection, members: int, progress: Callable[[str], None]) -> None:
