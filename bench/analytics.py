@@ -434,7 +434,7 @@ def reports() -> dict[str, Report]:
         return [(await summary(session, v.id), await reached(session, v.id or 0)) for v in found]
 
     async def export(session: Any) -> object:
-        with open(os.devnull, "w", newline="") as nowhere:  # noqa: ASYNC230  # never blocks
+        with open(os.devnull, "wb") as nowhere:  # noqa: ASYNC230  # never blocks
             return await write_invitations(session, Scope(job_id=1), nowhere, lambda _n: None)
 
     return {

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bot.adapter import Adapter
 from bot.adapters.console import ConsoleAdapter
@@ -141,12 +140,12 @@ async def funnel_cli(settings: Settings, args: argparse.Namespace) -> int:
     db = Database(settings.database.url.get_secret_value())
     to_file = args.output not in (None, "-")
     # A command-line process with nothing else on its loop: buffered file writes are fine here.
-    target = Path(args.output).open("w", newline="") if to_file else None  # noqa: ASYNC230, SIM115
+    target = Path(args.output).open("wb") if to_file else None  # noqa: ASYNC230, SIM115
     try:
         await db.upgrade()
         async with db.session() as session:
             scope = Scope(job_id=args.job, source=args.source)
-            count = await write_invitations(session, scope, target or sys.stdout, _progress)
+            count = await write_invitations(session, scope, target or sys.stdout.buffer, _progress)
         print(f"\r{count} rows written to {args.output or 'standard output'}", file=sys.stderr)
         return 0
     finally:
@@ -156,20 +155,21 @@ async def funnel_cli(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def write_invitations(
-    session: AsyncSession, scope: Scope, out: TextIO, progress: Callable[[int], None]
+    session: AsyncSession, scope: Scope, out: BinaryIO, progress: Callable[[int], None]
 ) -> int:
-    """The funnel's rows written as CSV as they are read (a million take no more memory than
-    a thousand), with the count so far after each batch; how many were written."""
-    from storage.pipeline import EXPORT_COLUMNS, invitation_batches
+    """The funnel's CSV written to `out` as the database hands it over, with the lines so
+    far after each chunk; how many rows."""
+    from storage.pipeline import export_invitations
 
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    count = 0
-    async for batch in invitation_batches(session, scope):
-        writer.writerows(batch)
-        count += len(batch)
-        progress(count)
-    return count
+    lines = 0
+
+    async def write(chunk: bytes) -> None:
+        nonlocal lines
+        out.write(chunk)
+        lines += chunk.count(b"\n")
+        progress(max(0, lines - 1))
+
+    return await export_invitations(session, scope, write)
 
 
 def _progress(count: int) -> None:

@@ -4,6 +4,8 @@ that a hand count finds."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -11,12 +13,13 @@ import aiohttp
 import pytest
 from sqlmodel import col, select
 
+from bot.cli import write_invitations
 from bot.clock import ManualClock
 from bot.pictures import funnel_png
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Campaign, Delivery, Feedback, Invitation, Job
-from storage.pipeline import EXPORT_COLUMNS, Scope, funnel, invitation_batches
+from storage.pipeline import Scope, funnel
 from tests.chat import Chat
 from tests.test_membership import member_named
 
@@ -204,11 +207,9 @@ async def test_the_funnel_matches_a_hand_count_and_names_the_bottleneck(chat: Ch
         assert line in seen, line
     async with chat.app.db.session() as session:
         result = await funnel(session, Scope(job_id=job))
-        rows = [
-            dict(zip(EXPORT_COLUMNS, row, strict=True))
-            async for batch in invitation_batches(session, Scope(job_id=job))
-            for row in batch
-        ]
+        out = io.BytesIO()
+        await write_invitations(session, Scope(job_id=job), out, lambda _n: None)
+        rows = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
     chart = await funnel_png("Funnel", result.steps, ("opened", "responded"))
     assert chart.startswith(b"\x89PNG") and len(chart) > 5000
     assert sorted(r["status"] for r in rows) == [

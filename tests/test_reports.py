@@ -150,7 +150,7 @@ async def test_the_tally_kept_as_facts_are_recorded_is_the_tally_counted_again(
 
 async def test_the_funnel_export_matches_the_invitations_row_for_row(db: Database) -> None:
     await seeded(db)
-    out, counts = io.StringIO(), list[int]()
+    out, counts = io.BytesIO(), list[int]()
     async with db.session() as session:
         written = await write_invitations(session, Scope(job_id=1), out, counts.append)
         invitations = list(await session.exec(select(Invitation).where(Invitation.job_id == 1)))
@@ -158,7 +158,7 @@ async def test_the_funnel_export_matches_the_invitations_row_for_row(db: Databas
         deliveries = {d.id: d for d in await session.exec(select(Delivery))}
         feedback = sorted(await session.exec(select(Feedback)), key=lambda f: f.id or 0)
     latest = {f.invitation_id: f.reason for f in feedback}
-    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
     assert written == len(rows) == len(invitations) > 0 and counts[-1] == written
     assert tuple(rows[0]) == EXPORT_COLUMNS
     assert all(any(r[c] for r in rows) for c in ("reason", "delivery", "applied_at"))
@@ -168,6 +168,7 @@ async def test_the_funnel_export_matches_the_invitations_row_for_row(db: Databas
         assert row["source"] == members[invitation.member_id].first_source == invitation.source
         assert row["status"] == invitation.status
         assert row["delivery"] == (delivery.state if delivery else "")
+        assert row["job_title"] == "Job 1"
         assert row["reason"] == latest.get(invitation.id or 0, "")
         for stamp in STAMPS:
             at = getattr(invitation, stamp)
