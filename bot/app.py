@@ -178,7 +178,7 @@ class App:
                 _refresh(identity, origin.user)
                 if origin.chat.kind is ChatKind.DM and not identity.deliverable:
                     identity.deliverable, identity.undeliverable_reason = True, None
-            member.last_active_at = now
+            member.last_active_at = identity.last_seen_at = now
             ctx: Context[Any] = Context(
                 event=event,
                 session=session,

@@ -17,7 +17,10 @@ from bot.context import Context
 from bot.events import CommandInvoked
 from bot.parsing import duration
 from bot.router import UsageError
+from bot.settings import EngagementSettings
+from storage.engagement import DORMANT, score_range
 from storage.members import ConsentKind, MemberFilter, search
+from storage.types import row_id
 
 FILTER_KEYS = (
     "function",
@@ -30,11 +33,25 @@ FILTER_KEYS = (
     "inactive",
     "consent",
     "onboarded",
+    "contacted",
+    "uncontacted",
+    "engagement",
+    "attended",
+    "entered",
+    "voted",
 )
+DURATIONS = {
+    "active": "active_within",
+    "inactive": "inactive_for",
+    "contacted": "contacted_within",
+    "uncontacted": "uncontacted_for",
+}
+IDS = {"attended": "attended", "entered": "entered", "voted": "voted"}
 
 
-def parse_filter(text: str) -> MemberFilter:
-    """`function=engineering label=alumni active=30d consent=jobs` → a MemberFilter."""
+def parse_filter(text: str, levels: Mapping[str, int] | None = None) -> MemberFilter:
+    """`function=engineering label=alumni active=30d consent=jobs` → a MemberFilter;
+    `engagement=` names one of `levels`."""
     given: dict[str, object] = {}
     for token in text.split():
         key, sep, value = token.partition("=")
@@ -43,9 +60,19 @@ def parse_filter(text: str) -> MemberFilter:
             raise UsageError(
                 f"{token[:30]} is not a filter (use key=value with {', '.join(FILTER_KEYS)})"
             )
-        if key in ("active", "inactive"):
-            delta = duration(value, key)
-            given["active_within" if key == "active" else "inactive_for"] = delta
+        if key in DURATIONS:
+            given[DURATIONS[key]] = duration(value, key)
+        elif key in IDS:
+            number = row_id(value)
+            if number is None:
+                raise UsageError(f"{key}= takes a number, like {key}=3")
+            given[IDS[key]] = number
+        elif key == "engagement":
+            named = levels or EngagementSettings().levels
+            scores = score_range(value.lower(), named)
+            if scores is None:
+                raise UsageError(f"engagement is one of {', '.join([*named, DORMANT])}")
+            given["engagement_min"], given["engagement_below"] = scores
         elif key == "consent":
             if value.lower() not in ("news", "jobs"):
                 raise UsageError("consent is news or jobs")
@@ -72,7 +99,7 @@ def stored_filter(segment: MemberFilter) -> dict[str, object]:
     """A segment as a campaign keeps it (JSON: durations as seconds); the inverse of
     `member_filter`."""
     given = {k: v for k, v in vars(segment).items() if v is not None}
-    for key in ("active_within", "inactive_for"):
+    for key in DURATIONS.values():
         if key in given:
             given[key] = int(given[key].total_seconds())
     return {k: str(v) if k == "consent" else v for k, v in given.items()}
@@ -84,7 +111,7 @@ FILTER_FIELDS = {f.name for f in fields(MemberFilter)}
 def member_filter(audience: Mapping[str, Any]) -> MemberFilter:
     """The segment stored with a campaign (durations as seconds) as a filter."""
     given = {"onboarded": True, **(audience.get("filter") or {})}  # joined members only
-    for key in ("active_within", "inactive_for"):
+    for key in DURATIONS.values():
         if key in given:
             given[key] = timedelta(seconds=given[key])
     if "consent" in given:

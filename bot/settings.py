@@ -138,6 +138,11 @@ class PrivacySettings(_Section):
 
 class EngagementSettings(_Section):
     event_reminders_hours: tuple[float, ...] = (24, 1)  # before an event, to its registrants
+    # A member's engagement: points per fact in the last `window_days`, full for a week, half
+    # to a month, a quarter after; the levels start at these scores.
+    window_days: int = Field(90, ge=7, le=730)
+    levels: dict[str, int] = {"champion": 30, "engaged": 10, "participant": 3, "observer": 1}
+    link_minutes: int = Field(10, ge=1, le=1440)  # how long a /link code works
 
 
 class ConsoleSettings(_Section):

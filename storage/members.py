@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Consent, Entry, Identity, Join, Label, Member, Registration
+from storage.models import Consent, Entry, Identity, Join, Label, Member, Registration, Vote
 from storage.models.states import RegistrationStatus
 from storage.types import row_id
 
@@ -158,6 +158,12 @@ class MemberFilter:
     onboarded: bool | None = None
     registered_for: int | None = None  # an event's id: its registrants (not the waitlist)
     entered: int | None = None  # a competition's id: its entrants
+    attended: int | None = None  # an event's id: who checked in
+    voted: int | None = None  # a poll's id: who voted in it
+    contacted_within: timedelta | None = None  # Roost sent them something this recently
+    uncontacted_for: timedelta | None = None  # ... or not for this long (or never)
+    engagement_min: int | None = None  # an engagement level's scores: [min, below)
+    engagement_below: int | None = None
     member_ids: tuple[int, ...] | None = None  # exactly these members (privacy notices)
 
 
@@ -192,6 +198,23 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
     if flt.entered is not None:
         entrants = select(Entry.member_id).where(Entry.competition_id == flt.entered)
         query = query.where(col(Member.id).in_(entrants))
+    if flt.attended is not None:
+        came = select(Registration.member_id).where(
+            Registration.event_id == flt.attended, col(Registration.attended_at).is_not(None)
+        )
+        query = query.where(col(Member.id).in_(came))
+    if flt.voted is not None:
+        voters = select(Vote.member_id).where(Vote.poll_id == flt.voted)
+        query = query.where(col(Member.id).in_(voters))
+    contacted = col(Member.last_contact_at)
+    if flt.contacted_within is not None:
+        query = query.where(contacted >= now - flt.contacted_within)
+    if flt.uncontacted_for is not None:
+        query = query.where(or_(contacted.is_(None), contacted < now - flt.uncontacted_for))
+    if flt.engagement_min is not None:
+        query = query.where(col(Member.engagement) >= flt.engagement_min)
+    if flt.engagement_below is not None:
+        query = query.where(col(Member.engagement) < flt.engagement_below)
     if flt.member_ids is not None:
         query = query.where(col(Member.id).in_(flt.member_ids))
     if flt.onboarded is not None:

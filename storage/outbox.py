@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.leases import WORKER
 from storage.members import ConsentKind, MemberFilter, segment_chunks, segment_ids
-from storage.models import Campaign, Delivery, Identity, Lease
+from storage.models import Campaign, Delivery, Identity, Lease, Member
 from storage.models.states import DeliveryState
 
 CAPPED_STATES = (
@@ -188,17 +188,21 @@ async def _over_cap(
 
 
 async def _reachable(session: AsyncSession, members: Sequence[int]) -> dict[int, str]:
-    """Each member's first deliverable platform account."""
+    """Each member's platform for a DM: the one they chose, else the deliverable account
+    they used last (one person on several platforms gets one copy)."""
     if not members:
         return {}
+    seen = func.coalesce(col(Identity.last_seen_at), col(Identity.created_at))
     rows = await session.exec(
-        select(col(Identity.member_id), col(Identity.platform))
+        select(col(Identity.member_id), col(Identity.platform), col(Member.preferred_platform))
+        .join(Member, col(Member.id) == Identity.member_id)
         .where(col(Identity.member_id).in_(members), col(Identity.deliverable).is_(True))
-        .order_by(col(Identity.id))
+        .order_by(seen.desc(), col(Identity.id).desc())
     )
     found: dict[int, str] = {}
-    for member, platform in rows:
-        found.setdefault(member, platform)
+    for member, platform, preferred in rows:
+        if platform == preferred or member not in found:
+            found[member] = platform
     return found
 
 

@@ -43,6 +43,8 @@ POLICY = (
     Rule("consent", "member_id", Erase.DELETE),
     Rule("form_progress", "member_id", Erase.DELETE),
     Rule("label", "member_id", Erase.DELETE),
+    Rule("member_note", "member_id", Erase.DELETE),
+    Rule("member_note", "author_member_id", Erase.KEEP),
     Rule("label", "created_by_member_id", Erase.KEEP),
     Rule("link_code", "member_id", Erase.DELETE),
     Rule("invite_code", "referrer_member_id", Erase.KEEP),

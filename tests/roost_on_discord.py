@@ -49,6 +49,29 @@ class DiscordRoost:
         return joined
 
 
+def discord_section(emulator: DiscordEmulator) -> dict[str, Any]:
+    """The `[discord]` settings that point Roost at the emulator."""
+    return {
+        "token": emulator.token,
+        "guild_id": int(emulator.guild_id),
+        "channel_id": int(emulator.channel_id),
+        "api_url": emulator.url,
+        "gateway_url": emulator.url.replace("http", "ws") + "/gateway",
+    }
+
+
+async def hr_member(emulator: DiscordEmulator) -> DiscordMember:
+    """Hana, who holds the server's HR role (made on first use)."""
+    if not any(r["name"] == "HR" for r in emulator.roles):
+        emulator.roles.append(o.role(o.snowflake(), "HR", 1))
+        hana = add_member(emulator, "Hana")
+        await hana.join(dispatch=False)
+        emulator.members[hana.id]["roles"].append(emulator.roles[-1]["id"])
+    return DiscordMember(
+        emulator, next(u for u, v in emulator.users.items() if v["global_name"] == "Hana"), "hana"
+    )
+
+
 @contextlib.asynccontextmanager
 async def roost_on_discord(
     db: Database,
@@ -64,25 +87,12 @@ async def roost_on_discord(
     emulator = emulator or DiscordEmulator()
     if fresh:
         await emulator.start()
-    if not any(r["name"] == "HR" for r in emulator.roles):
-        emulator.roles.append(o.role(o.snowflake(), "HR", 1))
-        hana = add_member(emulator, "Hana")
-        await hana.join(dispatch=False)
-        emulator.members[hana.id]["roles"].append(emulator.roles[-1]["id"])
-    hana = DiscordMember(
-        emulator, next(u for u, v in emulator.users.items() if v["global_name"] == "Hana"), "hana"
-    )
+    hana = await hr_member(emulator)
     settings = Settings.model_validate(
         {
             "web": {"enabled": False},
             "roles": {"hr": ["discord:HR"]},
-            "discord": {
-                "token": emulator.token,
-                "guild_id": int(emulator.guild_id),
-                "channel_id": int(emulator.channel_id),
-                "api_url": emulator.url,
-                "gateway_url": emulator.url.replace("http", "ws") + "/gateway",
-            },
+            "discord": discord_section(emulator),
             **(sections or {}),  # more settings, such as a new privacy notice's version
         }
     )

@@ -48,6 +48,18 @@ class SlackRoost:
         return add_user(self.slack, name)
 
 
+def slack_section(slack: SlackEmulator, mode: str = "socket") -> dict[str, Any]:
+    """The `[slack]` settings that point Roost at the emulator."""
+    return {
+        "bot_token": slack.bot_token,
+        "app_token": slack.app_token,
+        "signing_secret": slack.signing_secret,
+        "mode": mode,
+        "api_url": f"{slack.url}/api/",
+        "community_channel": COMMUNITY,
+    }
+
+
 @contextlib.asynccontextmanager
 async def roost_on_slack(
     db: Database,
@@ -75,16 +87,7 @@ async def roost_on_slack(
         {
             "web": {"enabled": mode == "http", "port": 0},
             "roles": {"hr": ["slack:S0HR"], "employee": ["slack:S0STAFF"]},
-            "slack": {
-                "bot_token": slack.bot_token,
-                "app_token": slack.app_token,
-                "signing_secret": slack.signing_secret,
-                "mode": mode,
-                "api_url": f"{slack.url}/api/",
-                "community_channel": COMMUNITY,
-                "rate_window": minute,
-                **extra,
-            },
+            "slack": {**slack_section(slack, mode), "rate_window": minute, **extra},
             **(sections or {}),  # more settings, such as a new privacy notice's version
         }
     )

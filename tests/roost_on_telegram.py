@@ -64,6 +64,19 @@ class TelegramRoost:
         return add_user(self.tg, name, admin=admin)
 
 
+def telegram_section(tg: TelegramEmulator, mode: str = "polling") -> dict[str, Any]:
+    """The `[telegram]` settings that point Roost at the emulator."""
+    return {
+        "token": tg.token,
+        "api_url": tg.url,
+        "mode": mode,
+        "poll_timeout": 1,
+        "request_timeout": 2,
+        "community_chat_id": COMMUNITY_ID,
+        "webhook_secret": SECRET,
+    }
+
+
 def telegram_settings(
     tg: TelegramEmulator, mode: str, sections: Mapping[str, Any] | None = None, **extra: Any
 ) -> Settings:
@@ -71,16 +84,7 @@ def telegram_settings(
         {
             "web": {"enabled": mode == "webhook", "port": 0, "public_url": PUBLIC_URL},
             "roles": {"hr": ["telegram:group_admin"]},
-            "telegram": {
-                "token": tg.token,
-                "api_url": tg.url,
-                "mode": mode,
-                "poll_timeout": 1,
-                "request_timeout": 2,
-                "community_chat_id": COMMUNITY_ID,
-                "webhook_secret": SECRET,
-                **extra,
-            },
+            "telegram": {**telegram_section(tg, mode), **extra},
             **(sections or {}),  # more settings, such as a new privacy notice's version
         }
     )

@@ -58,8 +58,8 @@ async def campaign_to(db: Database, platform: str, user_ids: Sequence[str], now:
     return await news_campaign(db, platform, now)
 
 
-async def news_campaign(db: Database, platform: str, now: datetime) -> int:
-    """A company-news campaign's rows to every consenting member on `platform`; its id."""
+async def news_campaign(db: Database, platform: str | None, now: datetime) -> int:
+    """A company-news campaign's rows to every consenting member (on `platform`); its id."""
     async with db.session() as session:
         item = ContentItem(
             kind="company_news", body="News for everyone.", status="approved", created_at=now

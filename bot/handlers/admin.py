@@ -19,7 +19,7 @@ def label_name(text: str) -> str:
     return "-".join(text.lower().split())[:40]
 
 
-async def _target(ctx: Context[CommandInvoked]) -> Member | None:
+async def named_member(ctx: Context[CommandInvoked]) -> Member | None:
     member = await resolve(ctx.session, ctx.args["member"], ctx.platform)
     if member is None:
         ctx.reply(f"I can't find {ctx.args['member'][:40]}. {MEMBER_HINT}")
@@ -27,7 +27,7 @@ async def _target(ctx: Context[CommandInvoked]) -> Member | None:
 
 
 async def label(ctx: Context[CommandInvoked]) -> None:
-    target = await _target(ctx)
+    target = await named_member(ctx)
     if target is None or target.id is None:
         return
     name = label_name(ctx.args["label"])
@@ -44,7 +44,7 @@ async def label(ctx: Context[CommandInvoked]) -> None:
 
 
 async def unlabel(ctx: Context[CommandInvoked]) -> None:
-    target = await _target(ctx)
+    target = await named_member(ctx)
     if target is None or target.id is None:
         return
     name = label_name(ctx.args["label"])
@@ -89,12 +89,12 @@ async def _line(ctx: Context[CommandInvoked], member: Member) -> str:
         "/".join(p for p in (member.function, member.seniority) if p) or "not onboarded",
         member.location or "",
         f"labels: {', '.join(tags)}" if tags else "",
-        f"active {_ago(ctx.now, member.last_active_at)}",
+        f"active {ago(ctx.now, member.last_active_at)}",
     ]
     return " · ".join(p for p in parts if p)
 
 
-def _ago(now: datetime, then: datetime | None) -> str:
+def ago(now: datetime, then: datetime | None) -> str:
     if then is None:
         return "never"
     seconds = int((now - then).total_seconds())

@@ -7,7 +7,7 @@ A pushed item shows its title (one of up to three variants) and a teaser; Read o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -271,7 +271,9 @@ async def edit(ctx: Context[CommandInvoked]) -> None:
     ctx.reply(f"Content #{item.id}: {field} changed.")
 
 
-def parse_schedule(text: str) -> tuple[str, dict[str, Any]]:
+def parse_schedule(
+    text: str, levels: Mapping[str, int] | None = None
+) -> tuple[str, dict[str, Any]]:
     """`every mon 09:00 to=dm function=engineering sample=20% wait=2h` → (when, audience)."""
     given, words = options(text, ("to", "sample", "wait", *FILTER_KEYS))
     audience: dict[str, Any] = {"channels": True, "dm": True}
@@ -281,7 +283,7 @@ def parse_schedule(text: str) -> tuple[str, dict[str, Any]]:
             raise UsageError("to= takes channels, dm or channels,dm")
         audience = {"channels": "channels" in targets, "dm": "dm" in targets}
     sample, wait = given.pop("sample", None), given.pop("wait", "2h")
-    segment = parse_filter(" ".join(f"{k}={v}" for k, v in given.items()))
+    segment = parse_filter(" ".join(f"{k}={v}" for k, v in given.items()), levels)
     audience["filter"] = stored_filter(segment)
     if sample is not None:
         share = whole(sample.removesuffix("%"), "sample= takes a share such as 20%: it", 1, 99)
@@ -300,7 +302,9 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
         return
     tz = ctx.settings.community.timezone
     try:
-        when_text, audience = parse_schedule(ctx.args.get("when", ""))
+        when_text, audience = parse_schedule(
+            ctx.args.get("when", ""), ctx.settings.engagement.levels
+        )
         at, rule = parse_when(when_text, tz, ctx.now)
     except (UsageError, WhenError) as exc:
         example = ctx.cmd("schedule", f"{item.id} every mon 09:00 to=dm function=engineering")
@@ -309,7 +313,7 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
     if audience["dm"] and not audience["channels"]:
         words = ctx.args.get("when", "").split()
         named = " ".join(t for t in words if t.partition("=")[0].lower() in FILTER_KEYS)
-        if await nobody_in(ctx, parse_filter(named), named):
+        if await nobody_in(ctx, parse_filter(named, ctx.settings.engagement.levels), named):
             return
     sample = audience.pop("sample", None)
     campaign = Campaign(

@@ -61,7 +61,7 @@ async def send(ctx: Context[CommandInvoked]) -> None:
     title, _, filters = ctx.args["question"].partition("|")
     example = ctx.cmd("survey", "How do you like our community? | active=90d")
     try:
-        segment = parse_filter(filters)
+        segment = parse_filter(filters, ctx.settings.engagement.levels)
     except UsageError as exc:
         ctx.reply(f"Hmm, {exc}. Nothing was sent. Example: `{example}`")
         return

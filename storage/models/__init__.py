@@ -26,7 +26,15 @@ from storage.models.engagement import (
     Vote,
 )
 from storage.models.growth import CodeAttempt, InviteCode, Join, PlatformInvite, Referral
-from storage.models.people import Consent, FormProgress, Identity, Label, LinkCode, Member
+from storage.models.people import (
+    Consent,
+    FormProgress,
+    Identity,
+    Label,
+    LinkCode,
+    Member,
+    MemberNote,
+)
 from storage.models.pipeline import Feedback, Invitation, Job
 
 __all__ = [
@@ -54,6 +62,7 @@ __all__ = [
     "Lease",
     "LinkCode",
     "Member",
+    "MemberNote",
     "PlatformInvite",
     "PlatformPost",
     "Poll",

@@ -33,6 +33,8 @@ class Member(SQLModel, table=True):
     # table is the log): segments test a column instead of finding each member's latest row.
     consent_news: bool = False
     consent_jobs: bool = False
+    preferred_platform: str | None = None  # where campaigns reach them (else last used)
+    engagement: int = 0  # recent activity weighted by kind, kept daily (storage.engagement)
     onboarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_active_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     last_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -56,13 +58,14 @@ class Identity(SQLModel, table=True):
     deliverable: bool = True
     undeliverable_reason: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Consent(SQLModel, table=True):
-    """Append-only history: the newest row per (member, kind) is the member's current answer,
-    with the wording they saw."""
+    """Append-only history: each answer with the wording the member saw and when. The newest
+    row per (member, kind) is also kept on the member (`consent_news`, `consent_jobs`)."""
 
-    # the newest row per (member, kind) in one index probe, for every segment by consent
+    # a member's answers of one kind in order, for the consent sweep and erasure
     __table_args__ = (Index("ix_consent_latest", "member_id", "kind", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -94,6 +97,18 @@ class LinkCode(SQLModel, table=True):
     code: str = Field(unique=True)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MemberNote(SQLModel, table=True):
+    """HR's note on a member, erased with them."""
+
+    __tablename__ = "member_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    author_member_id: int | None = Field(default=None, foreign_key="member.id")
+    text: str
+    at: datetime = Field(sa_type=UTCDateTime)
 
 
 class FormProgress(SQLModel, table=True):
