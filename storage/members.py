@@ -224,14 +224,33 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
 
 
 async def search(
-    session: AsyncSession, flt: MemberFilter, now: datetime, *, limit: int = 20
+    session: AsyncSession, flt: MemberFilter, now: datetime, *, limit: int = 20, offset: int = 0
 ) -> tuple[int, Sequence[Member]]:
-    """How many members match, and the most recently active of them."""
+    """How many members match, and a page of them, the most recently active first."""
     query = _segment(flt, now)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     order = (col(Member.last_active_at).desc(), col(Member.id))
-    members = (await session.exec(query.order_by(*order).limit(limit))).all()
+    members = (await session.exec(query.order_by(*order).offset(offset).limit(limit))).all()
     return total, members
+
+
+async def segment_members(
+    session: AsyncSession, flt: MemberFilter, now: datetime, size: int = 1000
+) -> AsyncIterator[list[tuple[Member, list[str]]]]:
+    """The segment's members with their platforms, `size` at a time in id order (keyset
+    paging, so an export of any size holds one chunk)."""
+    query = _segment(flt, now).order_by(col(Member.id)).limit(size)
+    last = 0
+    while chunk := list(await session.exec(query.where(col(Member.id) > last))):
+        ids = [m.id for m in chunk]
+        platforms: dict[int, list[str]] = {}
+        where = col(Identity.member_id).in_(ids)
+        for member_id, platform in await session.exec(
+            select(Identity.member_id, Identity.platform).where(where).order_by(col(Identity.id))
+        ):
+            platforms.setdefault(member_id, []).append(platform)
+        yield [(m, platforms.get(m.id or 0, [])) for m in chunk]
+        last = chunk[-1].id or 0
 
 
 async def breakdown(

@@ -62,6 +62,7 @@ async def test_on_telegram(sqlite_db: Database, clock: ManualClock) -> None:
         seen = len(ana.messages())
         await roost.act(ana.press("Read", ana.last(with_buttons=True)))
         assert "We open an office in Lisbon." in ana.messages()[seen]["text"]
+        await roost.app.worker.wait_recorded(2)  # the DM and the post: delivered is a fact then
         assert "1 delivered, 1 opened (100%)" in await roost.say(roost.hana, "/stats content")
     assert ("skipped", "no consent") in (await reasons(sqlite_db)).values()
 
@@ -115,6 +116,7 @@ async def test_on_slack(sqlite_db: Database, clock: ManualClock) -> None:
         ]
         assert any("/r/" in url for url in links) and any("/a/" in url for url in links)
         assert "We open an office in Lisbon." in await roost.press(ana, "Read")
+        await roost.app.worker.wait_recorded(2)  # the DM and the post: delivered is a fact then
         assert "1 delivered, 1 opened (100%)" in await roost.run(roost.hana, "stats content")
     assert ("skipped", "no consent") in (await reasons(sqlite_db)).values()
 
@@ -143,6 +145,7 @@ async def test_on_discord(sqlite_db: Database, clock: ManualClock) -> None:
         assert sent[0]["nonce"].startswith("roost-")  # a resend after a crash would post once
         assert "Hello, Lisbon" not in ben.text()
         assert "We open an office in Lisbon." in await roost.press(ana, "Read")
+        await roost.app.worker.wait_recorded(2)  # the DM and the post: delivered is a fact then
         assert "1 delivered, 1 opened (100%)" in await roost.slash(
             roost.hana, "stats", what="content"
         )

@@ -72,7 +72,7 @@ async def test_hr_finds_members_by_every_attribute(chat: Chat) -> None:
     assert await count("inactive=30d") == "2"
     assert await count("platform=console onboarded=no") == "1"  # hr itself, never joined
     seen = await chat.say("/members function=engineering", as_="hr")
-    assert "#2 Ben (console:@ben) · engineering/junior · Paris · active 40d ago" in seen
+    assert "#2 Ben (console:@ben) · engineering/junior · Paris · dormant · active 40d ago" in seen
     assert "engineering: 2" in seen
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select as core_select
@@ -191,3 +192,24 @@ async def test_hr_composes_and_an_employee_shares_through_modals(roost: SlackRoo
     assert items[2].body == story.strip() and items[2].status == "pending_approval"
     assert items[3].body == first + "\n\n" + rest.strip()  # 5502 characters, whole
     assert "only approved content goes out" in await roost.run(roost.hana, "schedule 2 now")
+
+
+async def test_talking_in_a_channel_counts_as_activity_and_only_its_time_is_kept(
+    roost: SlackRoost, clock: ManualClock
+) -> None:
+    ada = roost.user("Ada")
+    await roost.run(ada, "help")
+    clock.advance(timedelta(days=3))
+    await roost.act(ada.say_in_channel("Anyone going to the open day? secret-words-42"))
+    assert roost.slack.unsubscribed == []  # the manifest subscribes to message.channels
+    async with roost.app.db.session() as session:
+        member = (await session.exec(select(Member).join(Identity))).one()
+        assert member.last_active_at == clock.now()
+        conn = await session.connection()
+        for table in SQLModel.metadata.sorted_tables:
+            for row in await conn.execute(core_select(table)):
+                assert "secret-words-42" not in json.dumps([str(v) for v in row])
+
+    roost.slack.bot_events.discard("message.channels")  # an app that did not subscribe
+    await ada.say_in_channel("hello again")
+    assert roost.slack.unsubscribed == ["message.channels"]

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 
 from bot.context import Context
 from bot.events import CommandInvoked
-from bot.messages import Message, MessageField
+from bot.messages import Attachment, Message, MessageField
 from bot.router import Arg, Command, Role, Router, UsageError
 from bot.segments import parse_filter
-from storage.members import accounts_of, breakdown, label_of, labels, resolve, search
+from storage.engagement import level
+from storage.members import (
+    MemberFilter,
+    accounts_of,
+    breakdown,
+    label_of,
+    labels,
+    resolve,
+    search,
+    segment_members,
+)
 from storage.models import Label, Member
 
 MEMBER_HINT = "Name a member as #12, @handle or platform:user_id."
@@ -57,26 +69,82 @@ async def unlabel(ctx: Context[CommandInvoked]) -> None:
     ctx.reply(f"Removed the label {name} from #{target.id}.")
 
 
+PAGE = 20
+
+
 async def members(ctx: Context[CommandInvoked]) -> None:
+    """A page of the segment (`page=2` for the next), or all of it as CSV (`csv`)."""
+    words, page, as_csv = [], 1, False
+    for word in ctx.args.get("filters", "").split():
+        key, _, value = word.partition("=")
+        if word.lower() == "csv":
+            as_csv = True
+        elif key.lower() == "page" and value.isdigit() and 0 < int(value) < 100_000:
+            page = int(value)
+        else:
+            words.append(word)
     try:
-        flt = parse_filter(ctx.args.get("filters", ""))
+        flt = parse_filter(" ".join(words), ctx.settings.engagement.levels)
     except UsageError as exc:
         example = ctx.cmd("members", "function=engineering active=30d consent=jobs")
-        ctx.reply(f"Hmm, {exc}. Example: `{example}`")
+        ctx.reply(f"Hmm, {exc}. Example: `{example}` (add page=2 for more, csv for a file)")
         return
-    total, found = await search(ctx.session, flt, ctx.now)
+    used = sorted({w.partition("=")[0].lower() for w in words})
+    ctx.audit("members.csv" if as_csv else "members.search", filters=used)  # keys only
+    if as_csv:
+        await _export(ctx, flt)
+        return
+    total, found = await search(ctx.session, flt, ctx.now, limit=PAGE, offset=(page - 1) * PAGE)
     by_function = await breakdown(ctx.session, flt, ctx.now, "function")
     lines = [await _line(ctx, m) for m in found]
-    more = f"\n…and {total - len(found)} more." if total > len(found) else ""
-    used = sorted({t.partition("=")[0].lower() for t in ctx.args.get("filters", "").split()})
-    ctx.audit("members.search", filters=used, matched=total)  # keys only: values can be personal
+    shown = (page - 1) * PAGE + len(found)
+    more = ""
+    if total > shown:
+        following = " ".join([*words, f"page={page + 1}"])
+        more = f"\n…{total - shown} more: `{ctx.cmd('members', following)}`"
     ctx.reply(
         Message(
-            title=f"{total} member{'s' if total != 1 else ''} match",
-            body="\n".join(lines) + more if lines else "Nobody matches these filters.",
+            title=f"{total} member{'s' if total != 1 else ''} match"
+            + (f" (page {page})" if page > 1 else ""),
+            body="\n".join(lines) + more if lines else "Nobody matches these filters here.",
             fields=tuple(MessageField(name, str(count)) for name, count in by_function[:10]),
         )
     )
+
+
+CSV_COLUMNS = (
+    *("member", "name", "function", "seniority", "location", "source", "platforms"),
+    *("engagement", "level", "last_active", "last_contacted"),
+)
+
+
+async def _export(ctx: Context[CommandInvoked], flt: MemberFilter) -> None:
+    """The whole segment as a CSV file, read a chunk at a time."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count, levels = 0, ctx.settings.engagement.levels
+    async for chunk in segment_members(ctx.session, flt, ctx.now):
+        for m, platforms in chunk:
+            writer.writerow(
+                (
+                    m.id, m.display_name, m.function, m.seniority, m.location, m.first_source,
+                    " ".join(platforms), m.engagement, level(m.engagement, levels),
+                    _iso(m.last_active_at), _iso(m.last_contact_at),
+                )
+            )  # fmt: skip
+        count += len(chunk)
+    ctx.dm(
+        Message(
+            title=f"{count} member{'s' if count != 1 else ''}",
+            body="The segment as a spreadsheet: keep it as safe as the community itself.",
+            attachment=Attachment("members.csv", out.getvalue().encode(), "text/csv"),
+        )
+    )
+
+
+def _iso(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else ""
 
 
 async def _line(ctx: Context[CommandInvoked], member: Member) -> str:
@@ -89,7 +157,9 @@ async def _line(ctx: Context[CommandInvoked], member: Member) -> str:
         "/".join(p for p in (member.function, member.seniority) if p) or "not onboarded",
         member.location or "",
         f"labels: {', '.join(tags)}" if tags else "",
+        level(member.engagement, ctx.settings.engagement.levels),
         f"active {ago(ctx.now, member.last_active_at)}",
+        f"contacted {ago(ctx.now, member.last_contact_at)}",
     ]
     return " · ".join(p for p in parts if p)
 
@@ -125,7 +195,9 @@ router = Router(
             "members",
             members,
             "Find and count members: function= seniority= location= label= source= "
-            "platform= active=30d inactive=90d consent=news|jobs onboarded=yes|no",
+            "platform= active=30d inactive=90d contacted=30d uncontacted=30d "
+            "consent=news|jobs onboarded=yes|no engagement=LEVEL attended=EVENT entered=COMP "
+            "voted=POLL; page=2 for more, csv for a file",
             role=Role.HR,
             args=(Arg("filters", required=False, rest=True),),
         ),

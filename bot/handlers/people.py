@@ -15,10 +15,19 @@ from bot.router import Arg, Command, Role, Router
 from bot.settings import Settings
 from storage import engagement
 from storage.growth import throttled
-from storage.linking import elder, merge, new_link_code, redeem, unlink
 from storage.members import ConsentKind, accounts_of, labels
 from storage.models import Identity, Join, Member, MemberNote
-from storage.timeline import joins_of, latest_consents, notes_of, timeline
+from storage.people import (
+    elder,
+    joins_of,
+    latest_consents,
+    merge,
+    new_link_code,
+    notes_of,
+    redeem,
+    timeline,
+    unlink,
+)
 
 
 async def link(ctx: Context[CommandInvoked]) -> None:

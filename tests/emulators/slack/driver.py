@@ -170,6 +170,18 @@ class SlackUser:
         }
         return await self.emulator.deliver("events_api", self.emulator.envelope(event))
 
+    async def say_in_channel(self, text: str, channel: str = COMMUNITY) -> int:
+        """A message in a public channel (Roost hears it only under `message.channels`)."""
+        event = {
+            "type": "message",
+            "channel": channel,
+            "user": self.id,
+            "text": text,
+            "ts": f"{time.time():.6f}",
+            "channel_type": "channel",
+        }
+        return await self.emulator.deliver("events_api", self.emulator.envelope(event))
+
     def deactivate(self) -> None:
         self.emulator.users[self.id]["deleted"] = True
 

@@ -19,6 +19,7 @@ import time
 import urllib.parse
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, WSMsgType, web
@@ -109,6 +110,9 @@ class SlackEmulator:
         self.calls: list[Call] = []
         self.windows: list[Window] = []
         self.app_url: str | None = None  # where HTTP-mode requests go
+        # What the app subscribed to, as its manifest says: Slack sends nothing else.
+        self.bot_events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+        self.unsubscribed: list[str] = []  # events that happened but the app never heard of
         self.url = ""
         self._ids = itertools.count(1)
         self._minute: dict[str, deque[float]] = defaultdict(deque)
@@ -463,6 +467,10 @@ class SlackEmulator:
         HTTP status (200 for an acked envelope)."""
         if kind == "events_api":
             validate_event(payload)
+            topic = _topic(payload["event"])
+            if topic not in self.bot_events:
+                self.unsubscribed.append(topic)
+                return 200  # it happened in the workspace; the app is simply not told
         if self.socket_connected:
             assert self._socket is not None
             envelope_id = self.next_id("env-")
@@ -520,6 +528,19 @@ class SlackEmulator:
             "event_time": int(now),
             "authed_users": [BOT_USER],
         }
+
+
+MANIFEST = json.loads(
+    (Path(__file__).parents[3] / "bot" / "adapters" / "slack" / "manifest.json").read_text()
+)
+MESSAGE_TOPICS = {"im": "message.im", "channel": "message.channels", "group": "message.groups"}
+
+
+def _topic(event: dict[str, Any]) -> str:
+    """The subscription an event arrives under: message events by where they were written."""
+    if event["type"] == "message":
+        return MESSAGE_TOPICS.get(event.get("channel_type", ""), "message.mpim")
+    return str(event["type"])
 
 
 def _encode(kind: str, payload: dict[str, Any]) -> tuple[str, str]:

@@ -1,5 +1,6 @@
-"""One person across platforms: link codes, merging two members into one, and taking an
-account back out.
+"""One person: their accounts on several platforms made one (link codes, merging two members,
+taking an account back out), and their record as HR reads it (what Roost sent them and what
+they did, where they came from, what they agreed to, HR's notes).
 
 A merge re-points every row that names the member being merged away (the privacy policy's
 list of references is the list of places to look), so every figure afterwards counts the
@@ -23,8 +24,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.content import TALLY, hour_of
 from storage.members import ConsentKind
-from storage.models import Consent, Identity, LinkCode, Member
-from storage.models.states import InvitationStatus
+from storage.models import (
+    Campaign,
+    Consent,
+    Delivery,
+    Entry,
+    Identity,
+    Interaction,
+    Invitation,
+    Join,
+    LinkCode,
+    Member,
+    MemberNote,
+    Registration,
+    Vote,
+)
+from storage.models.states import DeliveryState, Fact, InvitationStatus
 from storage.pipeline import STAMPS
 from storage.privacy import member_references
 
@@ -305,3 +320,92 @@ async def _follow(conn: AsyncConnection, table: Table, kept: int, gone: int) -> 
                 )
                 await conn.execute(delete(child).where(ref == gone, clash.scalar_subquery() > 0))
             await conn.execute(update(child).where(ref == gone).values({ref.name: kept}))
+
+
+# -- the record HR reads ------------------------------------------------------------------------
+
+
+async def timeline(session: AsyncSession, member_id: int, limit: int) -> list[tuple[datetime, str]]:
+    """The newest `limit` moments from every table that records one (each read newest first
+    and at most `limit` rows, so a long history costs no more than a short one)."""
+    happened: list[tuple[datetime, str]] = []
+
+    async def newest(query: Any, at: Any, line: Any) -> None:
+        for row in await session.exec(query.order_by(col(at).desc()).limit(limit)):
+            happened.append((row[0], line(*row[1:])))
+
+    sent = col(Delivery.sent_at)
+    await newest(
+        rows(sent, Campaign.kind, Campaign.subject_id)
+        .join(Campaign, col(Campaign.id) == Delivery.campaign_id)
+        .where(Delivery.member_id == member_id, Delivery.state == DeliveryState.SENT),
+        sent,
+        lambda kind, subject: f"sent: {kind.replace('_', ' ')} #{subject}",
+    )
+    await newest(
+        rows(
+            Interaction.at, Interaction.kind, Interaction.subject_type, Interaction.subject_id
+        ).where(Interaction.member_id == member_id, Interaction.kind != Fact.DELIVERED),
+        Interaction.at,
+        lambda kind, subject, number: f"{kind} {subject} #{number}",
+    )
+    await newest(
+        rows(Vote.at, Vote.poll_id).where(Vote.member_id == member_id),
+        Vote.at,
+        lambda poll: f"voted in poll #{poll}",
+    )
+    await newest(
+        rows(Registration.registered_at, Registration.event_id, Registration.status).where(
+            Registration.member_id == member_id
+        ),
+        Registration.registered_at,
+        lambda event, status: f"{status} for event #{event}",
+    )
+    came = col(Registration.attended_at)
+    await newest(
+        rows(came, Registration.event_id).where(
+            Registration.member_id == member_id, came.is_not(None)
+        ),
+        came,
+        lambda event: f"attended event #{event}",
+    )
+    await newest(
+        rows(Entry.registered_at, Entry.competition_id).where(Entry.member_id == member_id),
+        Entry.registered_at,
+        lambda competition: f"entered competition #{competition}",
+    )
+    await newest(
+        rows(Invitation.invited_at, Invitation.job_id, Invitation.status).where(
+            Invitation.member_id == member_id
+        ),
+        Invitation.invited_at,
+        lambda job, status: f"invited to job #{job} (now {status.replace('_', ' ')})",
+    )
+    await newest(
+        rows(Join.at, Join.source, Join.platform).where(Join.member_id == member_id),
+        Join.at,
+        lambda source, platform: f"joined on {platform} via {source}",
+    )
+    return sorted(happened, key=lambda moment: moment[0], reverse=True)[:limit]
+
+
+async def joins_of(session: AsyncSession, member_id: int) -> list[Join]:
+    """Every touch, the first first."""
+    query = rows(Join).where(Join.member_id == member_id).order_by(col(Join.at), col(Join.id))
+    return list(await session.exec(query))
+
+
+async def notes_of(session: AsyncSession, member_id: int, *, limit: int) -> list[MemberNote]:
+    query = (
+        rows(MemberNote)
+        .where(MemberNote.member_id == member_id)
+        .order_by(col(MemberNote.at).desc(), col(MemberNote.id).desc())
+        .limit(limit)
+    )
+    return list(await session.exec(query))
+
+
+async def latest_consents(session: AsyncSession, member_id: int) -> dict[str, Consent]:
+    """The newest answer of each kind the member gave, with its date."""
+    query = rows(Consent).where(Consent.member_id == member_id).order_by(col(Consent.at))
+    return {c.kind: c for c in await session.exec(query.order_by(col(Consent.id)))}

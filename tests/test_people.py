@@ -1,0 +1,176 @@
+"""One person, one record (SQLite and PostgreSQL alike, through the console): linking keeps the
+first join, the union of labels and the latest decision per consent; HR reads a member's
+record and notes; engagement levels and the new segments; /members pages and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from bot.clock import ManualClock
+from storage.engagement import refresh
+from storage.models import (
+    CommunityEvent,
+    Identity,
+    Join,
+    Label,
+    Member,
+    MemberNote,
+    Poll,
+    PollOption,
+    Registration,
+    Vote,
+)
+from tests.chat import Chat
+from tests.test_membership import add_code, member_named
+
+CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
+
+
+async def link(chat: Chat, first: str, second: str) -> str:
+    """`first` asks for a code, `second` types it; what `second` saw."""
+    code = CODE.search(await chat.say("/link", as_=first))
+    assert code is not None
+    return await chat.say(f"/link {code.group()}", as_=second)
+
+
+async def test_linking_keeps_the_first_join_every_label_and_the_latest_decisions(
+    chat: Chat,
+) -> None:
+    clock: ManualClock = chat.app.clock  # type: ignore[assignment]
+    await add_code(chat, "FAIR", "job-fair")
+    await add_code(chat, "ALUM", "alumni")
+    await chat.onboard("ada", code="FAIR", function="data", news="yes", jobs="yes")
+    clock.advance(timedelta(days=2))
+    await chat.onboard("ada_work", code="ALUM", function="design", news="yes", jobs="no")
+    await chat.say(
+        "/label @ada python", "/label @ada_work python", "/label @ada_work berlin", as_="hr"
+    )
+    first, second = await member_named(chat, "ada"), await member_named(chat, "ada_work")
+
+    clock.advance(timedelta(hours=1))
+    seen = await link(chat, "ada_work", "ada")
+    assert "Linked: you're one member on console" in seen
+    async with chat.app.db.session() as session:
+        people = list(
+            await session.exec(select(Member).where(col(Member.id).in_((first.id, second.id))))
+        )
+        accounts = list(
+            await session.exec(select(Identity).where(col(Identity.platform_user_id).like("ada%")))
+        )
+        joins = list(await session.exec(select(Join).order_by(col(Join.at))))
+        tags = sorted(lb.name for lb in await session.exec(select(Label)))
+    assert [p.id for p in people] == [first.id]  # the member who joined first stays
+    person = people[0]
+    assert {a.member_id for a in accounts} == {first.id}
+    assert [(j.source, j.first_touch, j.member_id) for j in joins] == [
+        ("job-fair", True, first.id),
+        ("alumni", False, first.id),
+    ]
+    assert person.first_source == "job-fair" and person.function == "data"
+    assert tags == ["alumni", "berlin", "python"]  # alumni: what the ALUM code says
+    assert (person.consent_news, person.consent_jobs) == (True, False)  # jobs: the later no
+
+    await chat.say("STOP", as_="ada_work")  # a STOP on either account stops all
+    async with chat.app.db.session() as session:
+        stopped = await session.get(Member, first.id)
+    assert stopped is not None and (stopped.consent_news, stopped.consent_jobs) == (False, False)
+
+    assert "on its own again" in await chat.say("/unlink", as_="ada_work")
+    assert "isn't linked" in await chat.say("/unlink", as_="ada")
+    alone = await member_named(chat, "ada_work")
+    assert alone.id != first.id and alone.function == "data"
+
+
+async def test_a_code_is_single_use_short_lived_and_guarded(chat: Chat) -> None:
+    clock: ManualClock = chat.app.clock  # type: ignore[assignment]
+    await chat.onboard("ada")
+    await chat.onboard("bo")
+    code = CODE.search(await chat.say("/link", as_="ada"))
+    assert code is not None
+    clock.advance(timedelta(minutes=11))
+    assert "isn't valid" in await chat.say(f"/link {code.group()}", as_="bo")
+    for _ in range(10):
+        await chat.say("/link AAAA-AAAA", as_="bo")
+    assert "tried a lot of codes" in await chat.say("/link AAAA-AAAA", as_="bo")
+    assert (await member_named(chat, "bo")).id != (await member_named(chat, "ada")).id
+
+
+async def test_hr_reads_a_members_record_and_adds_notes_others_are_refused(chat: Chat) -> None:
+    await add_code(chat, "FAIR", "job-fair")
+    await chat.onboard("ana", code="FAIR", function="data", seniority="senior", location="Berlin")
+    ana = await member_named(chat, "ana")
+    for command in (f"/member #{ana.id}", f"/note #{ana.id} call her"):
+        assert "is only for the hr team" in await chat.say(command, as_="ana")
+    assert "Noted on" in await chat.say(f"/note #{ana.id} Great talk at the fair", as_="hr")
+    seen = await chat.say(f"/member #{ana.id}", as_="hr")
+    for shown in (
+        f"#{ana.id} Ana",
+        "Profile: data · senior · Berlin",
+        "Accounts: console @ana, seen just now",
+        "Source: job-fair",
+        "news: yes since 2026-",
+        "jobs: yes since 2026-",
+        "Engagement: dormant (0)",
+        "Last contacted: never",
+        "joined on console via job-fair",
+        "Great talk at the fair",
+    ):
+        assert shown in seen, shown
+    await chat.say("/forgetme", "1", as_="ana")  # notes go with the member
+    async with chat.app.db.session() as session:
+        assert list(await session.exec(select(MemberNote))) == []
+
+
+async def test_engagement_levels_and_the_segments_that_use_them(chat: Chat) -> None:
+    now = chat.app.clock.now()
+    for name in ("ana", "ben", "cy"):
+        await chat.onboard(name)
+    ana, ben = await member_named(chat, "ana"), await member_named(chat, "ben")
+    async with chat.app.db.session() as session:
+        poll = Poll(question="?", created_at=now)
+        event = CommunityEvent(
+            kind="open_day", title="Open day", starts_at=now, ends_at=now, created_at=now
+        )
+        session.add_all([poll, event])
+        await session.flush()
+        option = PollOption(poll_id=poll.id or 0, position=0, text="yes")
+        session.add(option)
+        await session.flush()
+        # ana: attended this week (5) and voted (2), registered (3): 10, engaged
+        session.add(Registration(event_id=event.id or 0, member_id=ana.id or 0,
+                                 registered_at=now, attended_at=now))  # fmt: skip
+        session.add(Vote(poll_id=poll.id or 0, option_id=option.id or 0, member_id=ana.id or 0,
+                         platform="console", at=now))  # fmt: skip
+        # ben: registered two months ago: 3 points at a quarter, 0 after rounding down
+        session.add(Registration(event_id=event.id or 0, member_id=ben.id or 0,
+                                 registered_at=now - timedelta(days=60)))  # fmt: skip
+        await refresh(session, now, 90)
+        await session.commit()
+    seen = await chat.say("/members engagement=engaged", as_="hr")
+    assert "1 member match" in seen and f"#{ana.id} Ana" in seen and "engaged" in seen
+    assert "2 members match" in await chat.say(
+        "/members engagement=dormant onboarded=yes", as_="hr"
+    )
+    assert "engagement is one of champion" in await chat.say("/members engagement=hot", as_="hr")
+    assert "1 member match" in await chat.say(f"/members attended={event.id}", as_="hr")
+    assert "1 member match" in await chat.say(f"/members voted={poll.id}", as_="hr")
+    assert "0 members match" in await chat.say("/members contacted=30d", as_="hr")
+    assert "3 members match" in await chat.say("/members uncontacted=30d onboarded=yes", as_="hr")
+
+
+async def test_members_page_beyond_twenty_and_export_as_csv(chat: Chat) -> None:
+    for i in range(23):
+        await chat.say("/help", as_=f"m{i:02}")
+    first = await chat.say("/members", as_="hr")
+    assert "24 members match" in first and "…4 more: /members page=2" in first
+    second = await chat.say("/members page=2", as_="hr")
+    assert "(page 2)" in second and second.count("\n#") == 4
+    exported = await chat.say("/members csv", as_="hr")
+    assert "[file members.csv" in exported
+    rows = list(csv.DictReader(io.StringIO(exported.split("bytes]\n", 1)[1])))
+    assert len(rows) == 24 and rows[0]["level"] == "dormant" and rows[0]["platforms"] == "console"
