@@ -12,9 +12,12 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from bot.clock import ManualClock
+from storage.content import item_stats, record, retally
 from storage.engagement import refresh
 from storage.models import (
     CommunityEvent,
+    ContentItem,
+    ContentTally,
     Identity,
     Join,
     Label,
@@ -23,6 +26,7 @@ from storage.models import (
     Poll,
     PollOption,
     Registration,
+    TitleVariant,
     Vote,
 )
 from tests.chat import Chat
@@ -174,3 +178,32 @@ async def test_members_page_beyond_twenty_and_export_as_csv(chat: Chat) -> None:
     assert "[file members.csv" in exported
     rows = list(csv.DictReader(io.StringIO(exported.split("bytes]\n", 1)[1])))
     assert len(rows) == 24 and rows[0]["level"] == "dormant" and rows[0]["platforms"] == "console"
+
+
+async def test_an_article_both_accounts_opened_counts_once_and_mydata_covers_both(
+    chat: Chat,
+) -> None:
+    now = chat.app.clock.now()
+    await chat.onboard("ada")
+    await chat.onboard("ada_work")
+    first, second = await member_named(chat, "ada"), await member_named(chat, "ada_work")
+    async with chat.app.db.session() as session:
+        item = ContentItem(kind="company_news", body="News.", status="approved", created_at=now)
+        session.add(item)
+        await session.flush()
+        title = TitleVariant(content_id=item.id or 0, position=0, title="News")
+        session.add(title)
+        await session.flush()
+        for member in (first, second):
+            await record(session, member.id, "opened", item.id or 0, title.id, "console", now)
+        await session.commit()
+    await link(chat, "ada", "ada_work")
+    async with chat.app.db.session() as session:
+        stats = await item_stats(session, item, now - timedelta(days=1))
+        kept = sorted(map(tuple, await session.exec(select(ContentTally))))
+        async with chat.app.db.engine.begin() as conn:
+            await retally(conn)
+        again = sorted(map(tuple, await session.exec(select(ContentTally))))
+    assert [s.opened for s in stats] == [1] and kept == again
+    mine = await chat.say("/mydata", as_="ada")
+    assert '"platform_user_id": "ada"' in mine and '"platform_user_id": "ada_work"' in mine
