@@ -34,7 +34,8 @@ async def resolve(routes: Routes, flow: FormFlow, ctx: Context[Any]) -> Endpoint
         command = routes.commands.get(event.name.lower())
         if command is None:
             return Endpoint("unknown", _unknown_command)
-        return Endpoint(command.name, command.handler, command.role, command)
+        role = command.role_for(event.text, event.options)
+        return Endpoint(command.name, command.handler, role, command)
     if isinstance(event, ActionPressed):
         if event.action == ANSWER_ACTION and await flow.talking(ctx):
             return Endpoint("form.answer", flow.answer)

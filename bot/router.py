@@ -57,6 +57,18 @@ class Command:
     args: tuple[Arg, ...] = ()
     role: Role = Role.MEMBER
     aliases: tuple[str, ...] = ()
+    # First words that ask more than `role`: HR's `/jobs add` beside members' `/jobs`.
+    roles: tuple[tuple[str, Role], ...] = ()
+
+    def role_for(self, text: str, options: Mapping[str, str] | None = None) -> Role:
+        """The role this invocation needs, by its first word."""
+        if not self.roles or not self.args:
+            return self.role
+        if options is not None:
+            first = options.get(self.args[0].name) or ""
+        else:
+            first = next(iter(text.split()), "")
+        return dict(self.roles).get(first.lower(), self.role)
 
     def usage(self, prefix: str = "/") -> str:
         return " ".join([f"{prefix}{self.name}", *(arg.usage() for arg in self.args)])

@@ -122,6 +122,7 @@ class PipelineSettings(_Section):
     referral_active_after_days: int = Field(7, ge=0)  # a referral qualifies on activity after
     referral_burst: int = Field(10, ge=2)  # joins through one referral code within an hour
     not_for_me_days: int = Field(180, ge=0)  # "not for me" to a function rests it this long
+    not_now_days: int = Field(90, ge=1)  # "not now", for timing, comes back this much later
     active_days: int = Field(30, ge=1)  # "active" in the source report: seen within this
     ats_token: SecretStr | None = None  # $ROOST_ATS_TOKEN for POST /api/applications
 

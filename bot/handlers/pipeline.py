@@ -31,6 +31,7 @@ from bot.settings import Settings
 from storage.members import ConsentKind, accounts_named, resolve
 from storage.models import Campaign, Delivery, Feedback, Identity, Invitation, Job
 from storage.models.states import CampaignStatus, InvitationStatus
+from storage.openings import alert_campaign, open_jobs
 from storage.outbox import Recipients, decide
 from storage.pipeline import (
     PROGRESS,
@@ -45,6 +46,7 @@ from storage.pipeline import (
 )
 
 FEEDBACK = "job.feedback"
+HR_ACTIONS = ("add", "list", "invite", "status")
 
 
 def job_form(ctx: Context[Any]) -> Form:
@@ -81,7 +83,9 @@ FEEDBACK_FORM = Form(
 )
 
 
-def invitation_message(job: Job, token: str, public_url: str) -> Message:
+def invitation_message(
+    job: Job, token: str, public_url: str, title: str = "Invitation to apply"
+) -> Message:
     """What a member invited to apply sees: the job and four ways to answer."""
     fields = [
         MessageField("Function", job.function),
@@ -91,7 +95,7 @@ def invitation_message(job: Job, token: str, public_url: str) -> Message:
     if job.closes_at:
         fields.append(MessageField("Apply by", f"{job.closes_at:%d %b %Y}"))
     return Message(
-        title=f"Invitation to apply: {job.title}",
+        title=f"{title}: {job.title}",
         body="We think this role fits your profile. Have a look, and tell us what you think.",
         fields=tuple(fields),
         buttons=(
@@ -104,23 +108,26 @@ def invitation_message(job: Job, token: str, public_url: str) -> Message:
 
 
 class InvitationComposer:
-    """The outbox's view of an invitation campaign's row."""
+    """The outbox's view of an invitation campaign's row (or a job alert's: the same answers
+    under another title)."""
 
-    def __init__(self, public_url: str) -> None:
-        self.public_url = public_url
+    def __init__(self, public_url: str, title: str = "Invitation to apply") -> None:
+        self.public_url, self.title = public_url, title
 
     async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
         job = await session.get(Job, campaign.subject_id)
         assert job is not None
-        return lambda row: invitation_message(job, row.token or "", self.public_url)
+        return lambda row: invitation_message(job, row.token or "", self.public_url, self.title)
 
 
 # -- HR ---------------------------------------------------------------------------------------
 
 
 async def jobs(ctx: Context[CommandInvoked]) -> None:
-    action, rest = ctx.args["action"], ctx.args.get("options", "")
-    if action == "add":
+    action, rest = ctx.args.get("action"), ctx.args.get("options", "")
+    if action in (None, "all"):
+        await _open_jobs(ctx, everything=action == "all")
+    elif action == "add":
         ctx.ask(job_form(ctx))
     elif action == "list":
         await _listing(ctx)
@@ -157,8 +164,33 @@ async def added(ctx: Context[FormSubmitted]) -> None:
     ctx.session.add(job)
     await ctx.session.flush()
     ctx.audit("jobs.add", job=job.id)
+    alerting = await alert_campaign(ctx.session, job, ctx.now)
+    if alerting is not None:
+        ctx.signal(Launch(alerting))
     example = ctx.cmd("jobs", f"invite {job.id} function={job.function}")
-    ctx.reply(f"Saved as job #{job.id}: {job.title}. Invite members with `{example}`.")
+    alerted = " Members with a matching job alert hear of it." if alerting else ""
+    ctx.reply(f"Saved as job #{job.id}: {job.title}. Invite members with `{example}`.{alerted}")
+
+
+async def _open_jobs(ctx: Context[CommandInvoked], *, everything: bool) -> None:
+    """What members see: the open jobs that fit their profile (or all of them)."""
+    fitting = None if everything else ctx.member
+    found = await open_jobs(ctx.session, ctx.now, fitting)
+    lines = [
+        f"**{j.title}** · {' · '.join(p for p in (j.function, j.seniority, j.location) if p)}"
+        f" · [apply]({j.apply_url})"
+        for j in found
+    ]
+    hint = (
+        f"\n\n`{ctx.cmd('jobs', 'all')}` shows every open job; `{ctx.cmd('alerts')}` tells "
+        "you of new ones."
+    )
+    if not lines:
+        body = "No open job fits your profile just now." if fitting else "No open jobs just now."
+    else:
+        body = "\n".join(lines)
+    title = "Open jobs" + ("" if everything else " for you")
+    ctx.reply(Message(title=title, body=body + ("" if everything else hint)))
 
 
 async def _listing(ctx: Context[CommandInvoked]) -> None:
@@ -387,18 +419,23 @@ router = Router(
         CampaignKind(
             "invitation", lambda s: InvitationComposer(s.web.public_url), launching=inviting
         ),
+        CampaignKind(
+            "job_alert",
+            lambda s: InvitationComposer(s.web.public_url, "A new job for your alert"),
+            launching=inviting,
+        ),
     ),
     commands=(
         Command(
             "jobs",
             jobs,
-            "Jobs: add, list, invite JOB [segment] (previews first), status JOB MEMBER "
-            "applied|interviewing|hired.",
-            role=Role.HR,
+            "Open jobs that fit your profile (all: every one). HR: add, list, invite JOB "
+            "[segment] (previews first), status JOB MEMBER applied|interviewing|hired.",
             args=(
-                Arg("action", choices=("add", "list", "invite", "status")),
+                Arg("action", choices=("all", *HR_ACTIONS), required=False),
                 Arg("options", "a job number and more", required=False, rest=True),
             ),
+            roles=tuple((action, Role.HR) for action in HR_ACTIONS),
         ),
     ),
     actions=(

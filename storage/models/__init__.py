@@ -35,7 +35,7 @@ from storage.models.people import (
     Member,
     MemberNote,
 )
-from storage.models.pipeline import Feedback, Invitation, Job
+from storage.models.pipeline import Feedback, Invitation, Job, JobAlert
 
 __all__ = [
     "AuditEntry",
@@ -56,6 +56,7 @@ __all__ = [
     "Invitation",
     "InviteCode",
     "Job",
+    "JobAlert",
     "Join",
     "Judge",
     "Label",

@@ -19,6 +19,8 @@ class Job(SQLModel, table=True):
     location: str | None = None
     apply_url: str
     closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # where an imported job came from (`greenhouse:123`, `lever:abc`); None when HR added it
+    external_id: str | None = Field(default=None, unique=True)
     created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -46,6 +48,7 @@ class Invitation(SQLModel, table=True):
     applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     interviewing_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     hired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    came_back_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # Not now, later
 
 
 class Feedback(SQLModel, table=True):
@@ -55,3 +58,17 @@ class Feedback(SQLModel, table=True):
     reason: str  # salary | location | timing | role_fit | already_applied | other
     comment: str | None = None
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class JobAlert(SQLModel, table=True):
+    """A member asked to hear of new jobs: each criterion given must match (location as a part
+    of the job's)."""
+
+    __tablename__ = "job_alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    function: str | None = None
+    seniority: str | None = None
+    location: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,109 @@
+"""Jobs that come to members: alerts for new jobs that fit (`/alerts`), and a Not now that
+comes back once the time has passed and a job of the same kind is open."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.context import Context
+from bot.events import CommandInvoked
+from bot.kinds import Duty, Launch, Signal
+from bot.parsing import ParseError, options
+from bot.router import Arg, Command, Router, UsageError
+from bot.settings import Settings
+from storage.models import Job, JobAlert
+from storage.openings import (
+    alerts_of,
+    come_back_campaign,
+    due_to_come_back,
+    jobs_invited_to,
+    newest_open_job,
+    stop_alerts,
+)
+
+CRITERIA = ("function", "seniority", "location")
+
+
+async def alerts(ctx: Context[CommandInvoked]) -> None:
+    """`/alerts` lists them; `/alerts function=data location=Berlin` adds one; `/alerts off`."""
+    text = ctx.args.get("criteria", "").strip()
+    if text.lower() == "off":
+        await stop_alerts(ctx.session, ctx.member_id)
+        ctx.reply("Done: no more job alerts.")
+        return
+    if not text:
+        mine = await alerts_of(ctx.session, ctx.member_id)
+        lines = [f"• {_describe(a)}" for a in mine]
+        example = ctx.cmd("alerts", f"function={ctx.member.function or 'data'} location=Berlin")
+        ctx.reply(
+            "Your job alerts:\n" + "\n".join(lines) + f"\n`{ctx.cmd('alerts', 'off')}` stops them."
+            if lines
+            else f"No job alerts yet. Add one: `{example}`"
+        )
+        return
+    try:
+        given, rest = options(text, CRITERIA)
+        if rest or not given:
+            raise UsageError(f"use {', '.join(f'{c}=…' for c in CRITERIA)}")
+        functions = ctx.settings.onboarding.functions
+        if "function" in given and given["function"].lower() not in functions:
+            raise UsageError(f"function is one of {', '.join(functions)}")
+    except (UsageError, ParseError) as exc:
+        ctx.reply(f"Hmm, {exc}. Example: `{ctx.cmd('alerts', 'function=data location=Berlin')}`")
+        return
+    alert = JobAlert(
+        member_id=ctx.member_id,
+        function=given.get("function", "").lower() or None,
+        seniority=given.get("seniority", "").lower() or None,
+        location=given.get("location") or None,
+        created_at=ctx.now,
+    )
+    ctx.session.add(alert)
+    consent = (
+        ""
+        if ctx.member.consent_jobs
+        else (
+            f" Job messages are off for you: `{ctx.cmd('consent', 'jobs on')}` lets them through."
+        )
+    )
+    ctx.reply(f"Done: you'll hear of new jobs for {_describe(alert)}.{consent}")
+
+
+def _describe(alert: JobAlert) -> str:
+    return ", ".join(f"{c} {getattr(alert, c)}" for c in CRITERIA if getattr(alert, c))
+
+
+async def come_back(session: Any, now: datetime, settings: Settings) -> list[Signal]:
+    """Each Not now given for timing `not_now_days` ago comes back as an invitation to the
+    newest open job of the same function, if there is one (once)."""
+    after = timedelta(days=settings.pipeline.not_now_days)
+    inviting: dict[int, list[int]] = defaultdict(list)
+    jobs: dict[int, Job] = {}
+    for invitation, declined in await due_to_come_back(session, now, after):
+        invited = await jobs_invited_to(session, invitation.member_id)
+        job = await newest_open_job(session, declined.function, now, invited)
+        if job is None or job.id is None:
+            continue  # nothing fits yet: asked again tomorrow
+        invitation.came_back_at = now
+        inviting[job.id].append(invitation.member_id)
+        jobs[job.id] = job
+    signals: list[Signal] = []
+    for job_id, members in inviting.items():
+        signals.append(Launch(await come_back_campaign(session, jobs[job_id], members, now)))
+    return signals
+
+
+router = Router(
+    "openings",
+    commands=(
+        Command(
+            "alerts",
+            alerts,
+            "Hear of new jobs that fit: /alerts function=data location=Berlin; /alerts off.",
+            args=(Arg("criteria", "function= seniority= location=, or off", False, rest=True),),
+        ),
+    ),
+    duties=(Duty("not_now", come_back, hour=lambda settings: 8),),
+)

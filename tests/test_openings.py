@@ -1,0 +1,93 @@
+"""Jobs members find themselves (SQLite and PostgreSQL, through the console): `/jobs` lists the
+open jobs that fit, `/alerts` brings new ones by DM (consent and cap respected), and a Not now
+for timing comes back as an invitation to a newer job of the same kind, once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from bot.handlers.openings import come_back
+from bot.kinds import Launch
+from bot.scheduler.jobs import RUNNING
+from tests.chat import Chat
+from tests.test_jobs import JOB, add_job, chat, invitation_of  # noqa: F401  (chat: a fixture)
+
+
+async def test_members_see_the_open_jobs_that_fit_them(chat: Chat) -> None:  # noqa: F811
+    clock: ManualClock = chat.app.clock  # type: ignore[assignment]
+    await chat.onboard("ana", function="engineering", seniority="senior", location="Berlin")
+    await add_job(chat)  # engineering, senior, Berlin
+    await add_job(chat, "Data analyst", "data", "junior", "Remote", "https://ats.example/9", "-")
+    closing = (clock.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+    await add_job(chat, "SRE", "engineering", "senior", "Remote", "https://ats.example/8", closing)
+    mine = await chat.say("/jobs", as_="ana")
+    assert "Open jobs for you" in mine and "Backend engineer" in mine and "SRE" in mine
+    assert "Data analyst" not in mine and "apply <https://ats.example/jobs/7>" in mine
+    assert "Data analyst" in await chat.say("/jobs all", as_="ana")
+    clock.advance(timedelta(days=3))
+    assert "SRE" not in await chat.say("/jobs all", as_="ana")  # closed
+    refused = await chat.say("/jobs add", as_="ana")
+    assert "Sorry, /jobs is only for the hr team" in refused
+
+
+async def test_an_alert_brings_a_new_job_that_fits_by_dm(chat: Chat) -> None:  # noqa: F811
+    await chat.onboard("ana", jobs="yes")
+    await chat.onboard("ben", jobs="no")
+    await chat.onboard("cy", jobs="yes")
+    assert "No job alerts yet" in await chat.say("/alerts", as_="ana")
+    assert (
+        "you'll hear of new jobs for function engineering, location berlin"
+        in (await chat.say("/alerts function=engineering location=berlin", as_="ana")).lower()
+    )
+    seen = await chat.say("/alerts function=engineering", as_="ben")
+    assert "Job messages are off for you" in seen
+    await chat.say("/alerts function=design", as_="cy")
+    assert "function is one of" in await chat.say("/alerts function=astronaut", as_="cy")
+    assert "is not an option" in await chat.say("/alerts colour=red", as_="cy")
+
+    seen = await chat.say("/jobs add", *JOB, as_="hr")
+    assert "Members with a matching job alert hear of it." in seen
+    await chat.app.worker.drain()
+    shown = chat.out.getvalue()
+    assert "[DM to ana]\n== A new job for your alert: Backend engineer ==" in shown
+    assert "[DM to ben]\n== A new job for your alert" not in shown  # no consent
+    assert "[DM to cy]\n== A new job for your alert" not in shown  # another function
+    assert "Done: no more job alerts." in await chat.say("/alerts off", as_="ana")
+
+
+async def test_a_not_now_for_timing_comes_back_once_with_a_newer_job(chat: Chat) -> None:  # noqa: F811
+    clock: ManualClock = chat.app.clock  # type: ignore[assignment]
+    await chat.onboard("fay", jobs="yes")
+    await chat.onboard("gus", jobs="yes")
+    job = await add_job(chat)
+    await chat.say(f"/jobs invite {job}", "1", as_="hr")
+    await chat.app.worker.drain()
+    await chat.say("3", "timing", "-", as_="fay")  # Not now, timing
+    await chat.say("3", "salary", "-", as_="gus")  # Not now, but for pay: no coming back
+
+    async def day(days: int) -> list[int]:
+        clock.advance(timedelta(days=days))
+        async with chat.app.db.session() as session:
+            signals = await come_back(session, clock.now(), chat.app.settings)
+            await session.commit()
+        token = RUNNING.set(chat.app.campaigns)
+        try:
+            for signal in signals:
+                assert isinstance(signal, Launch)
+                await chat.app.campaigns.launch(signal.campaign_id)
+        finally:
+            RUNNING.reset(token)
+        await chat.app.worker.drain()
+        return [s.campaign_id for s in signals if isinstance(s, Launch)]
+
+    assert await day(30) == []  # too soon
+    assert await day(61) == []  # 91 days: due, but no newer engineering job is open
+    newer = await add_job(chat, "Platform engineer", *JOB[1:])
+    before = chat.out.getvalue().count("[DM to fay]\n== Invitation to apply: Platform engineer")
+    assert len(await day(1)) == 1
+    shown = chat.out.getvalue()
+    assert shown.count("[DM to fay]\n== Invitation to apply: Platform engineer") == before + 1
+    assert "[DM to gus]\n== Invitation to apply: Platform engineer" not in shown
+    assert await invitation_of(chat, "fay", newer) is not None
+    assert await day(1) == []  # once
