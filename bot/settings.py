@@ -125,6 +125,12 @@ class PipelineSettings(_Section):
     not_now_days: int = Field(90, ge=1)  # "not now", for timing, comes back this much later
     active_days: int = Field(30, ge=1)  # "active" in the source report: seen within this
     ats_token: SecretStr | None = None  # $ROOST_ATS_TOKEN for POST /api/applications
+    # Jobs imported daily (and on /jobs import) from an ATS's public job board: open there,
+    # open here; gone there, closed here.
+    greenhouse_board: str = ""  # the board token in boards.greenhouse.io/<token>
+    lever_site: str = ""  # the site name in jobs.lever.co/<site>
+    greenhouse_api: str = "https://boards-api.greenhouse.io"
+    lever_api: str = "https://api.lever.co"
 
 
 class PrivacySettings(_Section):

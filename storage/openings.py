@@ -142,3 +142,37 @@ async def _invite(
     session.add(campaign)
     await session.flush()
     return campaign.id or 0
+
+
+async def sync_board(
+    session: AsyncSession, prefix: str, postings: Sequence[Any], now: datetime, function: Any
+) -> tuple[list[Job], int]:
+    """Make Roost's jobs from one board (`prefix`: `greenhouse:` or `lever:`) match its open
+    postings: new ones added, changed ones updated, those gone closed now; (added, closed)."""
+    held = {
+        job.external_id: job
+        for job in await session.exec(select(Job).where(col(Job.external_id).startswith(prefix)))
+    }
+    added: list[Job] = []
+    for posting in postings:
+        job = held.pop(posting.external_id, None)
+        if job is None:
+            job = Job(
+                external_id=posting.external_id,
+                title=posting.title,
+                function="",
+                apply_url=posting.apply_url,
+                created_at=now,
+            )
+            added.append(job)
+        job.title, job.location, job.apply_url = posting.title, posting.location, posting.apply_url
+        job.function = function(posting.department)
+        if job.closes_at is not None and job.closes_at <= now:
+            job.closes_at = None  # open again on the board
+        session.add(job)
+    closed = 0
+    for job in held.values():
+        if job.closes_at is None or job.closes_at > now:
+            job.closes_at, closed = now, closed + 1
+    await session.flush()
+    return added, closed

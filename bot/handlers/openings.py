@@ -3,10 +3,12 @@ comes back once the time has passed and a job of the same kind is open."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.boards import BoardError, function_of, read_boards
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.kinds import Duty, Launch, Signal
@@ -15,15 +17,18 @@ from bot.router import Arg, Command, Router, UsageError
 from bot.settings import Settings
 from storage.models import Job, JobAlert
 from storage.openings import (
+    alert_campaign,
     alerts_of,
     come_back_campaign,
     due_to_come_back,
     jobs_invited_to,
     newest_open_job,
     stop_alerts,
+    sync_board,
 )
 
 CRITERIA = ("function", "seniority", "location")
+log = logging.getLogger("roost.jobs")
 
 
 async def alerts(ctx: Context[CommandInvoked]) -> None:
@@ -95,6 +100,41 @@ async def come_back(session: Any, now: datetime, settings: Settings) -> list[Sig
     return signals
 
 
+async def import_boards(session: Any, now: datetime, settings: Settings) -> list[Signal]:
+    """The daily import from the configured ATS boards; a job alert for each new job."""
+    report, signals = await sync_boards(session, now, settings)
+    if report:
+        log.info("job boards: %s", report)
+    return signals
+
+
+async def sync_boards(session: Any, now: datetime, settings: Settings) -> tuple[str, list[Signal]]:
+    """Read every configured board and match Roost's jobs to it; (what happened, launches)."""
+    p = settings.pipeline
+    boards = await read_boards(
+        p.greenhouse_board,
+        p.lever_site,
+        greenhouse_api=p.greenhouse_api,
+        lever_api=p.lever_api,
+    )
+    lines: list[str] = []
+    signals: list[Signal] = []
+    functions = settings.onboarding.functions
+    for prefix, postings in boards.items():
+        name = prefix.rstrip(":").capitalize()
+        if isinstance(postings, BoardError):
+            lines.append(f"{name}: not read ({postings})")
+            continue
+        added, closed = await sync_board(
+            session, prefix, postings, now, lambda d: function_of(d, functions)
+        )
+        for job in added:
+            if (campaign := await alert_campaign(session, job, now)) is not None:
+                signals.append(Launch(campaign))
+        lines.append(f"{name}: {len(postings)} open, {len(added)} new, {closed} closed")
+    return "; ".join(lines), signals
+
+
 router = Router(
     "openings",
     commands=(
@@ -105,5 +145,8 @@ router = Router(
             args=(Arg("criteria", "function= seniority= location=, or off", False, rest=True),),
         ),
     ),
-    duties=(Duty("not_now", come_back, hour=lambda settings: 8),),
+    duties=(
+        Duty("not_now", come_back, hour=lambda settings: 8),
+        Duty("job_boards", import_boards, hour=lambda settings: 6),
+    ),
 )

@@ -12,6 +12,7 @@ from typing import Any
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.admin import MEMBER_HINT
+from bot.handlers.openings import sync_boards
 from bot.kinds import CampaignKind, Launch, Launching
 from bot.messages import (
     ActionButton,
@@ -46,7 +47,7 @@ from storage.pipeline import (
 )
 
 FEEDBACK = "job.feedback"
-HR_ACTIONS = ("add", "list", "invite", "status")
+HR_ACTIONS = ("add", "list", "invite", "status", "import")
 
 
 def job_form(ctx: Context[Any]) -> Form:
@@ -133,6 +134,8 @@ async def jobs(ctx: Context[CommandInvoked]) -> None:
         await _listing(ctx)
     elif action == "invite":
         await _preview(ctx, rest)
+    elif action == "import":
+        await _import(ctx)
     else:
         await _status(ctx, rest)
 
@@ -170,6 +173,17 @@ async def added(ctx: Context[FormSubmitted]) -> None:
     example = ctx.cmd("jobs", f"invite {job.id} function={job.function}")
     alerted = " Members with a matching job alert hear of it." if alerting else ""
     ctx.reply(f"Saved as job #{job.id}: {job.title}. Invite members with `{example}`.{alerted}")
+
+
+async def _import(ctx: Context[CommandInvoked]) -> None:
+    p = ctx.settings.pipeline
+    if not (p.greenhouse_board or p.lever_site):
+        ctx.reply("No job board is set: [pipeline] greenhouse_board or lever_site.")
+        return
+    report, signals = await sync_boards(ctx.session, ctx.now, ctx.settings)
+    for signal in signals:
+        ctx.signal(signal)
+    ctx.reply(f"Imported. {report}.")
 
 
 async def _open_jobs(ctx: Context[CommandInvoked], *, everything: bool) -> None:
@@ -430,7 +444,8 @@ router = Router(
             "jobs",
             jobs,
             "Open jobs that fit your profile (all: every one). HR: add, list, invite JOB "
-            "[segment] (previews first), status JOB MEMBER applied|interviewing|hired.",
+            "[segment] (previews first), status JOB MEMBER applied|interviewing|hired, "
+            "import (from the job boards now).",
             args=(
                 Arg("action", choices=("all", *HR_ACTIONS), required=False),
                 Arg("options", "a job number and more", required=False, rest=True),
