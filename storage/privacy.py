@@ -54,6 +54,7 @@ POLICY = (
     Rule("referral", "referrer_member_id", Erase.KEEP),
     Rule("referral", "referred_member_id", Erase.KEEP),
     Rule("content_item", "author_member_id", Erase.KEEP),
+    Rule("feed", "added_by_member_id", Erase.KEEP),
     Rule("campaign", "created_by_member_id", Erase.KEEP),
     Rule("delivery", "member_id", Erase.KEEP),
     Rule("interaction", "member_id", Erase.KEEP),

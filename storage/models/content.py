@@ -114,6 +114,30 @@ class ContentTally(SQLModel, table=True):
     facts: int = 0
 
 
+class Feed(SQLModel, table=True):
+    """An RSS or Atom feed HR follows: its new entries become industry news to review."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True)
+    title: str | None = None
+    added_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FeedEntry(SQLModel, table=True):
+    """An entry of a feed already seen (by its id, else its link), and the draft it became."""
+
+    __tablename__ = "feed_entry"
+    __table_args__ = (UniqueConstraint("feed_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id", index=True)
+    key: str
+    content_id: int | None = Field(default=None, foreign_key="content_item.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
 class PlatformPost(SQLModel, table=True):
     """Where a subject (poll, announcement, content page) was posted on a platform, so votes,
     edits and presses can be mapped back to it."""
