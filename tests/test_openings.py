@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlmodel import select
+
 from bot.clock import ManualClock
 from bot.handlers.openings import come_back
 from bot.kinds import Launch
 from bot.scheduler.jobs import RUNNING
+from storage.db import Database
+from storage.models import Job, Member
+from storage.openings import alert_campaign
 from tests.chat import Chat
+from tests.roost_everywhere import roost_everywhere
 from tests.test_jobs import JOB, add_job, chat, invitation_of  # noqa: F401  (chat: a fixture)
 
 
@@ -91,3 +97,41 @@ async def test_a_not_now_for_timing_comes_back_once_with_a_newer_job(chat: Chat)
     assert "[DM to gus]\n== Invitation to apply: Platform engineer" not in shown
     assert await invitation_of(chat, "fay", newer) is not None
     assert await day(1) == []  # once
+
+
+async def test_on_every_platform_an_alert_brings_the_new_job(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    """Telegram, Discord and Slack at once: a member on each subscribes with `/alerts`, and a
+    new job that fits reaches each of them by DM, rendered natively with its answers."""
+    async with roost_everywhere(sqlite_db, clock, ("telegram", "discord", "slack")) as world:
+        people = {p: (await world.person(f"Ada{p}"))[p] for p in ("telegram", "discord", "slack")}
+        for account in people.values():
+            await world.command(account, "help")
+        async with sqlite_db.session() as session:
+            for member in await session.exec(select(Member)):
+                member.onboarded_at, member.consent_jobs = clock.now(), True
+            await session.commit()
+        for account in people.values():
+            seen = await world.command(account, "alerts", criteria="function=data")
+            assert "you'll hear of new jobs for function data" in seen
+        async with sqlite_db.session() as session:
+            job = Job(title="Data engineer", function="data", location="Berlin",
+                      apply_url="https://ats.example/1", created_at=clock.now())  # fmt: skip
+            session.add(job)
+            await session.flush()
+            campaign = await alert_campaign(session, job, clock.now())
+            await session.commit()
+        assert campaign is not None
+        before = world.app.worker.recorded
+        token = RUNNING.set(world.app.campaigns)
+        try:
+            await world.app.campaigns.launch(campaign)
+        finally:
+            RUNNING.reset(token)
+        world.app.worker.wake()
+        await world.app.worker.wait_recorded(before + 3)
+        for account in people.values():
+            assert "A new job for your alert: Data engineer" in account.text()
+        seen = await world.press(people["slack"], "I'm interested")
+        assert "The recruiting team knows" in seen
