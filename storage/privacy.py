@@ -70,6 +70,8 @@ POLICY = (
     Rule("survey_response", "member_id", Erase.SCRUB, ("comment",)),
     Rule("job", "created_by_member_id", Erase.KEEP),
     Rule("job_alert", "member_id", Erase.DELETE),
+    Rule("nurture", "created_by_member_id", Erase.KEEP),
+    Rule("enrollment", "member_id", Erase.DELETE),
     Rule("invitation", "member_id", Erase.SCRUB, ("source",)),  # out of reports by source
     Rule("feedback", "member_id", Erase.SCRUB, ("comment",)),
     Rule("audit_entry", "actor_member_id", Erase.KEEP),

@@ -157,9 +157,11 @@ class Campaigns:
             if run.sample_fraction is None
             else math.ceil(len(members) * run.sample_fraction)
         )
+        chosen = run.audience.get("title")  # one title for all (a nurture's second try)
         for i, row in enumerate(members[:sample]):
+            index = i if chosen is None else int(chosen)
             row.variant_id, row.state = (
-                variants[i % len(variants)] if variants else None,
+                variants[index % len(variants)] if variants else None,
                 DeliveryState.PENDING,
             )
         for row in rows:

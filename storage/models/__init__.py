@@ -28,6 +28,7 @@ from storage.models.engagement import (
     Vote,
 )
 from storage.models.growth import CodeAttempt, InviteCode, Join, PlatformInvite, Referral
+from storage.models.nurture import Enrollment, Nurture, NurtureStep
 from storage.models.people import (
     Consent,
     FormProgress,
@@ -49,6 +50,7 @@ __all__ = [
     "ContentItem",
     "ContentTally",
     "Delivery",
+    "Enrollment",
     "Entry",
     "Feed",
     "FeedEntry",
@@ -68,6 +70,8 @@ __all__ = [
     "LinkCode",
     "Member",
     "MemberNote",
+    "Nurture",
+    "NurtureStep",
     "PlatformInvite",
     "PlatformPost",
     "Poll",

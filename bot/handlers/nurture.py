@@ -1,0 +1,306 @@
+"""Nurture sequences (`/nurture`): steps each member walks at their own pace, each after a wait,
+branching on what they do in chat. Not opened → the same item with another title; opened but
+not finished → a shorter follow-up; voted, registered, attended, answered → a chosen step;
+applied, STOP or Not for me → out. Every send goes through the outbox (consent, the cap)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.context import Context
+from bot.events import CommandInvoked
+from bot.kinds import Duty, Launch, Signal
+from bot.messages import Message
+from bot.parsing import ParseError, duration, ident, options, whole
+from bot.router import Arg, Command, Role, Router, UsageError
+from bot.segments import member_filter, parse_filter, stored_filter
+from bot.settings import Settings
+from storage.models import Enrollment, Member, Nurture, NurtureStep
+from storage.nurture import SIGNALS, newcomers, nurtures, send, signals, steps_of, walking
+
+STEP_KINDS = ("content", "poll", "event", "job")
+RULES = ("wait", "unopened", "partial", "followup", *SIGNALS)
+LONG = timedelta(days=365)
+
+
+async def nurture(ctx: Context[CommandInvoked]) -> None:
+    action, rest = ctx.args.get("action"), ctx.args.get("details", "").strip()
+    try:
+        if action == "new":
+            await _new(ctx, rest)
+        elif action == "step":
+            await _step(ctx, rest)
+        elif action in ("start", "pause", "resume", "cancel"):
+            await _status(ctx, action, rest)
+        elif action == "show":
+            await _show(ctx, rest)
+        else:
+            await _list(ctx)
+    except (UsageError, ParseError) as exc:
+        ctx.reply(f"Hmm, {exc}. `{ctx.cmd('help')}` shows how /nurture is used.")
+
+
+async def _new(ctx: Context[CommandInvoked], text: str) -> None:
+    """`new NAME | code=FAIR`, `| event=3` or `| function=data active=30d` (a segment)."""
+    name, _, entry_text = (part.strip() for part in text.partition("|"))
+    if not name or not entry_text:
+        raise UsageError("name it, then how members enter: `new Data folks | function=data`")
+    first = entry_text.split()[0].lower()
+    if first.startswith("code="):
+        entry: dict[str, Any] = {"code": first.removeprefix("code=")}
+    elif first.startswith("event="):
+        entry = {"event": whole(first.removeprefix("event="), "event=", 1, 2**31 - 1)}
+    else:
+        segment = parse_filter(entry_text, ctx.settings.engagement.levels)
+        entry = {"segment": stored_filter(segment)}
+    made = Nurture(
+        name=name[:100], entry=entry, created_by_member_id=ctx.member_id, created_at=ctx.now
+    )
+    ctx.session.add(made)
+    await ctx.session.flush()
+    ctx.reply(
+        f"Sequence #{made.id} {made.name} is a draft. Add steps, such as "
+        f"`{ctx.cmd('nurture', f'step {made.id} content 12 unopened=3d')}`, then "
+        f"`{ctx.cmd('nurture', f'start {made.id}')}`."
+    )
+
+
+async def _sequence(ctx: Context[Any], ref: str) -> Nurture:
+    found = {n.id: n for n in await nurtures(ctx.session)}.get(ident(ref) or 0)
+    if found is None:
+        raise UsageError(f"there is no sequence {ref[:20]}")
+    return found
+
+
+async def _step(ctx: Context[CommandInvoked], text: str) -> None:
+    """`step N KIND SUBJECT [wait=3d] [unopened=3d] [partial=2d followup=ID] [voted=STEP] …`"""
+    words = text.split()
+    if len(words) < 3 or words[1].lower() not in STEP_KINDS:
+        raise UsageError(f"name the sequence, a kind ({', '.join(STEP_KINDS)}) and its number")
+    sequence = await _sequence(ctx, words[0])
+    if sequence.status == "cancelled":
+        raise UsageError(f"sequence #{sequence.id} is cancelled")
+    kind, subject = words[1].lower(), whole(words[2].lstrip("#"), "the subject", 1, 2**31 - 1)
+    given, extra = options(" ".join(words[3:]), RULES)
+    if extra:
+        raise UsageError(f"{extra[0][:20]} is not a rule ({', '.join(f'{r}=' for r in RULES)})")
+    steps = await steps_of(ctx.session, sequence.id or 0)
+    wait = duration(given["wait"], "wait=", LONG) if "wait" in given else timedelta(0)
+    step = NurtureStep(
+        nurture_id=sequence.id or 0,
+        position=len(steps),
+        kind=kind,
+        subject_id=subject,
+        wait_hours=int(wait.total_seconds() // 3600),
+        goto={s: whole(given[s], f"{s}=", 1, 100) - 1 for s in SIGNALS if s in given},
+    )
+    if kind == "content":
+        if "unopened" in given:
+            step.unopened_days = duration(given["unopened"], "unopened=", LONG).days or 1
+        if "partial" in given:
+            if "followup" not in given:
+                raise UsageError("partial= needs followup=CONTENT, the shorter piece to send")
+            step.partial_days = duration(given["partial"], "partial=", LONG).days or 1
+            step.followup_content_id = whole(given["followup"], "followup=", 1, 2**31 - 1)
+    elif {"unopened", "partial", "followup"} & set(given):
+        raise UsageError("unopened=, partial= and followup= are for content steps")
+    ctx.session.add(step)
+    ctx.reply(f"Sequence #{sequence.id}, step {step.position + 1}: {_describe(step)}.")
+
+
+def _describe(step: NurtureStep) -> str:
+    parts = [f"{step.kind} #{step.subject_id}", f"after {step.wait_hours}h"]
+    if step.unopened_days:
+        parts.append(f"not opened in {step.unopened_days}d: another title")
+    if step.partial_days:
+        parts.append(f"opened, not finished in {step.partial_days}d: #{step.followup_content_id}")
+    parts += [f"{s} → step {p + 1}" for s, p in step.goto.items()]
+    return ", ".join(parts)
+
+
+async def _status(ctx: Context[CommandInvoked], action: str, ref: str) -> None:
+    sequence = await _sequence(ctx, ref)
+    allowed: dict[str, tuple[str, ...]] = {
+        "start": ("draft",),
+        "pause": ("active",),
+        "resume": ("paused",),
+        "cancel": ("draft", "active", "paused"),
+    }
+    if sequence.status not in allowed[action]:
+        raise UsageError(f"sequence #{sequence.id} is {sequence.status}")
+    if action == "start" and not await steps_of(ctx.session, sequence.id or 0):
+        raise UsageError(f"sequence #{sequence.id} has no steps yet")
+    sequence.status = {"start": "active", "pause": "paused", "resume": "active"}.get(
+        action, "cancelled"
+    )
+    if action == "start":
+        sequence.started_at = ctx.now
+    if action == "cancel":
+        for enrollment in await walking(ctx.session, sequence.id or 0):
+            enrollment.state, enrollment.reason, enrollment.ended_at = "left", "cancelled", ctx.now
+    ctx.audit(f"nurture.{action}", nurture=sequence.id)
+    ctx.reply(f"Sequence #{sequence.id} {sequence.name}: {sequence.status}.")
+
+
+async def _show(ctx: Context[CommandInvoked], ref: str) -> None:
+    sequence = await _sequence(ctx, ref)
+    lines = [
+        f"{s.position + 1}. {_describe(s)} · entered {s.entered}, sent {s.sent}, opened "
+        f"{s.opened}, moved on {s.moved_on}, left {s.left}"
+        for s in await steps_of(ctx.session, sequence.id or 0)
+    ]
+    ctx.reply(
+        Message(
+            title=f"Sequence #{sequence.id} {sequence.name} ({sequence.status})",
+            body="\n".join(lines) or "No steps yet.",
+        )
+    )
+
+
+async def _list(ctx: Context[CommandInvoked]) -> None:
+    lines = [f"#{n.id} {n.name} · {n.status}" for n in await nurtures(ctx.session)]
+    example = ctx.cmd("nurture", "new Data folks | function=data")
+    ctx.reply(Message(title="Sequences", body="\n".join(lines) or f"None yet: `{example}`"))
+
+
+# -- walking: once a day, every member one step further where it is time -------------------
+
+
+async def advance(session: Any, now: datetime, _settings: Settings) -> list[Signal]:
+    """Let newcomers in, then move every member who is due; the sends, as launches."""
+    launches: list[Signal] = []
+    for sequence in await nurtures(session):
+        if sequence.status != "active":
+            continue
+        steps = await steps_of(session, sequence.id or 0)
+        segment = sequence.entry.get("segment")
+        flt = member_filter({"filter": segment}) if segment is not None else None
+        for member_id in await newcomers(session, sequence, flt, now):
+            session.add(
+                Enrollment(
+                    nurture_id=sequence.id or 0,
+                    member_id=member_id,
+                    due_at=now + timedelta(hours=steps[0].wait_hours),
+                    entered_at=now,
+                )
+            )
+            steps[0].entered += 1
+        await session.flush()
+        outgoing: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for enrollment in await walking(session, sequence.id or 0):
+            await _walk(session, enrollment, steps, now, outgoing)
+        for (position, what), members in outgoing.items():
+            step = steps[position]
+            if what == "retitle":
+                campaign = await send(session, step, members, now, title=1)
+            elif what == "followup":
+                campaign = await send(
+                    session, step, members, now, content_id=step.followup_content_id
+                )
+            else:
+                campaign = await send(session, step, members, now)
+            launches.append(Launch(campaign))
+    return launches
+
+
+async def _walk(
+    session: Any,
+    e: Enrollment,
+    steps: list[NurtureStep],
+    now: datetime,
+    outgoing: dict[tuple[int, str], list[int]],
+) -> None:
+    for _ in range(len(steps) + 1):  # a jump can make the next step due at once
+        step = steps[e.position]
+        if e.sent_at is None:
+            if now >= e.due_at:
+                outgoing[(e.position, "send")].append(e.member_id)
+                e.sent_at = e.due_at = now
+                step.sent += 1
+            return
+        member = await session.get(Member, e.member_id)
+        if member is None or member.erased_at is not None:
+            return _leave(e, step, now, "erased")
+        if not (member.consent_news or member.consent_jobs):
+            return _leave(e, step, now, "stopped")
+        seen = await signals(session, e.member_id, step, e.sent_at)
+        if "left" in seen:
+            return _leave(e, step, now, "applied or not for me")
+        if "opened" in seen and not e.opened:
+            e.opened, step.opened = True, step.opened + 1
+        jump = next((step.goto[s] for s in SIGNALS if s in seen and s in step.goto), None)
+        if jump is not None and 0 <= jump < len(steps):
+            _move(e, step, steps[jump], now)
+            continue
+        if step.kind == "content" and _rule(e, step, seen, now, outgoing):
+            return
+        following = e.position + 1
+        if following == len(steps):
+            watch = max(step.unopened_days or 0, step.partial_days or 0, 1)
+            if now >= e.due_at + timedelta(days=watch):
+                e.state, e.ended_at, step.moved_on = "done", now, step.moved_on + 1
+            return
+        if now < e.sent_at + timedelta(hours=steps[following].wait_hours):
+            return
+        _move(e, step, steps[following], e.sent_at)
+
+
+def _rule(
+    e: Enrollment,
+    step: NurtureStep,
+    seen: set[str],
+    now: datetime,
+    outgoing: dict[tuple[int, str], list[int]],
+) -> bool:
+    """A content step's own branches; whether one fired (the member waits for it then)."""
+    assert e.sent_at is not None
+    unopened = step.unopened_days and not e.opened and not e.retitled
+    if unopened and now >= e.due_at + timedelta(days=step.unopened_days or 0):
+        outgoing[(e.position, "retitle")].append(e.member_id)
+        e.retitled, e.due_at, step.sent = True, now, step.sent + 1
+        return True
+    partial = step.partial_days and e.opened and "finished" not in seen and not e.followed_up
+    if partial and now >= e.sent_at + timedelta(days=step.partial_days or 0):
+        outgoing[(e.position, "followup")].append(e.member_id)
+        e.followed_up, e.due_at, step.sent = True, now, step.sent + 1
+        return True
+    return False
+
+
+def _move(e: Enrollment, step: NurtureStep, to: NurtureStep, since: datetime) -> None:
+    step.moved_on += 1
+    to.entered += 1
+    e.position, e.sent_at = to.position, None
+    e.due_at = since + timedelta(hours=to.wait_hours)
+    e.opened = e.retitled = e.followed_up = False
+
+
+def _leave(e: Enrollment, step: NurtureStep, now: datetime, why: str) -> None:
+    e.state, e.reason, e.ended_at = "left", why, now
+    step.left += 1
+
+
+router = Router(
+    "nurture",
+    commands=(
+        Command(
+            "nurture",
+            nurture,
+            "Nurture sequences: new NAME | ENTRY (code=, event= or a segment); step N KIND "
+            "ID [wait=3d unopened=3d partial=2d followup=ID voted=STEP …]; start, pause, "
+            "resume, cancel, show N.",
+            role=Role.HR,
+            args=(
+                Arg(
+                    "action",
+                    choices=("list", "new", "step", "start", "pause", "resume", "cancel", "show"),
+                    required=False,
+                ),
+                Arg("details", "a sequence's number and more", required=False, rest=True),
+            ),
+        ),
+    ),
+    duties=(Duty("nurture", advance, hour=lambda settings: 9),),
+)

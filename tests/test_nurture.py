@@ -1,0 +1,157 @@
+"""A branching nurture sequence walked day by day on an injected clock (SQLite and PostgreSQL,
+through the console): who did not open gets another title, who opened but did not finish a
+follow-up, who registered for the event jumps ahead, who applies or says STOP leaves, and HR
+sees per step how many entered, were sent, opened, moved on and left."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from bot.clock import ManualClock
+from bot.handlers.nurture import advance
+from bot.kinds import Launch
+from bot.scheduler.jobs import RUNNING
+from storage.models import CommunityEvent, ContentItem, Enrollment, Job, TitleVariant
+from tests.chat import Chat
+from tests.test_membership import member_named
+
+LONG = "\n\n".join(f"Part {i}: " + "x" * 1100 for i in range(2))  # two pages
+
+
+async def content(chat: Chat, body: str, *titles: str) -> int:
+    async with chat.app.db.session() as session:
+        item = ContentItem(
+            kind="company_news", body=body, status="approved", created_at=chat.app.clock.now()
+        )
+        session.add(item)
+        await session.flush()
+        for i, title in enumerate(titles):
+            session.add(TitleVariant(content_id=item.id or 0, position=i, title=title))
+        await session.commit()
+        return item.id or 0
+
+
+async def day(chat: Chat, days: float = 1) -> list[int]:
+    """Time passes; the daily walk runs, and what it sends is delivered."""
+    clock: ManualClock = chat.app.clock  # type: ignore[assignment]
+    clock.advance(timedelta(days=days))
+    async with chat.app.db.session() as session:
+        launches = await advance(session, clock.now(), chat.app.settings)
+        await session.commit()
+    token = RUNNING.set(chat.app.campaigns)
+    try:
+        for launch in launches:
+            assert isinstance(launch, Launch)
+            await chat.app.campaigns.launch(launch.campaign_id)
+    finally:
+        RUNNING.reset(token)
+    await chat.app.worker.drain()
+    return [launch.campaign_id for launch in launches if isinstance(launch, Launch)]
+
+
+async def where(chat: Chat) -> dict[str, tuple[int, str, str | None]]:
+    async with chat.app.db.session() as session:
+        rows = list(await session.exec(select(Enrollment).order_by(col(Enrollment.id))))
+    names = {}
+    for name in ("ana", "ben", "cy", "dee"):
+        names[(await member_named(chat, name)).id] = name
+    return {names[e.member_id]: (e.position + 1, e.state, e.reason) for e in rows}
+
+
+def dms(chat: Chat, name: str, title: str) -> int:
+    return chat.out.getvalue().count(f"[DM to {name}]\n== {title}")
+
+
+async def test_a_branching_sequence_walked_day_by_day(chat: Chat) -> None:
+    for name in ("ana", "ben", "cy", "dee"):
+        await chat.onboard(name, function="data", news="yes", jobs="yes")
+    await chat.onboard("eve", function="design", news="yes", jobs="yes")
+    article = await content(chat, LONG, "Salaries in data", "What data people earn")
+    short = await content(chat, "The short version.", "Salaries, in short")
+    now = chat.app.clock.now()
+    async with chat.app.db.session() as session:
+        event = CommunityEvent(
+            kind="open_day",
+            title="Data open day",
+            created_at=now,
+            starts_at=now + timedelta(days=30),
+            ends_at=now + timedelta(days=30),
+        )
+        job = Job(title="Data engineer", function="data", apply_url="https://ats.example/1",
+                  created_at=now)  # fmt: skip
+        session.add_all([event, job])
+        await session.commit()
+
+    seen = await chat.say("/nurture new Data folks | function=data", as_="hr")
+    assert "Sequence #1 Data folks is a draft" in seen
+    for step in (
+        f"1 content {article} unopened=3d partial=2d followup={short}",
+        f"1 event {event.id} wait=7d registered=4",
+        f"1 content {short} wait=2d",
+        f"1 job {job.id} wait=3d",
+    ):
+        assert "Sequence #1, step" in await chat.say(f"/nurture step {step}", as_="hr")
+    assert "partial= needs followup=" in await chat.say(
+        f"/nurture step 1 content {article} partial=2d", as_="hr"
+    )
+    assert "is only for the hr team" in await chat.say("/nurture show 1", as_="ana")
+    assert "Data folks: active" in await chat.say("/nurture start 1", as_="hr")
+
+    await day(chat, 0.01)  # in they come; the first step goes out
+    for name in ("ana", "ben", "cy", "dee"):
+        assert dms(chat, name, "Salaries in data") + dms(chat, name, "What data people earn") == 1
+    assert dms(chat, "eve", "Salaries") == 0  # not in the segment
+    await chat.say("1", "1", "1", as_="ana")  # Read, next page: finished
+    await chat.say("1", as_="ben")  # Read the first page only
+    await chat.say("STOP", as_="dee")
+
+    await day(chat, 2)  # ben opened but did not finish: the short version
+    assert (
+        dms(chat, "ben", "Salaries, in short") == 1 and dms(chat, "ana", "Salaries, in short") == 0
+    )
+    assert (await where(chat))["dee"] == (1, "left", "stopped")
+    before = dms(chat, "cy", "What data people earn") + dms(chat, "cy", "Salaries in data")
+    await day(chat, 1)  # cy never opened: the same article, the other title
+    assert (
+        dms(chat, "cy", "What data people earn") + dms(chat, "cy", "Salaries in data") == before + 1
+    )
+
+    await day(chat, 4)  # a week after the first step: the event, to those still walking
+    for name in ("ana", "ben", "cy"):
+        assert dms(chat, name, "Open day: Data open day") == 1
+    register = chat.out.getvalue().split("[DM to ana]\n== Open day: Data open day")[1]
+    assert "[1] Register" in register
+    await chat.say("1", as_="ana")  # Register: jumps to the job
+    await day(chat, 1)
+    assert (await where(chat))["ana"] == (4, "active", None)
+    await day(chat, 1)  # two days after the event: the short piece for those who did not
+    assert (
+        dms(chat, "cy", "Salaries, in short") == 1 and dms(chat, "ana", "Salaries, in short") == 0
+    )
+    await day(chat, 2)  # three days after ana's jump: her invitation
+    assert dms(chat, "ana", "Invitation to apply: Data engineer") == 1
+    await chat.say(f"/jobs status {job.id} @ana applied", as_="hr")
+
+    assert "Data folks: paused" in await chat.say("/nurture pause 1", as_="hr")
+    await day(chat, 5)  # nothing moves while paused
+    assert dms(chat, "ben", "Invitation to apply") == 0
+    assert (await where(chat))["ana"] == (4, "active", None)
+    await chat.say("/nurture resume 1", as_="hr")
+    await day(chat, 1)
+    assert (await where(chat))["ana"] == (4, "left", "applied or not for me")
+    assert dms(chat, "ben", "Invitation to apply: Data engineer") == 1
+    await day(chat, 2)
+    walked = await where(chat)
+    assert walked["ben"] == (4, "done", None) and walked["cy"] == (4, "done", None)
+
+    shown = await chat.say("/nurture show 1", as_="hr")
+    for line in (
+        "1. content #1, after 0h, not opened in 3d: another title, opened, not finished in 2d: "
+        "#2 · entered 4, sent 6, opened 2, moved on 3, left 1",  # 4, a follow-up, a title
+        "2. event #1, after 168h, registered → step 4 · entered 3, sent 3, opened 1, moved on 3",
+        "3. content #2, after 48h · entered 2, sent 2, opened 0, moved on 2, left 0",
+        "4. job #1, after 72h · entered 3, sent 3, opened 0, moved on 2, left 1",
+    ):
+        assert line in shown, shown
