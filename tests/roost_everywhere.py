@@ -37,6 +37,9 @@ class Account:
     command: Callable[[str, dict[str, str]], Awaitable[Any]]  # name, options
     press: Callable[[str], Awaitable[Any]]
     text: Callable[[], str]  # everything Roost showed them, as text
+    # A form's answers: one modal submitted (Discord, Slack), or the conversation's turns
+    # (Telegram: a choice pressed, a text typed, `-` to skip), each awaited on its own.
+    answers: Callable[[dict[str, str]], list[Awaitable[Any]]]
 
 
 @dataclass
@@ -61,6 +64,13 @@ class Everywhere:
         await self.act(account.press(label))
         return account.text()[seen:]
 
+    async def form(self, account: Account, values: dict[str, str]) -> str:
+        """Answer the form Roost opened, the way the account's platform asks it."""
+        seen = len(account.text())
+        for turn in account.answers(values):
+            await self.act(turn)
+        return account.text()[seen:]
+
     async def person(self, name: str) -> dict[str, Account]:
         """`name` with an account on every running platform."""
         return {p: await _ACCOUNTS[p](self.emulators[p], name) for p in self.emulators}
@@ -72,7 +82,16 @@ async def _telegram(tg: TelegramEmulator, name: str) -> Account:
     async def command(text: str, options: dict[str, str]) -> None:
         await user.send(" ".join([f"/{text}", *options.values()]))
 
-    return Account("telegram", str(user.id), command, user.press, user.text)
+    async def turn(value: str) -> None:  # looked at when its turn comes, not before
+        if _is_choice(user, value):
+            await user.press(value)
+        else:
+            await user.send(value or "-")
+
+    def answers(values: dict[str, str]) -> list[Awaitable[Any]]:
+        return [turn(v) for v in values.values()]
+
+    return Account("telegram", str(user.id), command, user.press, user.text, answers)
 
 
 async def _discord(discord: DiscordEmulator, name: str) -> Account:
@@ -82,7 +101,9 @@ async def _discord(discord: DiscordEmulator, name: str) -> Account:
     async def command(text: str, options: dict[str, str]) -> None:
         await member.slash(text, in_guild=True, **options)
 
-    return Account("discord", member.id, command, member.press, member.text)
+    return Account(
+        "discord", member.id, command, member.press, member.text, lambda v: [member.submit(v)]
+    )
 
 
 async def _slack(slack: SlackEmulator, name: str) -> Account:
@@ -91,7 +112,14 @@ async def _slack(slack: SlackEmulator, name: str) -> Account:
     async def command(text: str, options: dict[str, str]) -> None:
         await user.command(" ".join([text, *options.values()]))
 
-    return Account("slack", user.id, command, user.press, user.text)
+    return Account("slack", user.id, command, user.press, user.text, lambda v: [user.submit(v)])
+
+
+def _is_choice(user: Any, value: str) -> bool:
+    """Whether the conversation's newest question offers `value` as a button."""
+    markup = user.last().get("reply_markup") or {}
+    rows = markup.get("inline_keyboard") or []
+    return any(button.get("text") == value for row in rows for button in row)
 
 
 _ACCOUNTS: dict[str, Callable[[Any, str], Awaitable[Account]]] = {

@@ -5,6 +5,7 @@ for timing comes back as an invitation to a newer job of the same kind, once."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import select
 
@@ -14,7 +15,7 @@ from bot.kinds import Launch
 from bot.scheduler.jobs import RUNNING
 from storage.db import Database
 from storage.models import Job, Member
-from storage.openings import alert_campaign
+from storage.openings import alert_campaign, come_back_campaign
 from tests.chat import Chat
 from tests.roost_everywhere import roost_everywhere
 from tests.test_jobs import JOB, add_job, chat, invitation_of  # noqa: F401  (chat: a fixture)
@@ -135,3 +136,64 @@ async def test_on_every_platform_an_alert_brings_the_new_job(
             assert "A new job for your alert: Data engineer" in account.text()
         seen = await world.press(people["slack"], "I'm interested")
         assert "The recruiting team knows" in seen
+
+
+async def test_on_every_platform_a_not_now_comes_back(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    """Telegram, Discord and Slack at once: each member answers Not now, for timing, in their
+    platform's own form; 90 days on, a newer job of the same kind reaches each of them."""
+    async with roost_everywhere(sqlite_db, clock, ("telegram", "discord", "slack")) as world:
+        people = {p: (await world.person(f"Ada{p}"))[p] for p in ("telegram", "discord", "slack")}
+        for account in people.values():
+            await world.command(account, "help")
+        app = world.app
+
+        async def invite(title: str) -> None:
+            async with sqlite_db.session() as session:
+                job = Job(title=title, function="data", apply_url="https://ats.example/1",
+                          created_at=clock.now())  # fmt: skip
+                session.add(job)
+                await session.flush()
+                members = [m.id or 0 for m in await session.exec(select(Member))]
+                for member in await session.exec(select(Member)):
+                    member.onboarded_at, member.consent_jobs = clock.now(), True
+                campaign = await come_back_campaign(session, job, members, clock.now())
+                await session.commit()
+            await launch_and_deliver(app, [campaign], 3)
+
+        await invite("Data engineer")
+        for account in people.values():
+            assert "Invitation to apply: Data engineer" in account.text(), account.platform
+            await world.press(account, "Not now")
+            seen = await world.form(account, {"reason": "timing", "comment": ""})
+            assert "Thank you, that helps." in seen, account.platform
+
+        clock.advance(timedelta(days=91))
+        await invite_later(app, sqlite_db, clock)
+        for account in people.values():
+            assert "Invitation to apply: Data platform engineer" in account.text(), account.platform
+
+
+async def launch_and_deliver(app: Any, campaigns: list[int], sends: int) -> None:
+    before = app.worker.recorded
+    token = RUNNING.set(app.campaigns)
+    try:
+        for campaign in campaigns:
+            await app.campaigns.launch(campaign)
+    finally:
+        RUNNING.reset(token)
+    app.worker.wake()
+    await app.worker.wait_recorded(before + sends)
+
+
+async def invite_later(app: Any, db: Database, clock: ManualClock) -> None:
+    """A newer data job is open; the daily check brings the Not nows back."""
+    async with db.session() as session:
+        session.add(Job(title="Data platform engineer", function="data",
+                        apply_url="https://ats.example/2", created_at=clock.now()))  # fmt: skip
+        await session.commit()
+    async with db.session() as session:
+        signals = await come_back(session, clock.now(), app.settings)
+        await session.commit()
+    await launch_and_deliver(app, [s.campaign_id for s in signals if isinstance(s, Launch)], 3)
