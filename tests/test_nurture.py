@@ -13,9 +13,16 @@ from bot.clock import ManualClock
 from bot.handlers.nurture import advance
 from bot.kinds import Launch
 from bot.scheduler.jobs import RUNNING
-from storage.models import CommunityEvent, ContentItem, Enrollment, Job, TitleVariant
+from storage.models import (
+    CommunityEvent,
+    ContentItem,
+    Enrollment,
+    Job,
+    Registration,
+    TitleVariant,
+)
 from tests.chat import Chat
-from tests.test_membership import member_named
+from tests.test_membership import add_code, member_named
 
 LONG = "\n\n".join(f"Part {i}: " + "x" * 1100 for i in range(2))  # two pages
 
@@ -155,3 +162,44 @@ async def test_a_branching_sequence_walked_day_by_day(chat: Chat) -> None:
         "4. job #1, after 72h · entered 3, sent 3, opened 0, moved on 2, left 1",
     ):
         assert line in shown, shown
+
+
+async def test_members_enter_by_code_or_event_and_a_cancel_lets_everyone_go(chat: Chat) -> None:
+    await add_code(chat, "FAIR", "job-fair")
+    await chat.onboard("ana", code="FAIR")  # joined before the sequence started: not in it
+    short = await content(chat, "Welcome, fair visitor.", "Welcome from the fair")
+    now = chat.app.clock.now()
+    async with chat.app.db.session() as session:
+        event = CommunityEvent(
+            kind="info_session",
+            title="Info session",
+            created_at=now,
+            starts_at=now + timedelta(days=9),
+            ends_at=now + timedelta(days=9),
+        )
+        session.add(event)
+        await session.commit()  # fmt: skip
+    assert "Sequence #1" in await chat.say("/nurture new Fair | code=FAIR", as_="hr")
+    assert "Sequence #2" in await chat.say(f"/nurture new Event | event={event.id}", as_="hr")
+    assert "has no steps yet" in await chat.say("/nurture start 1", as_="hr")
+    chat.app.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    for sequence in (1, 2):
+        await chat.say(f"/nurture step {sequence} content {short}", as_="hr")
+        await chat.say(f"/nurture start {sequence}", as_="hr")
+    await chat.onboard("ben", code="FAIR")
+    ana = await member_named(chat, "ana")
+    async with chat.app.db.session() as session:
+        session.add(Registration(event_id=event.id or 0, member_id=ana.id or 0, registered_at=now))
+        await session.commit()
+    await day(chat, 1)
+    assert dms(chat, "ben", "Welcome from the fair") == 1  # by the code
+    assert dms(chat, "ana", "Welcome from the fair") == 1  # by the event, not the code
+    async with chat.app.db.session() as session:
+        rows = [(e.nurture_id, e.state) for e in await session.exec(select(Enrollment))]
+    assert sorted(rows) == [(1, "active"), (2, "active")]
+    assert "Fair: cancelled" in await chat.say("/nurture cancel 1", as_="hr")
+    assert "is cancelled" in await chat.say(f"/nurture step 1 content {short}", as_="hr")
+    async with chat.app.db.session() as session:
+        ended = [(e.nurture_id, e.state, e.reason) for e in await session.exec(select(Enrollment))]
+    assert sorted(ended, key=str) == [(1, "left", "cancelled"), (2, "active", None)]
+    assert "#1 Fair · cancelled" in await chat.say("/nurture", as_="hr")

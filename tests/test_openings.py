@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.boards import Posting, function_of
 from bot.clock import ManualClock
 from bot.handlers.openings import come_back
 from bot.kinds import Launch
 from bot.scheduler.jobs import RUNNING
 from storage.db import Database
 from storage.models import Job, Member
-from storage.openings import alert_campaign, come_back_campaign
+from storage.openings import alert_campaign, come_back_campaign, sync_board
 from tests.chat import Chat
 from tests.roost_everywhere import roost_everywhere
 from tests.test_jobs import JOB, add_job, chat, invitation_of  # noqa: F401  (chat: a fixture)
@@ -197,3 +198,30 @@ async def invite_later(app: Any, db: Database, clock: ManualClock) -> None:
         signals = await come_back(session, clock.now(), app.settings)
         await session.commit()
     await launch_and_deliver(app, [s.campaign_id for s in signals if isinstance(s, Launch)], 3)
+
+
+async def test_on_every_platform_imported_jobs_appear_and_close(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    """A board's posting becomes a job each platform's member finds with `/jobs`; once gone
+    from the board, it is gone from `/jobs` too."""
+    posting = Posting("greenhouse:401", "Data engineer", "Data Science", "Berlin", "https://b/401")
+    async with roost_everywhere(sqlite_db, clock, ("telegram", "discord", "slack")) as world:
+        people = {p: (await world.person(f"Ada{p}"))[p] for p in ("telegram", "discord", "slack")}
+        for account in people.values():
+            await world.command(account, "help")
+
+        async def board(*postings: Posting) -> None:
+            functions = world.app.settings.onboarding.functions
+            async with sqlite_db.session() as session:
+                await sync_board(session, "greenhouse:", postings, clock.now(),
+                                 lambda d: function_of(d, functions))  # fmt: skip
+                await session.commit()
+
+        await board(posting)
+        for account in people.values():
+            assert "Data engineer" in await world.command(account, "jobs", action="all")
+        await board()
+        clock.advance(timedelta(minutes=1))
+        for account in people.values():
+            assert "No open jobs just now." in await world.command(account, "jobs", action="all")
