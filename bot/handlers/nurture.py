@@ -175,6 +175,8 @@ async def advance(session: Any, now: datetime, _settings: Settings) -> list[Sign
         if sequence.status != "active":
             continue
         steps = await steps_of(session, sequence.id or 0)
+        if not steps:
+            continue
         segment = sequence.entry.get("segment")
         flt = member_filter({"filter": segment}) if segment is not None else None
         for member_id in await newcomers(session, sequence, flt, now):
