@@ -18,6 +18,8 @@ from storage.models import (
     ContentItem,
     Enrollment,
     Job,
+    Poll,
+    PollOption,
     Registration,
     TitleVariant,
 )
@@ -203,3 +205,34 @@ async def test_members_enter_by_code_or_event_and_a_cancel_lets_everyone_go(chat
         ended = [(e.nurture_id, e.state, e.reason) for e in await session.exec(select(Enrollment))]
     assert sorted(ended, key=str) == [(1, "left", "cancelled"), (2, "active", None)]
     assert "#1 Fair · cancelled" in await chat.say("/nurture", as_="hr")
+
+
+async def test_a_vote_in_a_poll_step_takes_the_voter_to_the_step_it_names(chat: Chat) -> None:
+    for name in ("ana", "ben"):
+        await chat.onboard(name, function="data")
+    thanks = await content(chat, "Thanks for voting.", "Your vote counts")
+    later = await content(chat, "Another time.", "Next time, then")
+    now = chat.app.clock.now()
+    async with chat.app.db.session() as session:
+        poll = Poll(question="Which meetup topic?", created_at=now)
+        session.add(poll)
+        await session.flush()
+        for i, text in enumerate(("Rust", "Go")):
+            session.add(PollOption(poll_id=poll.id or 0, position=i, text=text))
+        await session.commit()
+    await chat.say("/nurture new Poll | function=data", as_="hr")
+    for step in (
+        f"poll {poll.id} voted=3",
+        f"content {later} wait=2d",
+        f"content {thanks} wait=1d",
+    ):
+        await chat.say(f"/nurture step 1 {step}", as_="hr")
+    await chat.say("/nurture start 1", as_="hr")
+    await day(chat, 0.01)
+    assert dms(chat, "ana", "Poll: Which meetup topic?") == 1
+    await chat.say("1", as_="ana")  # Rust
+    await day(chat, 1)  # ana voted: to step 3, a day later
+    await day(chat, 1)
+    assert dms(chat, "ana", "Your vote counts") == 1 and dms(chat, "ben", "Your vote counts") == 0
+    await day(chat, 1)  # ben did not vote: two days after the poll, step 2
+    assert dms(chat, "ben", "Next time, then") == 1 and dms(chat, "ana", "Next time, then") == 0
