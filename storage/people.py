@@ -91,6 +91,7 @@ async def merge(session: AsyncSession, keep: Member, gone: Member, now: datetime
     conn = await session.connection()
     await _content_once(conn, keep.id, gone.id)
     await _one_ballot(conn, keep.id, gone.id)
+    await _one_copy(conn, keep.id, gone.id)
     for table_name, column in sorted(member_references()):
         table = SQLModel.metadata.tables[table_name]
         await _absorb_duplicates(conn, table, table.c[column], keep.id, gone.id)
@@ -236,6 +237,22 @@ async def _content_once(conn: AsyncConnection, keep: int, gone: int) -> None:
             )
             .values(facts=TALLY.c.facts - 1)
         )
+
+
+async def _one_copy(conn: AsyncConnection, keep: int, gone: int) -> None:
+    """A campaign both accounts are still waiting for goes out once: the other account's row
+    is skipped (a row already with a worker goes its way)."""
+    rows = SQLModel.metadata.tables["delivery"]
+    theirs = select(rows.c.campaign_id).where(rows.c.member_id == keep)
+    await conn.execute(
+        update(rows)
+        .where(
+            rows.c.member_id == gone,
+            rows.c.state.in_((DeliveryState.PENDING, DeliveryState.HELD)),
+            rows.c.campaign_id.in_(theirs),
+        )
+        .values(state=DeliveryState.SKIPPED, reason="merged: one copy per person")
+    )
 
 
 async def _one_ballot(conn: AsyncConnection, keep: int, gone: int) -> None:

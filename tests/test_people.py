@@ -18,6 +18,7 @@ from storage.models import (
     CommunityEvent,
     ContentItem,
     ContentTally,
+    Delivery,
     Identity,
     Join,
     Label,
@@ -30,6 +31,7 @@ from storage.models import (
     Vote,
 )
 from tests.chat import Chat
+from tests.seed import news_campaign
 from tests.test_membership import add_code, member_named
 
 CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
@@ -207,3 +209,15 @@ async def test_an_article_both_accounts_opened_counts_once_and_mydata_covers_bot
     assert [s.opened for s in stats] == [1] and kept == again
     mine = await chat.say("/mydata", as_="ada")
     assert '"platform_user_id": "ada"' in mine and '"platform_user_id": "ada_work"' in mine
+
+
+async def test_a_campaign_both_accounts_were_waiting_for_goes_out_once(chat: Chat) -> None:
+    await chat.onboard("ada", news="yes")
+    await chat.onboard("ada_work", news="yes")
+    await news_campaign(chat.app.db, None, chat.app.clock.now())  # a row for each, not sent
+    await link(chat, "ada", "ada_work")
+    await chat.app.worker.drain()
+    assert chat.out.getvalue().count("News for everyone.") == 1
+    async with chat.app.db.session() as session:
+        reasons = sorted(str(d.reason) for d in await session.exec(select(Delivery)))
+    assert reasons == ["None", "merged: one copy per person"]
