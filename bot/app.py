@@ -175,9 +175,9 @@ class App:
                 )
             else:
                 member, identity = found
-                _refresh(identity, origin.user)
                 if origin.chat.kind is ChatKind.DM and not identity.deliverable:
                     identity.deliverable, identity.undeliverable_reason = True, None
+            _refresh(identity, origin.user)
             member.last_active_at = identity.last_seen_at = now
             ctx: Context[Any] = Context(
                 event=event,
@@ -309,3 +309,5 @@ def _refresh(identity: Identity, user: User) -> None:
         identity.handle = user.handle
     if user.name and identity.display_name != user.name:
         identity.display_name = user.name
+    if sorted(user.platform_roles) != identity.platform_roles:
+        identity.platform_roles = sorted(user.platform_roles)

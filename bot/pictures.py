@@ -43,9 +43,14 @@ async def funnel_png(
 
 
 async def grouped_png(
-    title: str, groups: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]
+    title: str,
+    groups: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int]]],
+    *,
+    svg: bool = False,
 ) -> bytes:
-    """One cluster of bars per group (a source), one bar per series (joined, active, …)."""
+    """One cluster of bars per group (a source), one bar per series (joined, active, …); as
+    SVG for a web page."""
 
     def draw() -> bytes:
         figure, axes = _figure(len(groups), wide=True)
@@ -58,7 +63,7 @@ async def grouped_png(
         axes.tick_params(axis="x", labelrotation=30)
         axes.legend(frameon=False)
         axes.set_title(title, loc="left", fontsize=12)
-        return _png(figure)
+        return _png(figure, "svg" if svg else "png")
 
     return await asyncio.to_thread(draw)
 
@@ -73,8 +78,8 @@ def _figure(rows: int, *, wide: bool = False):  # type: ignore[no-untyped-def]
     return figure, axes
 
 
-def _png(figure) -> bytes:  # type: ignore[no-untyped-def]
+def _png(figure, fmt: str = "png") -> bytes:  # type: ignore[no-untyped-def]
     out = io.BytesIO()
     figure.tight_layout()
-    figure.savefig(out, format="png")
+    figure.savefig(out, format=fmt)
     return out.getvalue()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot.clock import Clock
+from bot.dashboard import Dashboard
 from bot.parsing import web_link
 from bot.settings import Settings
 from storage.content import delivered_item, record, variants
@@ -49,6 +50,8 @@ class WebServer:
         self.app.router.add_get("/i/{code}", self.landing)
         self.app.router.add_get("/i/{code}/{platform}", self.landing)
         self.app.router.add_post("/api/applications", self.application)
+        self.dashboard = Dashboard(settings, db, clock)
+        self.dashboard.mount(self.app)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 

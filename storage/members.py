@@ -224,13 +224,26 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
 
 
 async def search(
-    session: AsyncSession, flt: MemberFilter, now: datetime, *, limit: int = 20, offset: int = 0
+    session: AsyncSession,
+    flt: MemberFilter,
+    now: datetime,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    order: str = "active",
 ) -> tuple[int, Sequence[Member]]:
-    """How many members match, and a page of them, the most recently active first."""
+    """How many members match, and a page of them: the most recently active first, or by
+    member number, or the most engaged first."""
     query = _segment(flt, now)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    order = (col(Member.last_active_at).desc(), col(Member.id))
-    members = (await session.exec(query.order_by(*order).offset(offset).limit(limit))).all()
+    if not limit:
+        return total, []
+    orders = {
+        "number": (col(Member.id),),
+        "engagement": (col(Member.engagement).desc(), col(Member.id)),
+    }
+    order_by = orders.get(order, (col(Member.last_active_at).desc(), col(Member.id)))
+    members = (await session.exec(query.order_by(*order_by).offset(offset).limit(limit))).all()
     return total, members
 
 

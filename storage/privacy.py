@@ -44,6 +44,7 @@ POLICY = (
     Rule("form_progress", "member_id", Erase.DELETE),
     Rule("label", "member_id", Erase.DELETE),
     Rule("member_note", "member_id", Erase.DELETE),
+    Rule("web_session", "member_id", Erase.DELETE),
     Rule("member_note", "author_member_id", Erase.KEEP),
     Rule("label", "created_by_member_id", Erase.KEEP),
     Rule("link_code", "member_id", Erase.DELETE),

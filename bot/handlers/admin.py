@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot.context import Context
@@ -125,14 +126,7 @@ async def _export(ctx: Context[CommandInvoked], flt: MemberFilter) -> None:
     writer.writerow(CSV_COLUMNS)
     count, levels = 0, ctx.settings.engagement.levels
     async for chunk in segment_members(ctx.session, flt, ctx.now):
-        for m, platforms in chunk:
-            writer.writerow(
-                (
-                    m.id, m.display_name, m.function, m.seniority, m.location, m.first_source,
-                    " ".join(platforms), m.engagement, level(m.engagement, levels),
-                    _iso(m.last_active_at), _iso(m.last_contact_at),
-                )
-            )  # fmt: skip
+        writer.writerows(csv_row(m, platforms, levels) for m, platforms in chunk)
         count += len(chunk)
     ctx.dm(
         Message(
@@ -141,6 +135,15 @@ async def _export(ctx: Context[CommandInvoked], flt: MemberFilter) -> None:
             attachment=Attachment("members.csv", out.getvalue().encode(), "text/csv"),
         )
     )
+
+
+def csv_row(m: Member, platforms: list[str], levels: Mapping[str, int]) -> tuple[object, ...]:
+    """A member as a segment's CSV shows them (`CSV_COLUMNS`)."""
+    return (
+        m.id, m.display_name, m.function, m.seniority, m.location, m.first_source,
+        " ".join(platforms), m.engagement, level(m.engagement, levels),
+        _iso(m.last_active_at), _iso(m.last_contact_at),
+    )  # fmt: skip
 
 
 def _iso(at: datetime | None) -> str:

@@ -37,6 +37,7 @@ from storage.models.people import (
     LinkCode,
     Member,
     MemberNote,
+    WebSession,
 )
 from storage.models.pipeline import Feedback, Invitation, Job, JobAlert
 
@@ -83,4 +84,5 @@ __all__ = [
     "SurveyResponse",
     "TitleVariant",
     "Vote",
+    "WebSession",
 ]

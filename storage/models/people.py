@@ -59,6 +59,9 @@ class Identity(SQLModel, table=True):
     undeliverable_reason: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the platform's roles as its last event said (a Discord role, a Slack user group): what
+    # the dashboard checks `[roles]` against on every request
+    platform_roles: list[str] = Field(default_factory=list, sa_type=JSON)
 
 
 class Consent(SQLModel, table=True):
@@ -97,6 +100,22 @@ class LinkCode(SQLModel, table=True):
     code: str = Field(unique=True)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A dashboard sign-in: a one-time link DM'd from chat (`link`), then the browser's session
+    (`session`). Only a hash of each token is kept; either can be revoked."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    kind: str  # link | session
+    csrf: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class MemberNote(SQLModel, table=True):
