@@ -19,6 +19,12 @@ from tests.test_dashboard import base, link_for
 from tests.test_dashboard import chat as chat  # the fixture, with its web server
 
 CHROMIUM = os.environ.get("ROOST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = os.environ.get("ROOST_SCREENSHOTS")  # a folder: the README's pictures are taken there
+
+
+async def shot(page: Any, name: str) -> None:
+    if SHOTS:
+        await page.screenshot(path=str(Path(SHOTS) / f"dashboard-{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -47,6 +53,7 @@ async def test_hr_signs_in_from_chat_finds_labels_and_exports_members(
     await page.goto(await link_for(chat))
     assert await page.locator("h1").inner_text() == "Overview"
     assert "members" in await page.locator(".figures").inner_text()
+    await shot(page, "overview")
 
     await page.click("text=Members")
     await page.fill("input[name=filters]", "function=data")
@@ -54,6 +61,7 @@ async def test_hr_signs_in_from_chat_finds_labels_and_exports_members(
     table = await page.locator("table").inner_text()
     assert "Ana" in table and "Ben" not in table
     assert "1 member match." in await page.content()
+    await shot(page, "members")
 
     await page.click("text=Ana")
     record = await page.locator("main").inner_text()
@@ -61,6 +69,7 @@ async def test_hr_signs_in_from_chat_finds_labels_and_exports_members(
     await page.fill("input[name=label]", "Python Meetup")
     await page.click("button:has-text('Label')")
     assert "python-meetup" in await page.locator("main").inner_text()
+    await shot(page, "member")
 
     await page.click("text=Members")
     await page.fill("input[name=filters]", "function=data")
