@@ -141,7 +141,10 @@ async def test_three_processes_share_the_work_and_take_over_from_a_killed_holder
     assert any(f":{deliverer}:" in (worker or "") for worker in workers)
     said = roost.said()
     assert "Traceback" not in said
-    assert sum(int(n) for n in re.findall(r"(\d+) uncertain", said)) == len(uncertain)
+    # Every row left uncertain was counted in the log. The log may count more: on a loaded
+    # machine a worker slow to renew its presence is taken for gone, and the outcome it then
+    # records (sent) is the truth that replaces `unknown`.
+    assert sum(int(n) for n in re.findall(r"(\d+) uncertain", said)) >= len(uncertain)
 
 
 def slack_helps(user: SlackUser) -> int:
