@@ -15,6 +15,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot import dashboard_reports as reports
 from bot.clock import Clock
 from bot.events import User
 from bot.handlers.admin import CSV_COLUMNS, csv_row, label_name
@@ -27,8 +28,7 @@ from storage import dashboard as sessions
 from storage.db import Database
 from storage.engagement import level
 from storage.members import MemberFilter, accounts_of, labels, search, segment_members
-from storage.models import AuditEntry, Campaign, Label, Member
-from storage.models.states import CampaignStatus
+from storage.models import AuditEntry, InviteCode, Label, Member
 from storage.people import joins_of, latest_consents, timeline
 from storage.pipeline import sources
 
@@ -36,6 +36,7 @@ COOKIE = "roost_session"
 SESSION_TTL = timedelta(hours=8)
 SORTS = (("active", "last active"), ("number", "member number"), ("engagement", "engagement"))
 PAGE = 50
+FUNNEL_FORM = (("job", "Job #"), ("source", "Source"), ("event", "Event #"))
 
 Page = Callable[[web.Request, "Visit"], Awaitable[web.StreamResponse]]
 
@@ -59,6 +60,12 @@ class Dashboard:
             ("/dashboard/members", "members", self.members),
             ("/dashboard/members.csv", "members.csv", self.export),
             ("/dashboard/members/{id}", "member", self.member),
+            ("/dashboard/content", "content", self.report("Content", self._content)),
+            ("/dashboard/campaigns", "campaigns", self.report("Campaigns", self._campaigns)),
+            ("/dashboard/funnel", "funnel", self.report("Funnel", self._funnel, FUNNEL_FORM)),
+            ("/dashboard/codes", "codes", self.report("Invite codes", self._codes)),
+            ("/dashboard/codes/{id}/qr.png", "code.qr", self.qr),
+            ("/dashboard/activities", "activities", self.report("Activities", self._activities)),
         ):
             app.router.add_get(path, self._guarded(name, page))
         app.router.add_post("/dashboard/members/{id}/label", self._guarded("label", self.label))
@@ -151,15 +158,24 @@ class Dashboard:
                 svg=True,
             )  # fmt: skip
             chart = svg.decode().split("?>", 1)[-1]
-        scheduled = await db.exec(  # the campaigns ahead
-            Campaign.__table__.select().where(  # type: ignore[attr-defined]
-                Campaign.__table__.c.status == CampaignStatus.SCHEDULED  # type: ignore[attr-defined]
-            )
-        )
+        weeks = await sessions.weekly(db, now)
+        trend = await grouped_png(
+            "Joins and leaves per week",
+            [f"{start:%d %b}" for start, _, _ in reversed(weeks)],
+            [("joined", [j for _, j, _ in reversed(weeks)]),
+             ("left", [g for _, _, g in reversed(weeks)])],
+            svg=True,
+        )  # fmt: skip
+        ahead = [
+            (c.id, c.kind.replace("_", " "), f"#{c.subject_id}",
+             c.recurrence or (f"{c.scheduled_at:%Y-%m-%d %H:%M}" if c.scheduled_at else "now"))
+            for c in await sessions.scheduled(db)
+        ]  # fmt: skip
         return self._render(
             request, visit, "overview.html", title="Overview", members=total,
             platforms=[(p, n) for p, n in by_platform if n], sources=rows, chart=chart,
-            scheduled=len(scheduled.all()),
+            active=await sessions.active_since(db, now - timedelta(days=7)), weeks=weeks,
+            trend=trend.decode().split("?>", 1)[-1], scheduled=ahead,
         )  # fmt: skip
 
     async def members(self, request: web.Request, visit: Visit) -> web.StreamResponse:
@@ -242,6 +258,49 @@ class Dashboard:
             visit.session.add(Label(member_id=found.id, name=name, created_at=self.clock.now(),
                                     created_by_member_id=visit.member.id))  # fmt: skip
         raise web.HTTPSeeOther(f"/dashboard/members/{found.id}")
+
+    # -- report pages ---------------------------------------------------------------------------
+
+    def report(
+        self,
+        title: str,
+        build: Callable[[Any, web.Request], Awaitable[list[reports.Section]]],
+        form: tuple[tuple[str, str], ...] = (),
+    ) -> Page:
+        async def page(request: web.Request, visit: Visit) -> web.StreamResponse:
+            shown = [(name, label, request.query.get(name, "")[:40]) for name, label in form]
+            return self._render(
+                request, visit, "report.html", title=title, form=shown,
+                sections=await build(visit.session, request),
+            )  # fmt: skip
+
+        return page
+
+    async def _content(self, db: Any, _request: web.Request) -> list[reports.Section]:
+        rates = self.settings.content
+        return await reports.content(
+            db, self.clock.now(), rates.low_open_rate, rates.high_finish_rate
+        )
+
+    async def _campaigns(self, db: Any, _request: web.Request) -> list[reports.Section]:
+        return await reports.campaigns(db)
+
+    async def _funnel(self, db: Any, request: web.Request) -> list[reports.Section]:
+        return await reports.funnel_page(db, dict(request.query))
+
+    async def _codes(self, db: Any, _request: web.Request) -> list[reports.Section]:
+        return await reports.codes(db)
+
+    async def _activities(self, db: Any, _request: web.Request) -> list[reports.Section]:
+        return await reports.activities(db, self.clock.now())
+
+    async def qr(self, request: web.Request, visit: Visit) -> web.StreamResponse:
+        number = request.match_info["id"]
+        code = await visit.session.get(InviteCode, int(number)) if number.isdigit() else None
+        if code is None:
+            raise web.HTTPNotFound(text="No such code.")
+        landing = f"{self.settings.web.public_url.rstrip('/')}/i/{code.code}"
+        return web.Response(body=await reports.code_qr(landing), content_type="image/png")
 
     async def sign_out(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         await sessions.revoke(visit.session, visit.member.id or 0, self.clock.now())

@@ -24,7 +24,11 @@ async def qr_png(url: str) -> bytes:
 
 
 async def funnel_png(
-    title: str, steps: Sequence[tuple[str, int]], worst: tuple[str, str] | None
+    title: str,
+    steps: Sequence[tuple[str, int]],
+    worst: tuple[str, str] | None,
+    *,
+    svg: bool = False,
 ) -> bytes:
     """Horizontal bars from first step to last; the bar after the bottleneck in red."""
 
@@ -37,7 +41,7 @@ async def funnel_png(
         axes.bar_label(bars, padding=3)
         axes.set_title(title, loc="left", fontsize=12)
         axes.set_xlim(0, max([*counts, 1]) * 1.15)
-        return _png(figure)
+        return _png(figure, "svg" if svg else "png")
 
     return await asyncio.to_thread(draw)
 

@@ -127,3 +127,9 @@ async def submitted_entries(session: AsyncSession, competition_id: int) -> list[
         .order_by(col(Entry.id))
     )
     return list(await session.exec(query))
+
+
+async def latest_competitions(session: AsyncSession, limit: int = 10) -> list[Competition]:
+    """The newest competitions, oldest of them first."""
+    query = select(Competition).order_by(col(Competition.id).desc()).limit(limit)
+    return list(reversed(list(await session.exec(query))))

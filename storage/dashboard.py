@@ -7,10 +7,12 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Identity, Member, WebSession
+from storage.models import Campaign, Identity, Join, Member, WebSession
+from storage.models.states import CampaignStatus
 
 
 def _hash(token: str) -> str:
@@ -72,3 +74,34 @@ async def revoke(session: AsyncSession, member_id: int, now: datetime) -> None:
         .where(col(WebSession.member_id) == member_id, col(WebSession.revoked_at).is_(None))
         .values(revoked_at=now)
     )
+
+
+async def weekly(
+    session: AsyncSession, now: datetime, weeks: int = 8
+) -> list[tuple[datetime, int, int]]:
+    """(week's start, members who joined, members who left) for the last `weeks` weeks,
+    the newest first; each a count over an indexed range."""
+    found = []
+    for back in range(weeks):
+        end = now - timedelta(days=7 * back)
+        start = end - timedelta(days=7)
+        joined = select(func.count()).where(
+            col(Join.first_touch).is_(True), col(Join.at) >= start, col(Join.at) < end
+        )
+        left = select(func.count()).where(col(Member.left_at) >= start, col(Member.left_at) < end)
+        found.append((start, (await session.exec(joined)).one(), (await session.exec(left)).one()))
+    return found
+
+
+async def active_since(session: AsyncSession, since: datetime) -> int:
+    query = select(func.count()).where(
+        col(Member.last_active_at) >= since, col(Member.erased_at).is_(None)
+    )
+    return (await session.exec(query)).one()
+
+
+async def scheduled(session: AsyncSession) -> list[Campaign]:
+    """What is scheduled to go out, the soonest first (recurring ones last)."""
+    query = select(Campaign).where(Campaign.status == CampaignStatus.SCHEDULED)
+    found = list(await session.exec(query))
+    return sorted(found, key=lambda c: (c.scheduled_at is None, str(c.scheduled_at), c.id))

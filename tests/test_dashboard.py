@@ -15,8 +15,20 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import AuditEntry, Identity, Label
+from storage.models import (
+    AuditEntry,
+    CommunityEvent,
+    ContentItem,
+    Identity,
+    Job,
+    Label,
+    Poll,
+    PollOption,
+    Registration,
+    TitleVariant,
+)
 from tests.chat import Chat
+from tests.test_membership import add_code
 
 LINK = re.compile(r"https?://\S+/dashboard/signin\?token=[\w-]+")
 
@@ -152,3 +164,67 @@ async def _link_for_member(chat: Chat, member_id: int) -> str:
         token = await new_link(session, member_id, chat.app.clock.now(), timedelta(minutes=10))
         await session.commit()
     return token
+
+
+async def test_every_report_page_shows_what_chat_made(chat: Chat) -> None:
+    await add_code(chat, "FAIR", "job-fair")
+    await chat.onboard("ana", code="FAIR", function="data", news="yes", jobs="yes")
+    now = chat.app.clock.now()
+    async with chat.app.db.session() as session:
+        poll = Poll(question="Rust or Go?", created_at=now)
+        event = CommunityEvent(
+            kind="open_day",
+            title="Open day",
+            created_at=now,
+            starts_at=now + timedelta(days=2),
+            ends_at=now + timedelta(days=2),
+        )
+        job = Job(title="Data engineer", function="data", apply_url="https://a.example/1",
+                  created_at=now)  # fmt: skip
+        session.add_all([poll, event, job])
+        await session.flush()
+        session.add(PollOption(poll_id=poll.id or 0, position=0, text="Rust"))
+        session.add(Registration(event_id=event.id or 0, member_id=1, registered_at=now))
+        await session.commit()
+    async with chat.app.db.session() as session:
+        item = ContentItem(kind="company_news", body="News.", status="approved", created_at=now)
+        session.add(item)
+        await session.flush()
+        session.add(TitleVariant(content_id=item.id or 0, position=0, title="Big news"))
+        await session.commit()
+    assert "going out now" in await chat.say(f"/schedule {item.id} now to=dm", as_="hr")
+    await chat.app.worker.drain()
+    await chat.say("/jobs invite 1", "1", as_="hr")
+    await chat.app.worker.drain()
+    await chat.say("3", "timing", "-", as_="ana")  # Not now
+    async with client() as http:
+        await signed_in(chat, http)
+
+        async def page(path: str) -> str:
+            async with http.get(base(chat) + path) as response:
+                assert response.status == 200, path
+                return await response.text()
+
+        overview = await page("/dashboard")
+        assert "Joins and leaves per week" in overview and "<svg" in overview
+        assert "job-fair" in overview and "active this week" in overview
+        content = await page("/dashboard/content")
+        assert "<td>Big news</td><td>1</td>" in content  # one delivered
+        campaigns = await page("/dashboard/campaigns")
+        assert "invitation" in campaigns and "1 sent" in campaigns
+        funnel = await page("/dashboard/funnel?job=1")
+        assert (
+            "Funnel: job #1 Data engineer" in funnel and "Why members declined: timing 1" in funnel
+        )
+        assert "Bottleneck" in funnel and "<svg" in funnel
+        codes = await page("/dashboard/codes")
+        assert "<td>FAIR</td>" in codes and "/dashboard/codes/1/qr.png" in codes
+        async with http.get(base(chat) + "/dashboard/codes/1/qr.png") as response:
+            assert (await response.read()).startswith(b"\x89PNG")
+        activities = await page("/dashboard/activities")
+        assert "Open day" in activities and "Rust or Go?" in activities
+    async with (
+        client() as anonymous,
+        anonymous.get(base(chat) + "/dashboard/codes/1/qr.png") as response,
+    ):
+        assert response.status == 401

@@ -85,6 +85,12 @@ async def test_hr_signs_in_from_chat_finds_labels_and_exports_members(
     await page.reload()
     assert "Cy" in await page.locator("table").inner_text()
 
+    for link, heading in (("Funnel", "Funnel"), ("Invite codes", "Invite codes"),
+                          ("Activities", "Activities"), ("Content", "Content"),
+                          ("Campaigns", "Campaigns")):  # fmt: skip
+        await page.click(f"header >> text={link}")
+        assert await page.locator("h1").inner_text() == heading
+
     await page.click("button:has-text('Sign out')")
     await page.goto(base(chat) + "/dashboard/members")
     assert "Sign in from chat" in await page.content()
