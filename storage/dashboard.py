@@ -79,16 +79,16 @@ async def revoke(session: AsyncSession, member_id: int, now: datetime) -> None:
 async def weekly(
     session: AsyncSession, now: datetime, weeks: int = 8
 ) -> list[tuple[datetime, int, int]]:
-    """(week's start, members who joined, members who left) for the last `weeks` weeks,
-    the newest first; each a count over an indexed range."""
+    """(week's start, members who joined, members who left) for the last `weeks` weeks (each
+    from just after its start up to and including its end), the newest first."""
     found = []
     for back in range(weeks):
         end = now - timedelta(days=7 * back)
         start = end - timedelta(days=7)
         joined = select(func.count()).where(
-            col(Join.first_touch).is_(True), col(Join.at) >= start, col(Join.at) < end
+            col(Join.first_touch).is_(True), col(Join.at) > start, col(Join.at) <= end
         )
-        left = select(func.count()).where(col(Member.left_at) >= start, col(Member.left_at) < end)
+        left = select(func.count()).where(col(Member.left_at) > start, col(Member.left_at) <= end)
         found.append((start, (await session.exec(joined)).one(), (await session.exec(left)).one()))
     return found
 

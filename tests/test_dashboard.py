@@ -207,6 +207,7 @@ async def test_every_report_page_shows_what_chat_made(chat: Chat) -> None:
 
         overview = await page("/dashboard")
         assert "Joins and leaves per week" in overview and "<svg" in overview
+        assert re.search(r"<td>\d{4}-\d\d-\d\d</td><td>1</td><td>0</td>", overview)  # ana
         assert "job-fair" in overview and "active this week" in overview
         content = await page("/dashboard/content")
         assert "<td>Big news</td><td>1</td>" in content  # one delivered

@@ -15,7 +15,7 @@ import pytest
 
 from storage.db import Database
 from tests.chat import Chat
-from tests.test_dashboard import base, link_for
+from tests.test_dashboard import base, link_for, settings_with
 from tests.test_dashboard import chat as chat  # the fixture, with its web server
 
 CHROMIUM = os.environ.get("ROOST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -93,4 +93,12 @@ async def test_hr_signs_in_from_chat_finds_labels_and_exports_members(
 
     await page.click("button:has-text('Sign out')")
     await page.goto(base(chat) + "/dashboard/members")
-    assert "Sign in from chat" in await page.content()
+    assert "Sign in from chat" in await page.content()  # signed out: anonymous again
+
+    await page.goto(await link_for(chat))  # in again, then demoted while looking
+    chat.app.web.dashboard.settings = settings_with(["console:boss"])
+    await page.reload()
+    assert "The dashboard is for the HR team." in await page.content()
+    for path in ("/dashboard", "/dashboard/members", "/dashboard/funnel"):
+        await page.goto(base(chat) + path)
+        assert "Sign in from chat" in await page.content()
