@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Campaign, Delivery
-from storage.models.states import DeliveryState
+from storage.models.states import CampaignStatus, DeliveryState
 
 
 async def latest(session: AsyncSession, limit: int = 20) -> list[Campaign]:
@@ -20,6 +22,38 @@ async def latest(session: AsyncSession, limit: int = 20) -> list[Campaign]:
         .limit(limit)
     )
     return list(await session.exec(query))
+
+
+async def to_members(
+    session: AsyncSession,
+    kind: str,
+    subject: tuple[str, int],
+    members: Sequence[int],
+    now: datetime,
+    *,
+    consent: str,
+    **audience: Any,
+) -> int:
+    """A campaign of `kind` by DM to exactly these members, ready to launch (the outbox still
+    asks their `consent` and the frequency cap); its id. Nurture steps, job alerts and a Not
+    now coming back are all this."""
+    campaign = Campaign(
+        kind=kind,
+        subject_type=subject[0],
+        subject_id=subject[1],
+        status=CampaignStatus.SCHEDULED,
+        audience={
+            "channels": False,
+            "dm": True,
+            "consent": consent,
+            "filter": {"member_ids": list(members)},
+            **audience,
+        },
+        created_at=now,
+    )
+    session.add(campaign)
+    await session.flush()
+    return campaign.id or 0
 
 
 def _runs(campaign: Campaign) -> Any:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.campaigns import to_members
 from storage.members import MemberFilter, segment_ids
 from storage.models import (
-    Campaign,
     Enrollment,
     Interaction,
     Invitation,
@@ -24,7 +23,7 @@ from storage.models import (
     Registration,
     Vote,
 )
-from storage.models.states import CampaignStatus, InvitationStatus, RegistrationStatus
+from storage.models.states import InvitationStatus, RegistrationStatus
 
 SIGNALS = ("opened", "finished", "voted", "registered", "attended", "answered")
 
@@ -144,25 +143,9 @@ async def send(
     """A campaign of the step's kind to `members` (through the outbox: consent and the cap
     decide); its id, to launch."""
     kind, subject_type, consent = KINDS[step.kind]
-    audience: dict[str, Any] = {
-        "channels": False,
-        "dm": True,
-        "consent": consent,
-        "filter": {"member_ids": list(members)},
-    }
-    if title is not None:
-        audience["title"] = title
-    campaign = Campaign(
-        kind=kind,
-        subject_type=subject_type,
-        subject_id=content_id or step.subject_id,
-        status=CampaignStatus.SCHEDULED,
-        audience=audience,
-        created_at=now,
-    )
-    session.add(campaign)
-    await session.flush()
-    return campaign.id or 0
+    subject = (subject_type, content_id or step.subject_id)
+    extra = {} if title is None else {"title": title}
+    return await to_members(session, kind, subject, members, now, consent=consent, **extra)
 
 
 KINDS = {  # a step's kind: the campaign kind, its subject type, the consent it needs

@@ -3,7 +3,7 @@ Not now that comes back when the time is right."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,8 +11,9 @@ from sqlalchemy import ColumnElement, func, literal, or_
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Campaign, Feedback, Invitation, Job, JobAlert, Member
-from storage.models.states import CampaignStatus, InvitationStatus
+from storage.campaigns import to_members
+from storage.models import Feedback, Invitation, Job, JobAlert, Member
+from storage.models.states import InvitationStatus
 
 
 def _open(now: datetime) -> ColumnElement[bool]:
@@ -113,39 +114,24 @@ async def alert_campaign(session: AsyncSession, job: Job, now: datetime) -> int 
     members = await subscribers(session, job)
     if not members or job.id is None:
         return None
-    return await _invite(session, "job_alert", job, members, now)
+    return await to_members(session, "job_alert", ("job", job.id), members, now, consent="jobs")
 
 
 async def come_back_campaign(
     session: AsyncSession, job: Job, members: Sequence[int], now: datetime
 ) -> int:
     """An invitation to `job` for members whose Not now has come back; its id."""
-    return await _invite(session, "invitation", job, members, now)
-
-
-async def _invite(
-    session: AsyncSession, kind: str, job: Job, members: Sequence[int], now: datetime
-) -> int:
-    campaign = Campaign(
-        kind=kind,
-        subject_type="job",
-        subject_id=job.id or 0,
-        status=CampaignStatus.SCHEDULED,
-        audience={
-            "channels": False,
-            "dm": True,
-            "consent": "jobs",
-            "filter": {"member_ids": list(members)},
-        },
-        created_at=now,
+    return await to_members(
+        session, "invitation", ("job", job.id or 0), members, now, consent="jobs"
     )
-    session.add(campaign)
-    await session.flush()
-    return campaign.id or 0
 
 
 async def sync_board(
-    session: AsyncSession, prefix: str, postings: Sequence[Any], now: datetime, function: Any
+    session: AsyncSession,
+    prefix: str,
+    postings: Sequence[Any],
+    now: datetime,
+    function: Callable[[str], str],
 ) -> tuple[list[Job], int]:
     """Make Roost's jobs from one board (`prefix`: `greenhouse:` or `lever:`) match its open
     postings: new ones added, changed ones updated, those gone closed now; (added, closed)."""
