@@ -237,16 +237,22 @@ async def _record_join(
     return invite
 
 
-async def _throttled(ctx: Context[Any]) -> bool:
-    """The brute-force guard: too many tries and the code is not even looked at."""
+async def code_wait(ctx: Context[Any]) -> str | None:
+    """The brute-force guard on every code a member types (invite and link codes alike): this
+    try counted, and how long to wait when there were too many, else None."""
     limits = ctx.settings.pipeline
-    wait = await throttled(
+    return await throttled(
         ctx.session,
         ctx.member_id,
         ctx.now,
         per_minute=limits.redeem_per_minute,
         per_day=limits.redeem_per_day,
     )
+
+
+async def _throttled(ctx: Context[Any]) -> bool:
+    """Too many tries and the code is not even looked at."""
+    wait = await code_wait(ctx)
     if wait is not None:
         ctx.reply(
             f"You've tried a lot of codes just now, so I can't check another until {wait}. "

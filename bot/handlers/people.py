@@ -9,12 +9,12 @@ from typing import Any
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.handlers.admin import MEMBER_HINT, ago, named_member
+from bot.handlers.membership import code_wait
 from bot.kinds import Duty, Signal
 from bot.messages import Message, MessageField
 from bot.router import Arg, Command, Role, Router
 from bot.settings import Settings
 from storage import engagement
-from storage.growth import throttled
 from storage.members import ConsentKind, accounts_of, labels
 from storage.models import Identity, Join, Member, MemberNote
 from storage.people import (
@@ -47,14 +47,7 @@ async def link(ctx: Context[CommandInvoked]) -> None:
         ctx.member.preferred_platform = ctx.platform
         ctx.reply(f"Done: Roost's messages reach you here on {ctx.platform} from now on.")
         return
-    limits = ctx.settings.pipeline
-    wait = await throttled(
-        ctx.session,
-        ctx.member_id,
-        ctx.now,
-        per_minute=limits.redeem_per_minute,
-        per_day=limits.redeem_per_day,
-    )
+    wait = await code_wait(ctx)
     if wait is not None:
         ctx.reply(f"You've tried a lot of codes just now; try again {wait}.")
         return
