@@ -19,7 +19,7 @@ from bot import dashboard_reports as reports
 from bot.clock import Clock
 from bot.events import User
 from bot.handlers.admin import CSV_COLUMNS, csv_row, label_name
-from bot.pictures import grouped_png
+from bot.pictures import grouped_png, qr_png
 from bot.roles import role_of
 from bot.router import Role, UsageError
 from bot.segments import parse_filter
@@ -145,8 +145,7 @@ class Dashboard:
     async def overview(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         now, db = self.clock.now(), visit.session
         total, _ = await search(db, MemberFilter(), now, limit=0)
-        by_platform = [(p, (await search(db, MemberFilter(platform=p), now, limit=0))[0])
-                       for p in ("console", "telegram", "discord", "slack")]  # fmt: skip
+        by_platform = await sessions.members_by_platform(db)
         rows = await sources(db, now - timedelta(days=self.settings.pipeline.active_days))
         chart = ""
         if rows:
@@ -157,7 +156,7 @@ class Dashboard:
                  ("invited", [r.invited for r in rows]), ("applied", [r.applied for r in rows])],
                 svg=True,
             )  # fmt: skip
-            chart = svg.decode().split("?>", 1)[-1]
+            chart = reports.inline(svg)
         weeks = await sessions.weekly(db, now)
         trend = await grouped_png(
             "Joins and leaves per week",
@@ -173,9 +172,9 @@ class Dashboard:
         ]  # fmt: skip
         return self._render(
             request, visit, "overview.html", title="Overview", members=total,
-            platforms=[(p, n) for p, n in by_platform if n], sources=rows, chart=chart,
+            platforms=by_platform, sources=rows, chart=chart,
             active=await sessions.active_since(db, now - timedelta(days=7)), weeks=weeks,
-            trend=trend.decode().split("?>", 1)[-1], scheduled=ahead,
+            trend=reports.inline(trend), scheduled=ahead,
         )  # fmt: skip
 
     async def members(self, request: web.Request, visit: Visit) -> web.StreamResponse:
@@ -300,7 +299,7 @@ class Dashboard:
         if code is None:
             raise web.HTTPNotFound(text="No such code.")
         landing = f"{self.settings.web.public_url.rstrip('/')}/i/{code.code}"
-        return web.Response(body=await reports.code_qr(landing), content_type="image/png")
+        return web.Response(body=await qr_png(landing), content_type="image/png")
 
     async def sign_out(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         await sessions.revoke(visit.session, visit.member.id or 0, self.clock.now())

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.handlers.stats import STEP_NAMES
 from bot.parsing import ident
-from bot.pictures import funnel_png, qr_png
+from bot.pictures import funnel_png
 from storage.campaigns import latest, states
 from storage.competitions import latest_competitions
 from storage.competitions import leaderboard as standings
@@ -39,7 +39,7 @@ def share(part: int, whole: int) -> str:
     return f"{part / whole:.0%}" if whole else "—"
 
 
-def _svg(data: bytes) -> str:
+def inline(data: bytes) -> str:
     return data.decode().split("?>", 1)[-1]  # inline: no XML declaration inside HTML
 
 
@@ -109,7 +109,7 @@ async def funnel_page(db: Any, query: dict[str, str]) -> list[Section]:
         ))  # fmt: skip
     if result.steps[0][1]:
         marked = (worst[0], worst[1]) if worst else None
-        steps.chart = _svg(await funnel_png(steps.title, result.steps, marked, svg=True))
+        steps.chart = inline(await funnel_png(steps.title, result.steps, marked, svg=True))
     jobs = Section("Jobs", ("#", "title", "invited", "applied"))
     jobs.rows = [
         (j.id, j.title, invited, applied) for j, invited, applied in await jobs_with_counts(db)
@@ -126,10 +126,6 @@ async def codes(db: Any) -> list[Section]:
         )  # fmt: skip
         section.images.append((f"QR code for {code.code}", f"/dashboard/codes/{code.id}/qr.png"))
     return [section]
-
-
-async def code_qr(landing: str) -> bytes:
-    return await qr_png(landing)
 
 
 async def activities(db: Any, now: datetime) -> list[Section]:

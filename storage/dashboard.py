@@ -105,3 +105,16 @@ async def scheduled(session: AsyncSession) -> list[Campaign]:
     query = select(Campaign).where(Campaign.status == CampaignStatus.SCHEDULED)
     found = list(await session.exec(query))
     return sorted(found, key=lambda c: (c.scheduled_at is None, str(c.scheduled_at), c.id))
+
+
+async def members_by_platform(session: AsyncSession) -> list[tuple[str, int]]:
+    """Current members (not erased, not gone) on each platform, the most first."""
+    count = func.count(func.distinct(Identity.member_id))
+    query = (
+        select(Identity.platform, count)
+        .join(Member, col(Member.id) == Identity.member_id)
+        .where(col(Member.erased_at).is_(None), col(Member.left_at).is_(None))
+        .group_by(col(Identity.platform))
+        .order_by(count.desc(), col(Identity.platform))
+    )
+    return [(platform, int(n)) for platform, n in await session.exec(query)]
