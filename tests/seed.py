@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert
 from sqlmodel import col
 
+from bot.app import App
+from bot.kinds import Launch, Signal
+from bot.scheduler.jobs import RUNNING
 from storage.db import Database
 from storage.members import MemberFilter
 from storage.models import Campaign, Consent, ContentItem, Identity, Member, TitleVariant
@@ -98,3 +101,38 @@ async def telegram_campaign(
         user.account.started = True
     await campaign_to(db, "telegram", [str(u.id) for u in users], now)
     return users
+
+
+async def approved_content(db: Database, now: datetime, body: str, *titles: str) -> int:
+    """A content item ready to go out, with its titles in order; its id."""
+    async with db.session() as session:
+        item = ContentItem(kind="company_news", body=body, status="approved", created_at=now)
+        session.add(item)
+        await session.flush()
+        for i, title in enumerate(titles):
+            session.add(TitleVariant(content_id=item.id or 0, position=i, title=title))
+        await session.commit()
+        return item.id or 0
+
+
+async def launch(app: App, campaigns: Sequence[int | Signal]) -> list[int]:
+    """Make the rows of these campaigns (ids, or the Launch signals a duty returned), as the
+    scheduler's job does; their ids."""
+    ids = [c.campaign_id if isinstance(c, Launch) else c for c in campaigns]
+    token = RUNNING.set(app.campaigns)
+    try:
+        for campaign in ids:
+            assert isinstance(campaign, int), campaign
+            await app.campaigns.launch(campaign)
+    finally:
+        RUNNING.reset(token)
+    return [c for c in ids if isinstance(c, int)]
+
+
+async def deliver(app: App, campaigns: Sequence[int | Signal], sends: int) -> list[int]:
+    """Launch them and wait until the running worker has recorded `sends` more outcomes."""
+    before = app.worker.recorded
+    ids = await launch(app, campaigns)
+    app.worker.wake()
+    await app.worker.wait_recorded(before + sends)
+    return ids

@@ -18,16 +18,15 @@ from storage.db import Database
 from storage.models import (
     AuditEntry,
     CommunityEvent,
-    ContentItem,
     Identity,
     Job,
     Label,
     Poll,
     PollOption,
     Registration,
-    TitleVariant,
 )
 from tests.chat import Chat
+from tests.seed import approved_content
 from tests.test_membership import add_code
 
 LINK = re.compile(r"https?://\S+/dashboard/signin\?token=[\w-]+")
@@ -186,13 +185,8 @@ async def test_every_report_page_shows_what_chat_made(chat: Chat) -> None:
         session.add(PollOption(poll_id=poll.id or 0, position=0, text="Rust"))
         session.add(Registration(event_id=event.id or 0, member_id=1, registered_at=now))
         await session.commit()
-    async with chat.app.db.session() as session:
-        item = ContentItem(kind="company_news", body="News.", status="approved", created_at=now)
-        session.add(item)
-        await session.flush()
-        session.add(TitleVariant(content_id=item.id or 0, position=0, title="Big news"))
-        await session.commit()
-    assert "going out now" in await chat.say(f"/schedule {item.id} now to=dm", as_="hr")
+    item = await approved_content(chat.app.db, now, "News.", "Big news")
+    assert "going out now" in await chat.say(f"/schedule {item} now to=dm", as_="hr")
     await chat.app.worker.drain()
     await chat.say("/jobs invite 1", "1", as_="hr")
     await chat.app.worker.drain()

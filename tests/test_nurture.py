@@ -11,35 +11,23 @@ from sqlmodel import col, select
 
 from bot.clock import ManualClock
 from bot.handlers.nurture import advance
-from bot.kinds import Launch
-from bot.scheduler.jobs import RUNNING
 from storage.models import (
     CommunityEvent,
-    ContentItem,
     Enrollment,
     Job,
     Poll,
     PollOption,
     Registration,
-    TitleVariant,
 )
 from tests.chat import Chat
+from tests.seed import approved_content, launch
 from tests.test_membership import add_code, member_named
 
 LONG = "\n\n".join(f"Part {i}: " + "x" * 1100 for i in range(2))  # two pages
 
 
 async def content(chat: Chat, body: str, *titles: str) -> int:
-    async with chat.app.db.session() as session:
-        item = ContentItem(
-            kind="company_news", body=body, status="approved", created_at=chat.app.clock.now()
-        )
-        session.add(item)
-        await session.flush()
-        for i, title in enumerate(titles):
-            session.add(TitleVariant(content_id=item.id or 0, position=i, title=title))
-        await session.commit()
-        return item.id or 0
+    return await approved_content(chat.app.db, chat.app.clock.now(), body, *titles)
 
 
 async def day(chat: Chat, days: float = 1) -> list[int]:
@@ -49,15 +37,9 @@ async def day(chat: Chat, days: float = 1) -> list[int]:
     async with chat.app.db.session() as session:
         launches = await advance(session, clock.now(), chat.app.settings)
         await session.commit()
-    token = RUNNING.set(chat.app.campaigns)
-    try:
-        for launch in launches:
-            assert isinstance(launch, Launch)
-            await chat.app.campaigns.launch(launch.campaign_id)
-    finally:
-        RUNNING.reset(token)
+    ids = await launch(chat.app, launches)
     await chat.app.worker.drain()
-    return [launch.campaign_id for launch in launches if isinstance(launch, Launch)]
+    return ids
 
 
 async def where(chat: Chat) -> dict[str, tuple[int, str, str | None]]:

@@ -4,37 +4,23 @@ on, who did not gets it again under the other title; then the second step, then 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import col, select
 
 from bot.clock import ManualClock
 from bot.handlers.nurture import advance
-from bot.kinds import Launch
-from bot.scheduler.jobs import RUNNING
 from storage.db import Database
 from storage.models import (
-    ContentItem,
     Enrollment,
     Member,
     Nurture,
     NurtureStep,
-    TitleVariant,
 )
 from tests.roost_everywhere import Everywhere, roost_everywhere
+from tests.seed import approved_content, deliver
 
 PLATFORMS = ("telegram", "discord", "slack")
-
-
-async def article(db: Database, now: datetime, body: str, *titles: str) -> int:
-    async with db.session() as session:
-        item = ContentItem(kind="company_news", body=body, status="approved", created_at=now)
-        session.add(item)
-        await session.flush()
-        for i, title in enumerate(titles):
-            session.add(TitleVariant(content_id=item.id or 0, position=i, title=title))
-        await session.commit()
-        return item.id or 0
 
 
 async def day(world: Everywhere, clock: ManualClock, days: float, sends: int) -> None:
@@ -44,16 +30,7 @@ async def day(world: Everywhere, clock: ManualClock, days: float, sends: int) ->
     async with app.db.session() as session:
         launches = await advance(session, clock.now(), app.settings)
         await session.commit()
-    before = app.worker.recorded
-    token = RUNNING.set(app.campaigns)
-    try:
-        for launch in launches:
-            assert isinstance(launch, Launch)
-            await app.campaigns.launch(launch.campaign_id)
-    finally:
-        RUNNING.reset(token)
-    app.worker.wake()
-    await app.worker.wait_recorded(before + sends)
+    await deliver(app, launches, sends)
 
 
 async def test_a_sequence_walked_on_every_platform(sqlite_db: Database, clock: ManualClock) -> None:
@@ -62,10 +39,10 @@ async def test_a_sequence_walked_on_every_platform(sqlite_db: Database, clock: M
         for account in people.values():
             await world.command(account, "help")
         now = clock.now()
-        first = await article(
+        first = await approved_content(
             sqlite_db, now, "Salaries this year.", "Pay in data", "What data earns"
         )
-        second = await article(sqlite_db, now, "Our data team.", "Meet the data team")
+        second = await approved_content(sqlite_db, now, "Our data team.", "Meet the data team")
         async with sqlite_db.session() as session:
             for member in await session.exec(select(Member)):
                 member.onboarded_at, member.consent_news, member.function = now, True, "data"

@@ -12,13 +12,12 @@ from sqlmodel import select
 from bot.boards import Posting, function_of
 from bot.clock import ManualClock
 from bot.handlers.openings import come_back
-from bot.kinds import Launch
-from bot.scheduler.jobs import RUNNING
 from storage.db import Database
 from storage.models import Job, Member
 from storage.openings import alert_campaign, come_back_campaign, sync_board
 from tests.chat import Chat
 from tests.roost_everywhere import roost_everywhere
+from tests.seed import deliver, launch
 from tests.test_jobs import JOB, add_job, chat, invitation_of  # noqa: F401  (chat: a fixture)
 
 
@@ -79,15 +78,9 @@ async def test_a_not_now_for_timing_comes_back_once_with_a_newer_job(chat: Chat)
         async with chat.app.db.session() as session:
             signals = await come_back(session, clock.now(), chat.app.settings)
             await session.commit()
-        token = RUNNING.set(chat.app.campaigns)
-        try:
-            for signal in signals:
-                assert isinstance(signal, Launch)
-                await chat.app.campaigns.launch(signal.campaign_id)
-        finally:
-            RUNNING.reset(token)
+        ids = await launch(chat.app, signals)
         await chat.app.worker.drain()
-        return [s.campaign_id for s in signals if isinstance(s, Launch)]
+        return ids
 
     assert await day(30) == []  # too soon
     assert await day(61) == []  # 91 days: due, but no newer engineering job is open
@@ -125,14 +118,7 @@ async def test_on_every_platform_an_alert_brings_the_new_job(
             campaign = await alert_campaign(session, job, clock.now())
             await session.commit()
         assert campaign is not None
-        before = world.app.worker.recorded
-        token = RUNNING.set(world.app.campaigns)
-        try:
-            await world.app.campaigns.launch(campaign)
-        finally:
-            RUNNING.reset(token)
-        world.app.worker.wake()
-        await world.app.worker.wait_recorded(before + 3)
+        await deliver(world.app, [campaign], 3)
         for account in people.values():
             assert "A new job for your alert: Data engineer" in account.text()
         seen = await world.press(people["slack"], "I'm interested")
@@ -161,7 +147,7 @@ async def test_on_every_platform_a_not_now_comes_back(
                     member.onboarded_at, member.consent_jobs = clock.now(), True
                 campaign = await come_back_campaign(session, job, members, clock.now())
                 await session.commit()
-            await launch_and_deliver(app, [campaign], 3)
+            await deliver(app, [campaign], 3)
 
         await invite("Data engineer")
         for account in people.values():
@@ -176,18 +162,6 @@ async def test_on_every_platform_a_not_now_comes_back(
             assert "Invitation to apply: Data platform engineer" in account.text(), account.platform
 
 
-async def launch_and_deliver(app: Any, campaigns: list[int], sends: int) -> None:
-    before = app.worker.recorded
-    token = RUNNING.set(app.campaigns)
-    try:
-        for campaign in campaigns:
-            await app.campaigns.launch(campaign)
-    finally:
-        RUNNING.reset(token)
-    app.worker.wake()
-    await app.worker.wait_recorded(before + sends)
-
-
 async def invite_later(app: Any, db: Database, clock: ManualClock) -> None:
     """A newer data job is open; the daily check brings the Not nows back."""
     async with db.session() as session:
@@ -197,7 +171,7 @@ async def invite_later(app: Any, db: Database, clock: ManualClock) -> None:
     async with db.session() as session:
         signals = await come_back(session, clock.now(), app.settings)
         await session.commit()
-    await launch_and_deliver(app, [s.campaign_id for s in signals if isinstance(s, Launch)], 3)
+    await deliver(app, signals, 3)
 
 
 async def test_on_every_platform_imported_jobs_appear_and_close(
