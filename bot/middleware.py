@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ log = logging.getLogger("roost.events")
 Next = Callable[[], Awaitable[None]]
 Middleware = Callable[["Call", Next], Awaitable[None]]
 
-STOP_WORDS = frozenset({"stop", "unsubscribe", "cancel", "quit", "end", "opt out", "optout"})
+# Typed on its own, each withdraws every consent at once. In the middle of a form the words
+# that mean something else too ("End" is a place) are answers, and cancel or quit leave the
+# form only: STOP, unsubscribe and opt out are never anything but an opt-out.
+STOP_WORDS = frozenset({"stop", "unsubscribe", "opt out", "optout", "stopall", "stop all"})
+SOFT_STOP_WORDS = frozenset({"cancel", "quit", "end"})
+LEAVE_FORM = frozenset({"cancel", "quit"})
+POLITE = frozenset({"please", "pls", "plz", "now", "thanks", "thank", "you", "thx", "asap"})
+FORM_ANSWER = "form.answer"
 
 
 @dataclass
@@ -61,29 +69,51 @@ async def log_event(call: Call, call_next: Next) -> None:
 
 
 def opt_out(stop: Endpoint, end_form: Callable[[Context[Any]], Awaitable[None]]) -> Middleware:
-    """STOP and its synonyms, typed on their own, withdraw consent at once, whatever else is
-    going on: a form in progress is abandoned too."""
+    """STOP and its synonyms, typed on their own (however written: `Stop please`, `ＳＴＯＰ`),
+    withdraw consent at once, whatever else is going on: a form in progress is abandoned too.
+    In a form, `cancel` and `quit` only leave it, and `end` is an answer like any other."""
 
     async def middleware(call: Call, call_next: Next) -> None:
         event = call.ctx.event
-        if isinstance(event, TextReceived) and _normal(event.text) in STOP_WORDS:
-            call.endpoint = stop
-            await end_form(call.ctx)
+        if isinstance(event, TextReceived):
+            word = stop_word(event.text)
+            in_form = call.endpoint is not None and call.endpoint.name == FORM_ANSWER
+            if word in STOP_WORDS or (word in SOFT_STOP_WORDS and not in_form):
+                call.endpoint = stop
+                await end_form(call.ctx)
+            elif word in LEAVE_FORM and in_form:
+                await end_form(call.ctx)
+                call.ctx.reply(
+                    "Left the form; nothing from it was saved. STOP stops all messages from us."
+                )
+                return
         await call_next()
 
     return middleware
 
 
+def stop_word(text: str) -> str | None:
+    """The opt-out word `text` amounts to, if that is all it says (give or take a please), in
+    any width or case: `STOP`, `Stop please!`, `ＳＴＯＰ`, `Opt-Out` → stop, opt out."""
+    if len(text) > 60:
+        return None
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("-", " ").replace("_", " ")
+    words = ["".join(ch for ch in w if ch.isalnum()) for w in folded.split()]
+    core = " ".join(w for w in words if w and w not in POLITE)
+    return core if core in STOP_WORDS | SOFT_STOP_WORDS else None
+
+
 def rate_limit(per_minute: int) -> Middleware:
     """At most `per_minute` commands and presses per person; one polite warning, then silence
-    until the window frees up."""
+    until the window frees up. Answering a form, field by field, is not counted."""
     window = timedelta(minutes=1)
     seen: dict[tuple[str, str], deque[Any]] = defaultdict(deque)
     warned: set[tuple[str, str]] = set()
 
     async def middleware(call: Call, call_next: Next) -> None:
-        if call.endpoint is None:
-            await call_next()
+        endpoint = call.endpoint
+        if endpoint is None or endpoint.name.startswith("form.") or endpoint.form is not None:
+            await call_next()  # a form's answers are one action, however many fields it has
             return
         user = call.ctx.event.origin.user
         key = (user.platform, user.id)
@@ -117,6 +147,3 @@ async def authorize(call: Call, call_next: Next) -> None:
         f"Type {ctx.cmd('help')} to see what you can do."
     )
 
-
-def _normal(text: str) -> str:
-    return " ".join(text.lower().replace("-", " ").split()).strip(".!")

@@ -17,7 +17,7 @@ from bot.events import Chat as Where
 from bot.events import ChatKind, CommandInvoked, MemberJoined, MemberLeft, Origin, User
 from bot.handlers import root_router
 from bot.router import Arg, Command, Role, Router, Routes
-from bot.settings import Settings
+from bot.settings import LimitSettings, Settings
 from storage.db import Database
 from storage.models import Label, Member
 from tests.chat import Chat
@@ -151,3 +151,14 @@ async def test_the_health_endpoint_answers(db: Database, clock: ManualClock) -> 
             assert await response.json() == {"status": "ok", "platforms": ["console"]}
     finally:
         await app.web.stop()
+
+
+async def test_answering_a_long_form_is_not_rate_limited(
+    settings: Settings, db: Database, clock: ManualClock
+) -> None:
+    limited = settings.model_copy(update={"limits": LimitSettings(commands_per_minute=3)})
+    chat = Chat.start(limited, db, clock)
+    seen = await chat.say(
+        "/compose", "1", "A title", "-", "-", "Some text.", "-", "-", as_="hr"
+    )
+    assert "going a little fast" not in seen and "Saved as content #1" in seen

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import select as core_select
 from sqlmodel import SQLModel, col, select
 
+from bot.clock import ManualClock
 from storage.members import ConsentKind, consents
 from storage.models import AuditEntry, Consent, Member
 from storage.privacy import POLICY, member_references
@@ -115,3 +117,39 @@ async def test_a_forgotten_member_who_returns_starts_afresh(chat: Chat) -> None:
 
 def test_every_column_pointing_at_a_member_has_an_erasure_rule() -> None:
     assert member_references() == {(rule.table, rule.column) for rule in POLICY}
+
+
+async def test_a_stop_with_more_words_or_in_full_width_is_still_a_stop(
+    chat: Chat, clock: ManualClock
+) -> None:
+    for said in ("/stop now please", "stop please", "ＳＴＯＰ", "Please STOP!", "unsubscribe pls"):
+        clock.advance(timedelta(minutes=1))  # each round is a new minute for the rate limit
+        await chat.onboard("ana", news="yes", jobs="yes")
+        seen = await chat.say(said, as_="ana")
+        assert "you won't get any more messages" in seen, said
+        member = await member_named(chat, "ana")
+        async with chat.app.db.session() as session:
+            assert not any((await consents(session, member.id or 0)).values()), said
+
+
+async def test_a_word_that_is_an_answer_in_a_form_is_taken_as_the_answer(chat: Chat) -> None:
+    await chat.onboard("ana", news="yes", jobs="yes")
+    await chat.say("/profile", "1", as_="ana")  # Edit profile: the form again, with defaults
+    seen = await chat.say("-", "-", "End", "-", "yes", "yes", as_="ana")
+    assert "you won't get any more messages" not in seen
+    member = await member_named(chat, "ana")
+    assert member.location == "End"
+    async with chat.app.db.session() as session:
+        assert all((await consents(session, member.id or 0)).values())
+
+
+async def test_cancel_in_a_form_leaves_the_form_and_keeps_every_choice(chat: Chat) -> None:
+    await chat.onboard("ana", news="yes", jobs="yes", location="Berlin")
+    await chat.say("/profile", "1", "-", "-", as_="ana")
+    seen = await chat.say("cancel", as_="ana")
+    assert "Left the form" in seen and "you won't get any more messages" not in seen
+    assert "I answer commands" in await chat.say("Munich", as_="ana")
+    member = await member_named(chat, "ana")
+    assert member.location == "Berlin"
+    async with chat.app.db.session() as session:
+        assert all((await consents(session, member.id or 0)).values())

@@ -293,6 +293,9 @@ router = Router(
             stop,
             "Stop all messages from us (typing STOP works too).",
             aliases=("unsubscribe",),
+            # `/stop now please` is a STOP all the same: whatever follows is never a reason
+            # to refuse an opt-out
+            args=(Arg("anything", "ignored", required=False, rest=True),),
         ),
         Command("mydata", mydata, "Get a copy of everything we hold about you."),
         Command("forgetme", forgetme, "Erase your data from Roost."),
