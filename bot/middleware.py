@@ -146,4 +146,3 @@ async def authorize(call: Call, call_next: Next) -> None:
         f"Sorry, {what} is only for the {endpoint.role.name.lower()} team. "
         f"Type {ctx.cmd('help')} to see what you can do."
     )
-

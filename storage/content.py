@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,9 @@ from storage.models import (
     PlatformPost,
     TitleVariant,
 )
-from storage.models.states import ContentKind, ContentStatus
+from storage.models.states import ContentKind, ContentStatus, DeliveryState
+
+NEXT_TITLE = "next"  # a campaign's title rule: each member gets the title after their last
 
 KINDS: dict[str, str] = {
     ContentKind.INDUSTRY_NEWS: "Industry news",
@@ -203,3 +205,28 @@ async def delivered_item(session: AsyncSession, token: str) -> tuple[Delivery, C
 async def approved_items(session: AsyncSession) -> list[ContentItem]:
     query = select(ContentItem).where(ContentItem.status == ContentStatus.APPROVED)
     return list(await session.exec(query))
+
+
+async def titles_sent(
+    session: AsyncSession, content_id: int, member_ids: Sequence[int]
+) -> dict[int, int]:
+    """The title variant each of these members was sent last of a content item."""
+    found: dict[int, int] = {}
+    for start in range(0, len(member_ids), 5000):
+        chunk = member_ids[start : start + 5000]
+        rows = await session.exec(
+            select(Delivery.member_id, Delivery.variant_id)
+            .join(Campaign, col(Campaign.id) == Delivery.campaign_id)
+            .where(
+                Campaign.subject_type == "content",
+                Campaign.subject_id == content_id,
+                col(Delivery.member_id).in_(chunk),
+                col(Delivery.variant_id).is_not(None),
+                Delivery.state == DeliveryState.SENT,
+            )
+            .order_by(col(Delivery.id))
+        )
+        for member_id, variant_id in rows:
+            if member_id is not None and variant_id is not None:
+                found[member_id] = variant_id
+    return found

@@ -4,7 +4,9 @@ out (the signals the sequence branches on)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -13,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.campaigns import to_members
 from storage.members import MemberFilter, segment_ids
 from storage.models import (
+    Campaign,
+    Delivery,
     Enrollment,
     Interaction,
     Invitation,
@@ -23,7 +27,7 @@ from storage.models import (
     Registration,
     Vote,
 )
-from storage.models.states import InvitationStatus, RegistrationStatus
+from storage.models.states import DeliveryState, InvitationStatus, RegistrationStatus
 
 SIGNALS = ("opened", "finished", "voted", "registered", "attended", "answered")
 
@@ -138,14 +142,59 @@ async def send(
     now: datetime,
     *,
     content_id: int | None = None,
-    title: int | None = None,
+    title: str | None = None,
 ) -> int:
     """A campaign of the step's kind to `members` (through the outbox: consent and the cap
-    decide); its id, to launch."""
+    decide), marked with its step so the step's numbers are the outbox's; its id, to launch."""
     kind, subject_type, consent = KINDS[step.kind]
     subject = (subject_type, content_id or step.subject_id)
-    extra = {} if title is None else {"title": title}
+    extra: dict[str, Any] = {"nurture_step": step.id}
+    if title is not None:
+        extra["title"] = title
     return await to_members(session, kind, subject, members, now, consent=consent, **extra)
+
+
+@dataclass
+class StepSends:
+    """What the outbox did with a step's messages."""
+
+    sent: int = 0
+    waiting: int = 0  # not yet sent (pending, claimed, sending, held, retrying)
+    held: dict[str, int] = field(default_factory=dict)  # skipped or failed, by why
+
+
+WAITING = (
+    DeliveryState.PENDING,
+    DeliveryState.CLAIMED,
+    DeliveryState.SENDING,
+    DeliveryState.HELD,
+)
+
+
+async def step_sends(session: AsyncSession, step_ids: Sequence[int]) -> dict[int, StepSends]:
+    """Per step, its rows in the outbox by outcome (a capped member counts as held back,
+    never as sent)."""
+    if not step_ids:
+        return {}
+    step = col(Campaign.audience)["nurture_step"].as_integer()
+    query = (
+        select(step, Delivery.state, Delivery.reason, func.count())
+        .join(Delivery, col(Delivery.campaign_id) == Campaign.id)
+        .where(step.in_(step_ids))
+        .group_by(step, Delivery.state, Delivery.reason)
+    )
+    found: dict[int, StepSends] = {}
+    for step_id, state, reason, count in await session.exec(query):
+        sends = found.setdefault(step_id, StepSends())
+        if state == DeliveryState.SENT:
+            sends.sent += count
+        elif state in WAITING:
+            sends.waiting += count
+        else:
+            why = state if state == DeliveryState.UNKNOWN else (reason or state)
+            why = why.removeprefix("unreachable: ").split(":")[0]
+            sends.held[why] = sends.held.get(why, 0) + count
+    return found
 
 
 KINDS = {  # a step's kind: the campaign kind, its subject type, the consent it needs

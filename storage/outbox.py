@@ -173,6 +173,8 @@ async def _over_cap(
     """Members who already had `cap` unsolicited DMs since `since` (channel posts don't count)."""
     if not members:
         return set()
+    if cap <= 0:  # no unsolicited DM at all
+        return set(members)
     rows = await session.exec(
         select(col(Delivery.member_id), func.count())
         .join(Campaign, col(Campaign.id) == Delivery.campaign_id)

@@ -158,7 +158,5 @@ async def test_answering_a_long_form_is_not_rate_limited(
 ) -> None:
     limited = settings.model_copy(update={"limits": LimitSettings(commands_per_minute=3)})
     chat = Chat.start(limited, db, clock)
-    seen = await chat.say(
-        "/compose", "1", "A title", "-", "-", "Some text.", "-", "-", as_="hr"
-    )
+    seen = await chat.say("/compose", "1", "A title", "-", "-", "Some text.", "-", "-", as_="hr")
     assert "going a little fast" not in seen and "Saved as content #1" in seen

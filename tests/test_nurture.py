@@ -11,6 +11,8 @@ from sqlmodel import col, select
 
 from bot.clock import ManualClock
 from bot.handlers.nurture import advance
+from bot.settings import OutboxSettings, Settings
+from storage.db import Database
 from storage.models import (
     CommunityEvent,
     Enrollment,
@@ -218,3 +220,49 @@ async def test_a_vote_in_a_poll_step_takes_the_voter_to_the_step_it_names(chat: 
     assert dms(chat, "ana", "Your vote counts") == 1 and dms(chat, "ben", "Your vote counts") == 0
     await day(chat, 1)  # ben did not vote: two days after the poll, step 2
     assert dms(chat, "ben", "Next time, then") == 1 and dms(chat, "ana", "Next time, then") == 0
+
+
+async def test_another_title_is_the_one_each_member_was_not_sent(chat: Chat) -> None:
+    for name in ("ana", "ben", "cy", "dee"):
+        await chat.onboard(name, function="data")
+    article = await content(chat, "Salaries this year.", "Title A", "Title B")
+    await chat.say("/nurture new Titles | function=data", as_="hr")
+    await chat.say(f"/nurture step 1 content {article} unopened=1d", "/nurture start 1", as_="hr")
+    await day(chat, 0.01)
+    first = {name: "Title A" if dms(chat, name, "Title A") else "Title B" for name in NAMES}
+    assert set(first.values()) == {"Title A", "Title B"}  # split between the two
+    await day(chat, 1)  # nobody opened it: each gets the title they did not get
+    for name in NAMES:
+        assert dms(chat, name, "Title A") == 1 and dms(chat, name, "Title B") == 1, name
+
+
+NAMES = ("ana", "ben", "cy", "dee")
+
+
+async def test_a_wait_of_a_day_is_a_day_when_the_walk_comes_a_little_early(chat: Chat) -> None:
+    await chat.onboard("ana", function="data")
+    first = await content(chat, "One.", "First piece")
+    second = await content(chat, "Two.", "Second piece")
+    await chat.say("/nurture new Daily | function=data", as_="hr")
+    await chat.say(f"/nurture step 1 content {first}", as_="hr")
+    await chat.say(f"/nurture step 1 content {second} wait=1d", "/nurture start 1", as_="hr")
+    await day(chat, 0.01)
+    assert dms(chat, "ana", "First piece") == 1
+    await day(chat, 1 - 0.005 / 86400)  # tomorrow's walk, five milliseconds earlier
+    assert dms(chat, "ana", "Second piece") == 1
+
+
+async def test_show_counts_what_the_cap_held_back_as_held_back_not_sent(
+    settings: Settings, db: Database, clock: ManualClock
+) -> None:
+    capped = settings.model_copy(update={"outbox": OutboxSettings(frequency_cap=0)})
+    chat = Chat.start(capped, db, clock)
+    for name in ("ana", "ben"):
+        await chat.onboard(name, function="data")
+    article = await content(chat, "Salaries this year.", "Salaries")
+    await chat.say("/nurture new Capped | function=data", as_="hr")
+    await chat.say(f"/nurture step 1 content {article}", "/nurture start 1", as_="hr")
+    await day(chat, 0.01)
+    assert dms(chat, "ana", "Salaries") == 0
+    shown = await chat.say("/nurture show 1", as_="hr")
+    assert "entered 2, sent 0, held back 2 (frequency cap 2)" in shown, shown

@@ -17,12 +17,26 @@ from bot.parsing import ParseError, duration, ident, options, whole
 from bot.router import Arg, Command, Role, Router, UsageError
 from bot.segments import member_filter, parse_filter, stored_filter
 from bot.settings import Settings
+from storage.content import NEXT_TITLE
 from storage.models import Enrollment, Member, Nurture, NurtureStep
-from storage.nurture import SIGNALS, newcomers, nurtures, send, signals, steps_of, walking
+from storage.nurture import (
+    SIGNALS,
+    StepSends,
+    newcomers,
+    nurtures,
+    send,
+    signals,
+    step_sends,
+    steps_of,
+    walking,
+)
 
 STEP_KINDS = ("content", "poll", "event", "job")
 RULES = ("wait", "unopened", "partial", "followup", *SIGNALS)
 LONG = timedelta(days=365)
+# The walk runs once a day, a few milliseconds earlier or later each time: what falls due
+# within the hour is due now, so a wait of a day is a day, not two.
+EARLY = timedelta(hours=1)
 
 
 async def nurture(ctx: Context[CommandInvoked]) -> None:
@@ -110,6 +124,20 @@ async def _step(ctx: Context[CommandInvoked], text: str) -> None:
     ctx.reply(f"Sequence #{sequence.id}, step {step.position + 1}: {_describe(step)}.")
 
 
+def _sent(sends: StepSends | None) -> str:
+    """What the outbox did with a step's messages: sent, still going, and held back (the
+    frequency cap, no consent) with why."""
+    if sends is None:
+        return "sent 0"
+    parts = [f"sent {sends.sent}"]
+    if sends.waiting:
+        parts.append(f"on its way {sends.waiting}")
+    if sends.held:
+        why = ", ".join(f"{reason} {n}" for reason, n in sorted(sends.held.items()))
+        parts.append(f"held back {sum(sends.held.values())} ({why})")
+    return ", ".join(parts)
+
+
 def _describe(step: NurtureStep) -> str:
     parts = [f"{step.kind} #{step.subject_id}", f"after {step.wait_hours}h"]
     if step.unopened_days:
@@ -146,10 +174,12 @@ async def _status(ctx: Context[CommandInvoked], action: str, ref: str) -> None:
 
 async def _show(ctx: Context[CommandInvoked], ref: str) -> None:
     sequence = await _sequence(ctx, ref)
+    steps = await steps_of(ctx.session, sequence.id or 0)
+    sends = await step_sends(ctx.session, [s.id for s in steps if s.id is not None])
     lines = [
-        f"{s.position + 1}. {_describe(s)} · entered {s.entered}, sent {s.sent}, opened "
-        f"{s.opened}, moved on {s.moved_on}, left {s.left}"
-        for s in await steps_of(ctx.session, sequence.id or 0)
+        f"{s.position + 1}. {_describe(s)} · entered {s.entered}, "
+        f"{_sent(sends.get(s.id or 0))}, opened {s.opened}, moved on {s.moved_on}, left {s.left}"
+        for s in steps
     ]
     ctx.reply(
         Message(
@@ -195,8 +225,8 @@ async def advance(session: Any, now: datetime, _settings: Settings) -> list[Sign
             await _walk(session, enrollment, steps, now, outgoing)
         for (position, what), members in outgoing.items():
             step = steps[position]
-            if what == "retitle":
-                campaign = await send(session, step, members, now, title=1)
+            if what == "retitle":  # each member gets a title they were not sent before
+                campaign = await send(session, step, members, now, title=NEXT_TITLE)
             elif what == "followup":
                 campaign = await send(
                     session, step, members, now, content_id=step.followup_content_id
@@ -217,10 +247,9 @@ async def _walk(
     for _ in range(len(steps) + 1):  # a jump can make the next step due at once
         step = steps[e.position]
         if e.sent_at is None:
-            if now >= e.due_at:
+            if now + EARLY >= e.due_at:
                 outgoing[(e.position, "send")].append(e.member_id)
                 e.sent_at = e.due_at = now
-                step.sent += 1
             return
         member = await session.get(Member, e.member_id)
         if member is None or member.erased_at is not None:
@@ -241,10 +270,10 @@ async def _walk(
         following = e.position + 1
         if following == len(steps):
             watch = max(step.unopened_days or 0, step.partial_days or 0, 1)
-            if now >= e.due_at + timedelta(days=watch):
+            if now + EARLY >= e.due_at + timedelta(days=watch):
                 e.state, e.ended_at, step.moved_on = "done", now, step.moved_on + 1
             return
-        if now < e.sent_at + timedelta(hours=steps[following].wait_hours):
+        if now + EARLY < e.sent_at + timedelta(hours=steps[following].wait_hours):
             return
         _move(e, step, steps[following], e.sent_at)
 
@@ -259,14 +288,14 @@ def _rule(
     """A content step's own branches; whether one fired (the member waits for it then)."""
     assert e.sent_at is not None
     unopened = step.unopened_days and not e.opened and not e.retitled
-    if unopened and now >= e.due_at + timedelta(days=step.unopened_days or 0):
+    if unopened and now + EARLY >= e.due_at + timedelta(days=step.unopened_days or 0):
         outgoing[(e.position, "retitle")].append(e.member_id)
-        e.retitled, e.due_at, step.sent = True, now, step.sent + 1
+        e.retitled, e.due_at = True, now
         return True
     partial = step.partial_days and e.opened and "finished" not in seen and not e.followed_up
-    if partial and now >= e.sent_at + timedelta(days=step.partial_days or 0):
+    if partial and now + EARLY >= e.sent_at + timedelta(days=step.partial_days or 0):
         outgoing[(e.position, "followup")].append(e.member_id)
-        e.followed_up, e.due_at, step.sent = True, now, step.sent + 1
+        e.followed_up, e.due_at = True, now
         return True
     return False
 

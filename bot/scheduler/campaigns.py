@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.kinds import CampaignKind, Duty, Launch
 from bot.segments import member_filter
 from bot.settings import Settings
+from storage.content import NEXT_TITLE, titles_sent
 from storage.db import Database
 from storage.members import ConsentKind
 from storage.models import Campaign, Delivery, Interaction, TitleVariant
@@ -157,9 +158,16 @@ class Campaigns:
             if run.sample_fraction is None
             else math.ceil(len(members) * run.sample_fraction)
         )
-        chosen = run.audience.get("title")  # one title for all (a nurture's second try)
+        again = run.audience.get("title") == NEXT_TITLE  # a nurture's second try
+        sent = (
+            await titles_sent(session, run.subject_id, [r.member_id or 0 for r in members])
+            if again and variants
+            else {}
+        )
         for i, row in enumerate(members[:sample]):
-            index = i if chosen is None else int(chosen)
+            index = i
+            if row.member_id in sent and sent[row.member_id] in variants:
+                index = variants.index(sent[row.member_id]) + 1  # the title after theirs
             row.variant_id, row.state = (
                 variants[index % len(variants)] if variants else None,
                 DeliveryState.PENDING,

@@ -42,7 +42,6 @@ class NurtureStep(SQLModel, table=True):
     followup_content_id: int | None = Field(default=None, foreign_key="content_item.id")
     goto: dict[str, int] = Field(default_factory=dict, sa_type=JSON)  # signal → position
     entered: int = 0
-    sent: int = 0
     opened: int = 0
     moved_on: int = 0
     left: int = 0

@@ -1,0 +1,27 @@
+"""What a careful tester found: a nurture step's sends are the outbox's numbers, not a
+counter of its own
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-03 14:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("nurture_step") as batch:
+        batch.drop_column("sent")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("nurture_step") as batch:
+        batch.add_column(sa.Column("sent", sa.Integer(), nullable=False, server_default="0"))
