@@ -35,7 +35,7 @@ from bot.scheduler.campaigns import Campaigns
 from bot.scheduler.scheduler import Scheduler
 from bot.scheduler.singleton import Singleton
 from bot.scheduler.worker import DeliveryWorker
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.web import WebServer
 from storage.content import posts_of
 from storage.db import Database
@@ -262,6 +262,11 @@ def build_app(
     """Roost, put together: every feature's routes (or those given), the delivery worker with
     each campaign kind's composer, the campaigns, the scheduler and the web server."""
     routes = routes or Routes(root_router())
+    if unknown := sorted(set(settings.duties.hours) - set(routes.duties)):
+        raise ConfigError(
+            f"[duties] hours: there is no daily duty {', '.join(unknown)} "
+            f"(there are {', '.join(sorted(routes.duties))})"
+        )
     running = {adapter.platform: adapter for adapter in adapters}
     composers = {name: kind.composer(settings) for name, kind in routes.kinds.items()}
     process = process_name()

@@ -61,7 +61,11 @@ async def run(settings: Settings, *, deliver_only: bool = False) -> int:
         if not adapters:
             log.error("No platform is configured%s: nothing to run.", _why_none(deliver_only))
             return 2
-        app = build_app(settings, adapters, db, SystemClock())
+        try:
+            app = build_app(settings, adapters, db, SystemClock())
+        except ConfigError as exc:
+            print(f"roost: bad configuration, not starting:\n{exc}", file=sys.stderr)
+            return 2
         log.info(
             "Roost %s on %s as %s",
             "delivers" if deliver_only else "is running",

@@ -50,11 +50,20 @@ class CampaignKind:
 @dataclass(frozen=True, slots=True)
 class Duty:
     """Work a feature has the scheduler do every day (the privacy sweep): given a session, the
-    time and the settings, it changes what it must and says which campaigns to launch."""
+    time and the settings, it changes what it must and says which campaigns to launch.
+
+    It runs at `hour` in the community's timezone unless `[duties] hours` says otherwise; a run
+    missed while Roost was stopped (or cut short by a stop) runs once when it is back, and a
+    duty with `at_first_start` also runs when Roost starts on a database it never ran on."""
 
     name: str
     run: Callable[[Any, datetime, Settings], Awaitable[Sequence[Signal]]]
-    hour: Callable[[Settings], int]  # when, in the community's timezone
+    hour: int  # the default, in the community's timezone
+    at_first_start: bool = False
+
+    def at(self, settings: Settings) -> int:
+        """The hour it runs at, as configured."""
+        return settings.duties.hours.get(self.name, self.hour)
 
 
 # -- signals: what a handler asks of the core once its transaction has committed ------------

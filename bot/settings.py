@@ -11,7 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -140,7 +140,6 @@ class PrivacySettings(_Section):
     retention_months: int = Field(24, ge=1, le=120)  # after the last activity, data is purged
     notice_days: int = Field(14, ge=1, le=90)  # asked to renew, or warned, this long before
     notice_url: str = ""  # where the privacy notice is read (shown with every renewal)
-    sweep_hour: int = Field(3, ge=0, le=23)  # when the daily sweep runs, community time
 
 
 class EngagementSettings(_Section):
@@ -150,6 +149,13 @@ class EngagementSettings(_Section):
     window_days: int = Field(90, ge=7, le=730)
     levels: dict[str, int] = {"champion": 30, "engaged": 10, "participant": 3, "observer": 1}
     link_minutes: int = Field(10, ge=1, le=1440)  # how long a /link code works
+
+
+class DutySettings(_Section):
+    """When each daily duty runs (its name → an hour in the community's timezone); a duty not
+    named keeps the hour its feature gives it."""
+
+    hours: dict[str, Annotated[int, Field(ge=0, le=23)]] = {}
 
 
 class ConsoleSettings(_Section):
@@ -205,6 +211,7 @@ class Settings(_Section):
     pipeline: PipelineSettings = PipelineSettings()
     engagement: EngagementSettings = EngagementSettings()
     privacy: PrivacySettings = PrivacySettings()
+    duties: DutySettings = DutySettings()
     telegram: TelegramSettings = TelegramSettings()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

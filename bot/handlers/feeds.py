@@ -131,5 +131,5 @@ router = Router(
             ),
         ),
     ),
-    duties=(Duty("feeds", daily, hour=lambda settings: 7),),
+    duties=(Duty("feeds", daily, hour=7),),
 )

@@ -333,5 +333,5 @@ router = Router(
             ),
         ),
     ),
-    duties=(Duty("nurture", advance, hour=lambda settings: 9),),
+    duties=(Duty("nurture", advance, hour=9),),
 )

@@ -146,7 +146,7 @@ router = Router(
         ),
     ),
     duties=(
-        Duty("not_now", come_back, hour=lambda settings: 8),
-        Duty("job_boards", import_boards, hour=lambda settings: 6),
+        Duty("not_now", come_back, hour=8),
+        Duty("job_boards", import_boards, hour=6),
     ),
 )

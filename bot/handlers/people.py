@@ -203,5 +203,5 @@ router = Router(
             args=(Arg("member", MEMBER_HINT), Arg("text", rest=True)),
         ),
     ),
-    duties=(Duty("engagement", score_everyone, hour=lambda settings: 4),),
+    duties=(Duty("engagement", score_everyone, hour=4, at_first_start=True),),
 )

@@ -253,10 +253,13 @@ async def keep(ctx: Context[ActionPressed]) -> None:
     ctx.reply(f"Thank you, we'll stay in touch. Your choices now hold until {until:%d %b %Y}.")
 
 
+SWEEP = Duty("privacy", sweep, hour=3)
+
+
 async def due_now(ctx: Context[CommandInvoked]) -> None:
     """/privacy due: what the next sweep will do, for HR."""
     due = await what_is_due(ctx.session, ctx.now, ctx.settings)
-    hour = ctx.settings.privacy.sweep_hour
+    hour = SWEEP.at(ctx.settings)
     ctx.reply(
         Message(
             title="Privacy: what is due",
@@ -277,7 +280,7 @@ router = Router(
         CampaignKind(privacy.RENEWAL, RenewalComposer, solicited=True),
         CampaignKind(privacy.WARNING, WarningComposer, solicited=True),
     ),
-    duties=(Duty("privacy", sweep, hour=lambda settings: settings.privacy.sweep_hour),),
+    duties=(SWEEP,),
     commands=(
         Command(
             "consent",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from bot.clock import Clock
 from bot.kinds import CampaignKind, Duty, Launch
 from bot.segments import member_filter
 from bot.settings import Settings
+from storage import duties
 from storage.content import NEXT_TITLE, titles_sent
 from storage.db import Database
 from storage.members import ConsentKind
@@ -49,10 +51,17 @@ class Campaigns:
         self.later: Callable[[int, datetime], None] = lambda _id, _at: None  # set by the scheduler
 
     async def run_duty(self, name: str) -> list[int]:
-        """A feature's daily duty, committed, then the campaigns it made launched; their runs."""
+        """A feature's daily duty, committed with the record that it ran, then the campaigns it
+        made launched; their runs."""
         duty = self.duties[name]
+        began, started_at = time.perf_counter(), self.clock.now()
         async with self.db.session() as session:
-            signals = await duty.run(session, self.clock.now(), self.settings)
+            await duties.started(session, name, started_at)
+            await session.commit()
+        async with self.db.session() as session:
+            signals = await duty.run(session, started_at, self.settings)
+            took = time.perf_counter() - began
+            await duties.finished(session, name, self.clock.now(), took)
             await session.commit()
         runs = []
         for signal in signals:

@@ -37,14 +37,17 @@ async def run_duty(name: str) -> None:
 
 async def _retrying(job: Callable[[], Awaitable[object]], what: str) -> None:
     outage = Outage(log, what)
-    for _ in range(TRIES):
-        try:
-            await job()
-        except Exception as exc:
-            if not unreachable(exc):
-                raise
-            await asyncio.sleep(outage.failed(exc))
-        else:
-            outage.ok()
-            return
-    await job()  # the last try: its error is APScheduler's to log
+    try:
+        for _ in range(TRIES):
+            try:
+                await job()
+            except Exception as exc:
+                if not unreachable(exc):
+                    raise
+                await asyncio.sleep(outage.failed(exc))
+            else:
+                outage.ok()
+                return
+        await job()  # the last try: its error is APScheduler's to log
+    except asyncio.CancelledError:  # Roost is stopping: nothing went wrong
+        log.info("%s: stopped with Roost before it finished; it runs again once back", what)

@@ -5,7 +5,8 @@ APScheduler allows one scheduler per job store, so it is a singleton duty among 
 processes (`bot.scheduler.singleton`): the holder of its lease runs `lead`, the others wait
 to take over. Campaign rows are the truth; `sync` makes
 the job store agree with them (a job per scheduled campaign, none for a cancelled one).
-A push missed while Roost was down runs once when it comes back, within the grace period.
+A push missed while Roost was down runs once when it comes back, within the grace period;
+a daily duty missed while it was down (or cut short by a stop) runs once, however late.
 
 APScheduler reads the system time, so with a clock that stands still (tests, benchmarks) it
 starts paused and `fire_due` runs what is due by Roost's clock instead: no schedule depends on
@@ -26,11 +27,13 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.clock import Clock
+from bot.kinds import Duty
 from bot.scheduler.campaigns import Campaigns
 from bot.scheduler.jobs import RUNNING
-from bot.scheduler.triggers import next_run, trigger
+from bot.scheduler.triggers import latest_fire, next_run, trigger
 from bot.settings import Settings
 from storage.db import Database
+from storage.duties import last_runs
 from storage.inbound import HANDLED_KEPT, forget_handled
 from storage.models import Campaign
 from storage.models.states import CampaignStatus
@@ -95,6 +98,7 @@ class Scheduler:
         self.aps.start(paused=not self.clock.live)
         log.info("this process schedules")
         await self.sync()
+        await self.catch_up()
 
     async def stop(self) -> None:
         if self.aps is not None:
@@ -121,9 +125,13 @@ class Scheduler:
                     log.warning("campaign %s missed: Roost was down past the grace", campaign.id)
             await session.commit()
         for name, duty in self.campaigns.duties.items():  # the features' daily work
-            daily = f"0 {duty.hour(self.settings)} * * *"
+            daily = _daily(duty, self.settings)
             held = self.aps.get_job(f"duty:{name}")
-            if held is not None and str(held.trigger) == str(trigger(None, daily, timezone)):
+            if (
+                held is not None
+                and str(held.trigger) == str(trigger(None, daily, timezone))
+                and held.misfire_grace_time is None
+            ):
                 continue  # already kept daily at that hour: no job-store write per sync
             self.aps.add_job(
                 "bot.scheduler.jobs:run_duty",
@@ -132,6 +140,7 @@ class Scheduler:
                 id=f"duty:{name}",
                 next_run_time=next_run(None, daily, timezone, now),
                 replace_existing=True,
+                misfire_grace_time=None,  # missed while Roost was down: once, however late
             )
         for campaign in campaigns:
             job_id = f"campaign:{campaign.id}"
@@ -158,6 +167,34 @@ class Scheduler:
                 replace_existing=True,
             )
 
+    async def catch_up(self) -> list[str]:
+        """Make due now, once, each daily duty whose last due time passed with no run finished
+        after it (Roost was stopped during it, or its job was replaced), and each that runs at
+        Roost's first start; those APScheduler holds as due already it runs by itself. Their
+        job ids."""
+        if self.aps is None:
+            return []
+        now, timezone = self.clock.now(), self.settings.community.timezone
+        async with self.db.session() as session:
+            runs = await last_runs(session)
+        caught = []
+        for name, duty in self.campaigns.duties.items():
+            job = self.aps.get_job(f"duty:{name}")
+            if job is None or job.next_run_time is None or job.next_run_time <= now:
+                continue
+            last = runs.get(name)
+            due = latest_fire(_daily(duty, self.settings), timezone, now)
+            if last is None:
+                missed = duty.at_first_start
+            else:
+                done = last.finished_at
+                missed = due is not None and (done is None or done < due)
+            if missed:
+                log.info("daily duty %s was missed: it runs now", name)
+                job.modify(next_run_time=now)
+                caught.append(job.id)
+        return caught
+
     async def fire_due(self) -> list[str]:
         """Run the jobs due by Roost's clock as APScheduler would by itself: once however many
         runs were missed (coalesced), not at all when later than the grace; the ids of those
@@ -166,7 +203,6 @@ class Scheduler:
             return []
         RUNNING.set(self.campaigns)
         now = self.clock.now()
-        grace = timedelta(seconds=self.settings.content.misfire_grace_seconds)
         ran: list[str] = []
         for job in self.aps.get_jobs():
             last = job.next_run_time
@@ -174,7 +210,8 @@ class Scheduler:
                 continue
             while (following := job.trigger.get_next_fire_time(last, now)) and following <= now:
                 last = following
-            if now - last <= grace:
+            grace = job.misfire_grace_time  # None: however late (a daily duty)
+            if grace is None or (now - last).total_seconds() <= grace:
                 await job.func(*job.args)
                 ran.append(job.id)
             if following is None:
@@ -193,3 +230,8 @@ class Scheduler:
                 id=f"winner:{campaign_id}",
                 replace_existing=True,
             )
+
+
+def _daily(duty: Duty, settings: Settings) -> str:
+    """A duty's crontab rule: every day at its configured hour."""
+    return f"0 {duty.at(settings)} * * *"

@@ -4,7 +4,7 @@ or a crontab line `0 9 * * mon`; always in the community's timezone."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -60,6 +60,16 @@ def trigger(at: datetime | None, rule: str | None, timezone: str) -> BaseTrigger
         return CronTrigger.from_crontab(rule, timezone=ZoneInfo(timezone))
     assert at is not None
     return DateTrigger(run_date=at)
+
+
+def latest_fire(rule: str, timezone: str, now: datetime) -> datetime | None:
+    """The last time a recurring rule fired at or before `now` (within the past eight days),
+    or None: what a daily duty should have run for last."""
+    fires = trigger(None, rule, timezone)
+    last, after = None, now - timedelta(days=8)
+    while (fire := fires.get_next_fire_time(None, after)) is not None and fire <= now:
+        last, after = fire, fire + timedelta(seconds=1)
+    return last
 
 
 def next_run(

@@ -14,6 +14,7 @@ from storage.models.content import (
     PlatformPost,
     TitleVariant,
 )
+from storage.models.duties import DutyRun
 from storage.models.engagement import (
     CommunityEvent,
     Competition,
@@ -51,6 +52,7 @@ __all__ = [
     "ContentItem",
     "ContentTally",
     "Delivery",
+    "DutyRun",
     "Enrollment",
     "Entry",
     "Feed",
