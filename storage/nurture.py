@@ -178,10 +178,10 @@ async def step_sends(session: AsyncSession, step_ids: Sequence[int]) -> dict[int
         return {}
     step = col(Campaign.audience)["nurture_step"].as_integer()
     query = (
-        select(step, Delivery.state, Delivery.reason, func.count())
+        select(step, col(Delivery.state), col(Delivery.reason), func.count())
         .join(Delivery, col(Delivery.campaign_id) == Campaign.id)
         .where(step.in_(step_ids))
-        .group_by(step, Delivery.state, Delivery.reason)
+        .group_by(step, col(Delivery.state), col(Delivery.reason))
     )
     found: dict[int, StepSends] = {}
     for step_id, state, reason, count in await session.exec(query):

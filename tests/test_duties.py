@@ -12,7 +12,7 @@ import pytest
 from bot.app import build_app
 from bot.clock import ManualClock
 from bot.handlers import nurture
-from bot.kinds import Duty
+from bot.kinds import Duty, Signal
 from bot.scheduler.jobs import RUNNING, run_duty
 from bot.scheduler.triggers import latest_fire
 from bot.settings import ConfigError, DutySettings, Settings
@@ -74,7 +74,7 @@ async def test_a_duty_cut_short_by_a_stop_runs_again_and_the_stop_logs_no_error(
     caplog.set_level(logging.INFO, "roost.scheduler")
     started = asyncio.Event()
 
-    async def slow(_session: object, _now: datetime, _settings: Settings) -> list[object]:
+    async def slow(_session: object, _now: datetime, _settings: Settings) -> list[Signal]:
         started.set()
         await asyncio.sleep(60)
         return []
