@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import JSON, Table, delete, or_, select, update
 from sqlmodel import SQLModel, col
 from sqlmodel import select as rows
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -76,7 +76,8 @@ POLICY = (
     Rule("invitation", "member_id", Erase.SCRUB, ("source",)),  # out of reports by source
     Rule("feedback", "member_id", Erase.SCRUB, ("comment",)),
     Rule("audit_entry", "actor_member_id", Erase.KEEP),
-    Rule("audit_entry", "target_member_id", Erase.KEEP),
+    # what HR did to the member stays, but not its detail (a label's name, a job)
+    Rule("audit_entry", "target_member_id", Erase.SCRUB, ("detail",)),
 )
 
 
@@ -129,7 +130,8 @@ async def erase(session: AsyncSession, member_id: int, now: datetime) -> None:
         if rule.erase is Erase.DELETE:
             await conn.execute(delete(table).where(where))
         elif rule.erase is Erase.SCRUB:
-            await conn.execute(update(table).where(where).values(dict.fromkeys(rule.scrub)))
+            blank = {c: {} if isinstance(table.c[c].type, JSON) else None for c in rule.scrub}
+            await conn.execute(update(table).where(where).values(blank))
     member = _table("member")
     values: dict[str, Any] = dict.fromkeys(MEMBER_FIELDS)
     values.update(erased_at=now, consent_news=False, consent_jobs=False)  # with the log
@@ -149,6 +151,7 @@ def _default(value: Any) -> Any:
 # -- keeping people only while we may --------------------------------------------------------
 
 RENEWAL, WARNING = "privacy_renewal", "privacy_warning"  # the privacy feature's campaign kinds
+LAPSED = "lapsed"  # the wording version of a consent that ran out, unrenewed
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ class Due:
     expire: tuple[tuple[int, str], ...]  # (member, consent kind) lapsing unrenewed now
     warn: tuple[int, ...]  # inactive past the retention: told they will be erased
     purge: tuple[int, ...]  # warned long enough ago and still inactive: erased now
+    unwarned: frozenset[int] = frozenset()  # of `purge`: who said no to every message
 
 
 async def due(
@@ -173,10 +177,13 @@ async def due(
     """Read once, decided in Python: consents are a few rows a member, and the sweep runs daily.
 
     A consent lapses `lifetime` after it was given and is renewed by being given again; the
-    member is asked `notice` before. A member who has not seen the current notice version is
+    member is asked `notice` before (an earlier request, such as a new notice's months ago,
+    does not count for this one). A member who has not seen the current notice version is
     asked once. A member inactive for `retention` is warned, then erased `notice` later unless
-    they did anything in between. Who allows no message at all (STOP) is never written to:
-    not asked about a new notice, and erased on the same day without a warning."""
+    they did anything in between; a consent that merely lapsed does not stop the warning (it
+    is about their data, and they never said no). Who said no to every message (STOP, or no
+    when asked) is never written to: not asked about a new notice, and erased `notice` after
+    the retention without a warning."""
     living = rows(Member).where(col(Member.erased_at).is_(None))
     members = {m.id: m for m in await session.exec(living) if m.id is not None}
     latest: dict[tuple[int, str], Consent] = {}
@@ -191,11 +198,18 @@ async def due(
     for member_id, kind, at, audience in await session.exec(sent):
         asked.setdefault((kind, member_id or 0), []).append((at, audience.get("version")))
     writable = {member for (member, _), consent in latest.items() if consent.granted}
-    renew, expire, warn, purge = set(), [], [], []
+    # who agreed to some message and never took it back (a lapse is not a no): warned
+    warnable = {
+        member
+        for (member, _), consent in latest.items()
+        if consent.granted or consent.wording_version == LAPSED
+    }
+    renew, expire, warn, purge, unwarned = set(), [], [], [], set()
     for (member_id, kind), consent in latest.items():
         if member_id not in members or not consent.granted:
             continue
-        renewal_asked = any(at >= consent.at for at, _ in asked.get((RENEWAL, member_id), []))
+        window = consent.at + lifetime - notice  # this consent's renewal request is due
+        renewal_asked = any(at >= window for at, _ in asked.get((RENEWAL, member_id), []))
         if consent.at <= now - lifetime:
             expire.append((member_id, kind))
         elif consent.at <= now - lifetime + notice and not renewal_asked:
@@ -208,9 +222,10 @@ async def due(
             renew.add(member_id)
         active = member.last_active_at or member.created_at
         warned = [at for at, _ in asked.get((WARNING, member_id), []) if at > active]
-        if member_id not in writable:  # no warning for who wants no message
+        if member_id not in warnable:  # no warning for who wants no message
             if active <= now - retention - notice:
                 purge.append(member_id)
+                unwarned.add(member_id)
         elif warned and min(warned) <= now - notice:
             purge.append(member_id)
         elif not warned and active <= now - retention:
@@ -221,4 +236,5 @@ async def due(
         expire=tuple(sorted(e for e in expire if e[0] not in gone)),
         warn=tuple(sorted(warn)),
         purge=tuple(sorted(purge)),
+        unwarned=frozenset(unwarned),
     )

@@ -153,3 +153,16 @@ async def test_cancel_in_a_form_leaves_the_form_and_keeps_every_choice(chat: Cha
     assert member.location == "Berlin"
     async with chat.app.db.session() as session:
         assert all((await consents(session, member.id or 0)).values())
+
+
+async def test_forgetme_leaves_no_label_name_against_the_member_in_the_audit(chat: Chat) -> None:
+    await chat.onboard("ana")
+    await chat.say("/label @ana past-candidate", as_="hr")
+    ana = (await member_named(chat, "ana")).id
+    await chat.say("/forgetme", "1", as_="ana")
+    async with chat.app.db.session() as session:
+        audit = list(
+            await session.exec(select(AuditEntry).where(AuditEntry.target_member_id == ana))
+        )
+    assert [a.action for a in audit] == ["label"]  # that it happened stays ...
+    assert audit[0].detail == {}  # ... not what it was

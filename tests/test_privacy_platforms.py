@@ -80,14 +80,15 @@ async def test_on_telegram(sqlite_db: Database, clock: ManualClock) -> None:
             kept, _ = await state(sqlite_db, str(ana.id))
             clock.advance(2 * YEAR + timedelta(days=2))  # neither comes back
             await sweep(roost.app)
-            await wait_for(tg, lambda: WARN in ana.text())
-            assert WARN not in ben.text()  # his choices lapsed: he wants no message, no warning
-            assert await erased(sqlite_db, gone.id or 0)  # long past the retention and notice
+            # ben's choices lapsed, but he never said no: he is warned all the same
+            await wait_for(tg, lambda: WARN in ana.text() and WARN in ben.text())
+            assert not await erased(sqlite_db, gone.id or 0)
             clock.advance(NOTICE)
             await sweep(roost.app)
     finally:
         await tg.stop()
     assert await erased(sqlite_db, kept.id or 0)  # warned, and still away
+    assert await erased(sqlite_db, gone.id or 0)
 
 
 async def renew_then_keep(

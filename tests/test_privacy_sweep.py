@@ -127,3 +127,54 @@ async def test_the_sweep_is_a_daily_job_and_hr_sees_what_is_due(
     member = await member_named(chat, "ana")
     async with chat.app.db.session() as session:
         assert (await session.get(Member, member.id)) is not None
+
+
+async def test_a_new_notice_months_before_does_not_stand_for_the_lapse_reminder(
+    settings: Settings, db: Database, clock: ManualClock
+) -> None:
+    chat = Chat.start(settings, db, clock)
+    await chat.onboard("ana", news="yes", jobs="no")
+    clock.advance(timedelta(days=90))
+    newer = settings.model_copy(
+        update={"onboarding": settings.onboarding.model_copy(update={"privacy_version": "2027-01"})}
+    )
+    chat = Chat.start(newer, db, clock)
+    await sweep(chat)  # the new notice, three months in: ana does not answer
+    assert chat.out.getvalue().count("== Shall we stay in touch? ==") == 1
+    clock.advance(YEAR - NOTICE + timedelta(days=1) - timedelta(days=90))
+    await sweep(chat)  # her choice lapses in two weeks: she is asked again
+    assert chat.out.getvalue().count("== Shall we stay in touch? ==") == 2
+
+
+async def test_a_member_whose_consent_lapsed_is_still_warned_before_erasure(
+    chat: Chat, clock: ManualClock
+) -> None:
+    await chat.onboard("ana", news="yes", jobs="yes")
+    ana = (await member_named(chat, "ana")).id or 0
+    for _ in range(25):  # the sweep runs every month for two years; ana never comes back
+        clock.advance(timedelta(days=30))
+        await sweep(chat)
+    assert await choices(chat, "ana") == {ConsentKind.NEWS: False, ConsentKind.JOBS: False}
+    assert chat.out.getvalue().count("== We'll erase your data soon ==") == 1
+    clock.advance(NOTICE)
+    await sweep(chat)
+    async with chat.app.db.session() as session:
+        audit = [a for a in await session.exec(select(AuditEntry)) if a.target_member_id == ana]
+    assert [(a.action, a.detail["reason"]) for a in audit] == [
+        ("privacy.purge", "inactive past the retention, warned")
+    ]
+
+
+async def test_who_said_no_to_every_message_is_erased_unwarned_and_the_audit_says_so(
+    chat: Chat, clock: ManualClock
+) -> None:
+    await chat.onboard("quiet", news="no", jobs="no")
+    quiet = (await member_named(chat, "quiet")).id or 0
+    clock.advance(2 * YEAR + NOTICE + timedelta(days=1))
+    await sweep(chat)
+    assert "[DM to quiet]\n== We'll erase" not in chat.out.getvalue()
+    async with chat.app.db.session() as session:
+        audit = [a for a in await session.exec(select(AuditEntry)) if a.target_member_id == quiet]
+    assert [a.detail["reason"] for a in audit] == [
+        "inactive past the retention; not warned: they allowed no message"
+    ]

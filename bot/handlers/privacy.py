@@ -206,7 +206,7 @@ async def sweep(session: Any, now: datetime, settings: Settings) -> list[Signal]
             member_id,
             ConsentKind(kind),
             False,
-            wording_version="lapsed",
+            wording_version=privacy.LAPSED,
             platform="roost",
             now=now,
         )
@@ -217,7 +217,11 @@ async def sweep(session: Any, now: datetime, settings: Settings) -> list[Signal]
                 actor_member_id=None,
                 action="privacy.purge",
                 target_member_id=member_id,
-                detail={"reason": "inactive past the retention, warned"},
+                detail={
+                    "reason": "inactive past the retention; not warned: they allowed no message"
+                    if member_id in due.unwarned
+                    else "inactive past the retention, warned"
+                },
                 platform="roost",
                 at=now,
             )
