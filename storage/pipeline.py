@@ -17,6 +17,7 @@ from yarl import URL
 
 from storage.models import Delivery, Feedback, Invitation, Job, Join, Member
 from storage.models.states import DeliveryState, InvitationStatus
+from storage.spreadsheet import sql_cell
 from storage.types import MAX_ID
 
 REASONS = ("salary", "location", "timing", "role_fit", "already_applied", "other")
@@ -318,7 +319,7 @@ def _export_query(scope: Scope, *, postgres: bool) -> Any:
         select(  # type: ignore[call-overload]
             i.id.label("invitation"),
             i.job_id.label("job"),
-            col(Job.title).label("job_title"),
+            sql_cell(col(Job.title)).label("job_title"),
             i.member_id.label("member"),
             i.source,
             i.status,

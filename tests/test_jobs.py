@@ -250,3 +250,25 @@ async def test_bad_jobs_and_strangers_are_refused(chat: Chat) -> None:
     ana = await member_named(chat, "ana")
     seen = await chat.say(f"/jobs status {job} #{ana.id} hired", as_="hr")
     assert "was not invited to job" in seen
+
+
+FORMULA = '=HYPERLINK("https://evil.example","x")'
+
+
+async def test_exports_never_hand_a_spreadsheet_a_formula(chat: Chat) -> None:
+    await chat.onboard("ana", location=FORMULA)
+    exported = await chat.say("/members csv", as_="hr")
+    rows = list(csv.DictReader(io.StringIO(exported.split("bytes]\n", 1)[1])))
+    assert [r["location"] for r in rows if r["name"] == "Ana"] == ["'" + FORMULA]
+
+    await chat.say("/invites create website campaign=+1-1", as_="hr")
+    seen = await chat.say("/invites export", as_="hr")
+    assert ",'+1-1," in seen and ",+1-1," not in seen
+
+    job = await add_job(chat, "@SUM(A1:A9)", *JOB[1:])
+    await chat.say(f"/jobs invite {job}", "1", as_="hr")
+    async with chat.app.db.session() as session:
+        out = io.BytesIO()
+        await write_invitations(session, Scope(job_id=job), out, lambda _n: None)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
+    assert [r["job_title"] for r in rows] == ["'@SUM(A1:A9)"]

@@ -24,6 +24,7 @@ from storage.members import (
     segment_members,
 )
 from storage.models import Label, Member
+from storage.spreadsheet import cell
 
 MEMBER_HINT = "Name a member as #12, @handle or platform:user_id."
 
@@ -139,10 +140,13 @@ async def _export(ctx: Context[CommandInvoked], flt: MemberFilter) -> None:
 
 def csv_row(m: Member, platforms: list[str], levels: Mapping[str, int]) -> tuple[object, ...]:
     """A member as a segment's CSV shows them (`CSV_COLUMNS`)."""
-    return (
-        m.id, m.display_name, m.function, m.seniority, m.location, m.first_source,
-        " ".join(platforms), m.engagement, level(m.engagement, levels),
-        _iso(m.last_active_at), _iso(m.last_contact_at),
+    return tuple(
+        cell(value)
+        for value in (
+            m.id, m.display_name, m.function, m.seniority, m.location, m.first_source,
+            " ".join(platforms), m.engagement, level(m.engagement, levels),
+            _iso(m.last_active_at), _iso(m.last_contact_at),
+        )
     )  # fmt: skip
 
 

@@ -31,6 +31,7 @@ from storage.growth import (
 )
 from storage.members import first_names
 from storage.models import InviteCode
+from storage.spreadsheet import cell
 
 LINK_NAMES = {
     "deep_link": "bot link",
@@ -181,7 +182,7 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: cell(value) for key, value in row.items()} for row in rows)
     return out.getvalue().encode()
 
 
