@@ -188,6 +188,15 @@ def _write(output: str | None, data: bytes, count: int) -> None:
     print(f"{count} rows written to {output or 'standard output'}", file=sys.stderr)
 
 
+def _job_number(text: str) -> int:
+    from storage.types import row_id
+
+    number = row_id(text)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a job number")
+    return number
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="roost", description="The talent-community bot.")
     parser.add_argument("--config", help="TOML settings file (default: $ROOST_CONFIG)")
@@ -207,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     codes.add_argument("-o", "--output", help="export: a CSV file (default standard output)")
     funnel = commands.add_parser("funnel", help="the talent pipeline's rows")
     funnel.add_argument("action", choices=["export"])
-    funnel.add_argument("--job", type=int, help="only this job's invitations")
+    funnel.add_argument("--job", type=_job_number, help="only this job's invitations")
     funnel.add_argument("--source", help="only members who joined from this source")
     funnel.add_argument("-o", "--output", help="a CSV file (default standard output)")
     args = parser.parse_args(argv)

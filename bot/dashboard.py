@@ -31,6 +31,7 @@ from storage.members import MemberFilter, accounts_of, labels, search, segment_m
 from storage.models import AuditEntry, InviteCode, Label, Member
 from storage.people import joins_of, latest_consents, timeline
 from storage.pipeline import sources
+from storage.types import row_id
 
 COOKIE = "roost_session"
 SESSION_TTL = timedelta(hours=8)
@@ -180,7 +181,7 @@ class Dashboard:
     async def members(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         text = request.query.get("filters", "")[:300]
         sort = request.query.get("sort", "active")
-        page = max(1, min(int(p) if (p := request.query.get("page", "1")).isdigit() else 1, 10**5))
+        page = min(row_id(request.query.get("page", "1")[:12]) or 1, 10**5)
         levels = self.settings.engagement.levels
         error, total, found = "", 0, list[Member]()
         try:
@@ -295,7 +296,7 @@ class Dashboard:
 
     async def qr(self, request: web.Request, visit: Visit) -> web.StreamResponse:
         number = request.match_info["id"]
-        code = await visit.session.get(InviteCode, int(number)) if number.isdigit() else None
+        code = await visit.session.get(InviteCode, found) if (found := row_id(number)) else None
         if code is None:
             raise web.HTTPNotFound(text="No such code.")
         landing = f"{self.settings.web.public_url.rstrip('/')}/i/{code.code}"
@@ -310,7 +311,7 @@ class Dashboard:
 
     async def _member(self, request: web.Request, visit: Visit) -> Member | None:
         number = request.match_info["id"]
-        found = await visit.session.get(Member, int(number)) if number.isdigit() else None
+        found = await visit.session.get(Member, known) if (known := row_id(number)) else None
         return found if found is not None and found.erased_at is None else None
 
 

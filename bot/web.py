@@ -6,10 +6,14 @@ from __future__ import annotations
 import errno
 import hmac
 import html
+import json
 import logging
+import sys
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.clock import Clock
 from bot.dashboard import Dashboard
@@ -31,6 +35,19 @@ class PortInUse(Exception):
     def __init__(self, host: str, port: int, cause: OSError) -> None:
         reason = "the port is in use" if cause.errno == errno.EADDRINUSE else cause.strerror
         super().__init__(f"cannot listen on {host}:{port} ([web] host and port): {reason}")
+
+
+class QuietBadRequests(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp's server log, where a request malformed before it reaches Roost (a 10 kB
+    address, a broken header) is one line at INFO, not an ERROR with a traceback: it is the
+    visitor's mistake, and aiohttp has already answered 400."""
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        problem = kwargs.get("exc_info") or sys.exc_info()[1]
+        if isinstance(problem, HttpProcessingError):
+            self.info("refused a malformed request (%s)", type(problem).__name__)
+        else:
+            self.error(msg, *args, exc_info=problem or True)
 
 
 class WebServer:
@@ -140,10 +157,7 @@ class WebServer:
         expected = f"Bearer {token.get_secret_value()}" if token else None
         if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
             return _api_error(401, "invalid token")
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
+        body = await _json(request)
         if not isinstance(body, dict) or body.get("status") not in PROGRESS:
             return _api_error(
                 400,
@@ -169,7 +183,7 @@ class WebServer:
     async def start(self) -> None:
         if not self.settings.enabled:
             return
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(self.app, access_log=None, logger=QuietBadRequests(log))
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         try:
@@ -210,6 +224,23 @@ LANDING = """<!doctype html>
 <title>Join the community</title></head>
 <body style="font:18px/1.6 system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em">
 <h1>Join the community</h1><p>{how}</p></body></html>"""
+
+
+API_BODY = 64 * 1024  # bytes: an application's progress is a few hundred
+
+
+async def _json(request: web.Request) -> object:
+    """The request's JSON body, or None when it is too large, not JSON, or nested deeper
+    than Python parses (a bomb of brackets is a bad request, not a crash)."""
+    if request.content_length is not None and request.content_length > API_BODY:
+        return None
+    raw = await request.content.read(API_BODY + 1)
+    if len(raw) > API_BODY:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _api_error(status: int, error: str) -> web.Response:

@@ -150,3 +150,10 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         in (done.stderr)
     )
     assert "Traceback" not in done.stderr
+
+
+def test_a_job_number_no_table_holds_is_refused_in_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'huge.db'}"
+    done = roost(["funnel", "export", "--job", "99999999999999999999999"], tmp_path, url)
+    assert done.returncode == 2 and "is not a job number" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -4,6 +4,7 @@ session, a POST without the session's CSRF token, and a member who no longer hol
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -223,3 +224,29 @@ async def test_every_report_page_shows_what_chat_made(chat: Chat) -> None:
         anonymous.get(base(chat) + "/dashboard/codes/1/qr.png") as response,
     ):
         assert response.status == 401
+
+
+HUGE = "99999999999999999999999"
+
+
+async def test_odd_addresses_get_a_4xx_and_no_traceback(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    await chat.onboard("ana")
+    async with client() as http:
+        await signed_in(chat, http)
+        async with http.get(base(chat) + "/dashboard/members/1") as response:
+            token = re.search(r'name="csrf" value="([^"]+)"', await response.text())
+        assert token is not None
+        for method, path in (
+            ("GET", f"/dashboard/members/{HUGE}"),
+            ("GET", f"/dashboard/codes/{HUGE}/qr.png"),
+            ("GET", "/dashboard/members/²"),
+            ("GET", "/dashboard/members?page=²"),
+            ("POST", f"/dashboard/members/{HUGE}/label"),
+            ("GET", "/i/" + "x" * 10_000),
+        ):
+            data = {"label": "vip", "csrf": token.group(1)} if method == "POST" else None
+            async with http.request(method, base(chat) + path, data=data) as response:
+                assert response.status < 500, (method, path[:40], response.status)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -272,3 +273,16 @@ async def test_exports_never_hand_a_spreadsheet_a_formula(chat: Chat) -> None:
         await write_invitations(session, Scope(job_id=job), out, lambda _n: None)
     rows = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
     assert [r["job_title"] for r in rows] == ["'@SUM(A1:A9)"]
+
+
+async def test_the_ats_endpoint_answers_a_bracket_bomb_or_a_huge_body_with_a_400(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"http://127.0.0.1:{chat.app.web.port}/api/applications"
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as http:
+        for body in ("[" * 100_000 + "]" * 100_000, '{"status": "applied", "x": "' + "y" * 70_000):
+            async with http.post(url, data=body, headers=headers) as response:
+                assert response.status == 400
+                assert "send JSON with status" in (await response.json())["error"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
