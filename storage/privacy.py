@@ -130,7 +130,9 @@ async def erase(session: AsyncSession, member_id: int, now: datetime) -> None:
         if rule.erase is Erase.DELETE:
             await conn.execute(delete(table).where(where))
         elif rule.erase is Erase.SCRUB:
-            blank = {c: {} if isinstance(table.c[c].type, JSON) else None for c in rule.scrub}
+            blank: dict[str, Any] = {
+                c: {} if isinstance(table.c[c].type, JSON) else None for c in rule.scrub
+            }
             await conn.execute(update(table).where(where).values(blank))
     member = _table("member")
     values: dict[str, Any] = dict.fromkeys(MEMBER_FIELDS)

@@ -27,5 +27,5 @@ def sql_cell(column: Any) -> ColumnElement[Any]:
     """`cell` in SQL, for a CSV the database writes itself (PostgreSQL's COPY): constants, not
     parameters, in the statement's text."""
     first = func.substr(column, 1, 1)
-    triggers = [literal_column(f"'{t}'") for t in TRIGGERS]  # none of them is a quote
+    triggers: list[Any] = [literal_column(f"'{t}'") for t in TRIGGERS]  # none of them is a quote
     return case((first.in_(triggers), literal_column("''''").concat(column)), else_=column)
