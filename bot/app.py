@@ -15,8 +15,10 @@ import os
 import secrets
 import socket
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Adapter
 from bot.clock import Clock
@@ -30,7 +32,7 @@ from bot.messages import Message, Say, Sent
 from bot.middleware import Call, Endpoint, Middleware, authorize, log_event, opt_out, rate_limit
 from bot.replies import Replies
 from bot.roles import menu, role_of
-from bot.router import Routes
+from bot.router import Routes, UsageError
 from bot.scheduler.campaigns import Campaigns
 from bot.scheduler.scheduler import Scheduler
 from bot.scheduler.singleton import Singleton
@@ -41,7 +43,7 @@ from storage.content import posts_of
 from storage.db import Database
 from storage.inbound import first_time
 from storage.members import create_member, find_identity
-from storage.models import Identity
+from storage.models import Identity, Member
 
 log = logging.getLogger("roost")
 
@@ -147,38 +149,48 @@ class App:
             except Exception:
                 log.exception("could not update %s %s on %s", kind, subject_id, post.platform)
 
+    async def _identify(
+        self, session: AsyncSession, event: Event, now: datetime, *, first: bool
+    ) -> tuple[Member, Identity] | None:
+        """Who sent `event` (a member is made at first contact), touched as active now; None
+        when the event came before or is about someone Roost never heard of."""
+        origin = event.origin
+        if (
+            first
+            and origin.event_id is not None
+            and not await first_time(session, f"{origin.platform}:{origin.event_id}", now)
+        ):
+            log.info("%s %s came again; handled once already", origin.platform, origin.event_id)
+            return None
+        found = await find_identity(session, origin.platform, origin.user.id)
+        if found is None and isinstance(event, MemberActive | MemberLeft):
+            return None  # never heard of them: keep nothing
+        if found is None:
+            member, identity = await create_member(
+                session,
+                platform=origin.platform,
+                platform_user_id=origin.user.id,
+                name=origin.user.name,
+                handle=origin.user.handle,
+                now=now,
+            )
+        else:
+            member, identity = found
+            if origin.chat.kind is ChatKind.DM and not identity.deliverable:
+                identity.deliverable, identity.undeliverable_reason = True, None
+        _refresh(identity, origin.user)
+        member.last_active_at = identity.last_seen_at = now
+        return member, identity
+
     async def _handle(self, event: Event, *, first: bool) -> Context[Any] | None:
         event = typed(event)
         origin = event.origin
         async with self.db.session() as session:
-            if (
-                first
-                and origin.event_id is not None
-                and not await first_time(
-                    session, f"{origin.platform}:{origin.event_id}", self.clock.now()
-                )
-            ):
-                log.info("%s %s came again; handled once already", origin.platform, origin.event_id)
-                return None
-            found = await find_identity(session, origin.platform, origin.user.id)
-            if found is None and isinstance(event, MemberActive | MemberLeft):
-                return None  # never heard of them: keep nothing
             now = self.clock.now()
+            found = await self._identify(session, event, now, first=first)
             if found is None:
-                member, identity = await create_member(
-                    session,
-                    platform=origin.platform,
-                    platform_user_id=origin.user.id,
-                    name=origin.user.name,
-                    handle=origin.user.handle,
-                    now=now,
-                )
-            else:
-                member, identity = found
-                if origin.chat.kind is ChatKind.DM and not identity.deliverable:
-                    identity.deliverable, identity.undeliverable_reason = True, None
-            _refresh(identity, origin.user)
-            member.last_active_at = identity.last_seen_at = now
+                return None
+            member, identity = found
             ctx: Context[Any] = Context(
                 event=event,
                 session=session,
@@ -197,6 +209,16 @@ class App:
                     for greet in self.routes.events.get(FirstContact, ()):
                         await greet(greeting)
                 await self._run_chain(Call(ctx, await resolve(self.routes, self.flow, ctx)))
+                await session.commit()
+            except UsageError as exc:  # refused in the handler: keep nothing it wrote
+                await session.rollback()
+                again = await self._identify(session, event, now, first=first)
+                assert again is not None
+                ctx.member, ctx.identity = again
+                ctx.outbound.clear()
+                ctx.signals.clear()
+                ctx.followups.clear()
+                ctx.refuse(f"Hmm, {exc}. Nothing was changed.")
                 await session.commit()
             except Exception:
                 await session.rollback()

@@ -51,6 +51,7 @@ class Context(Generic[E]):
     followups: list[Event] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)  # for the app, after commit
     audited: bool = False
+    refused: bool = False  # the input was refused (and nothing it asked for was kept)
     # The running platforms' ways in for an invite code (but those in the set), by platform.
     # Network calls: given by the app, so that handlers never hold an adapter.
     invite_links: InviteLinks | None = None
@@ -78,6 +79,12 @@ class Context(Generic[E]):
         if isinstance(message, str):
             message = Message(body=message)
         self.outbound.append(Say(message, ephemeral=ephemeral))
+
+    def refuse(self, message: Message | str) -> None:
+        """Answer an input that cannot be taken, saying what was expected: nothing it asked
+        for is kept, and an HR command refused this way is not an action to audit."""
+        self.refused = True
+        self.reply(message)
 
     def replace(self, message: Message) -> None:
         """Turn the message whose button was pressed into `message` (a next page), where the

@@ -185,7 +185,7 @@ class Dashboard:
         levels = self.settings.engagement.levels
         error, total, found = "", 0, list[Member]()
         try:
-            flt = parse_filter(text, levels)
+            flt = parse_filter(text, self.settings)
             total, page_of = await search(visit.session, flt, self.clock.now(), limit=PAGE,
                                         offset=(page - 1) * PAGE, order=sort)  # fmt: skip
             found = list(page_of)
@@ -201,7 +201,7 @@ class Dashboard:
         """The segment as CSV, written to the browser a chunk of members at a time."""
         levels = self.settings.engagement.levels
         try:
-            flt = parse_filter(request.query.get("filters", "")[:300], levels)
+            flt = parse_filter(request.query.get("filters", "")[:300], self.settings)
         except UsageError as exc:
             return _refused(request, 400, f"Hmm, {exc}.")
         response = web.StreamResponse(

@@ -16,7 +16,16 @@ from bot.router import Routes, UsageError
 
 
 def typed(event: Event) -> Event:
-    """What a person typed, without the control characters no field means (see `clean`)."""
+    """What a person typed, and the name their platform gives them, without the control and
+    invisible characters no field means (see `clean`)."""
+    user = event.origin.user
+    if user.name is not None or user.handle is not None:
+        named = dataclasses.replace(
+            user,
+            name=clean(user.name)[:200] if user.name else user.name,
+            handle=clean(user.handle)[:200] if user.handle else user.handle,
+        )
+        event = dataclasses.replace(event, origin=dataclasses.replace(event.origin, user=named))
     if isinstance(event, CommandInvoked):
         options = {k: clean(v) for k, v in event.options.items()} if event.options else None
         return dataclasses.replace(event, text=clean(event.text), options=options)
@@ -68,7 +77,7 @@ async def invoke(call: Call) -> None:
         except UsageError as exc:
             command = endpoint.command
             usage = command.usage(ctx.capabilities.command_prefix)
-            ctx.reply(f"Hmm, {exc}. Usage: `{usage}` — {command.help}")
+            ctx.refuse(f"Hmm, {exc}. Usage: `{usage}` — {command.help}")
             return
     if endpoint.form is not None:
         submitted = ctx.event
@@ -76,17 +85,10 @@ async def invoke(call: Call) -> None:
         try:
             values = clean_values(endpoint.form.build(ctx), submitted.values)
         except ValueError as exc:
-            ctx.reply(f"{exc} Nothing was saved; please try again.")
+            ctx.refuse(f"{exc} Nothing was saved; please try again.")
             return
         ctx.event = dataclasses.replace(submitted, values=values)
-    try:
-        await endpoint.handler(ctx)
-    except UsageError as exc:  # a value the handler could not read: say so, keep nothing
-        await ctx.session.rollback()
-        ctx.outbound.clear()
-        ctx.signals.clear()
-        ctx.followups.clear()
-        ctx.reply(f"Hmm, {exc}. Nothing was changed.")
+    await endpoint.handler(ctx)  # a UsageError it raises is a refusal: the app keeps nothing
 
 
 def _all(handlers: list[Any]) -> Any:

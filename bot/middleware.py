@@ -136,7 +136,7 @@ async def authorize(call: Call, call_next: Next) -> None:
     endpoint = call.endpoint
     if endpoint is None or call.ctx.role >= endpoint.role:
         await call_next()
-        if endpoint and endpoint.role >= Role.HR and not call.ctx.audited:
+        if endpoint and endpoint.role >= Role.HR and not (call.ctx.audited or call.ctx.refused):
             call.ctx.audit(endpoint.name)
         return
     log.info("refused %s to member=%s", endpoint.name, call.ctx.member.id)

@@ -22,7 +22,13 @@ UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION = re.compile(r"^(\d{1,9})([mhdw])$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
-_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and what reorders or hides text without showing itself: bidirectional
+# overrides, embeddings and isolates (U+202A-E, U+2066-9), zero-width spaces and the byte
+# order mark. Joiners (U+200C, U+200D) stay: scripts and emoji need them.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff]"
+)
 
 
 class ParseError(UsageError):
@@ -31,8 +37,17 @@ class ParseError(UsageError):
 
 def clean(text: str) -> str:
     """Typed text without control characters (a NUL is refused by PostgreSQL, and none of
-    them means anything in a profile, a title or a comment); lines and tabs stay."""
+    them means anything in a profile, a title or a comment), nor the invisible ones that turn
+    what HR reads around (a right-to-left override in a name); lines and tabs stay."""
     return _UNSAFE.sub("", text)
+
+
+def bounded(text: str, what: str, most: int) -> str:
+    """`text` when it fits in `most` characters; else the limit, said out loud (nothing is
+    ever cut short without a word)."""
+    if len(text) > most:
+        raise ParseError(f"{what} can be at most {most:,} characters (this has {len(text):,})")
+    return text
 
 
 def web_link(text: str) -> bool:

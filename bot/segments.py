@@ -17,8 +17,9 @@ from bot.context import Context
 from bot.events import CommandInvoked
 from bot.parsing import duration
 from bot.router import UsageError
-from bot.settings import EngagementSettings
+from bot.settings import Settings
 from storage.engagement import DORMANT, score_range
+from storage.growth import SOURCES
 from storage.members import ConsentKind, MemberFilter, search
 from storage.types import row_id
 
@@ -49,9 +50,21 @@ DURATIONS = {
 IDS = {"attended": "attended", "entered": "entered", "voted": "voted"}
 
 
-def parse_filter(text: str, levels: Mapping[str, int] | None = None) -> MemberFilter:
-    """`function=engineering label=alumni active=30d consent=jobs` → a MemberFilter;
-    `engagement=` names one of `levels`."""
+PLATFORMS = ("console", "telegram", "slack", "discord")
+
+
+def parse_filter(text: str, settings: Settings | None = None) -> MemberFilter:
+    """`function=engineering label=alumni active=30d consent=jobs` → a MemberFilter. Values
+    the community does not have are refused with what it has (a `function=enginering` would
+    quietly match nobody): functions and seniorities from `[onboarding]`, `engagement=` a
+    level of `[engagement] levels`, sources and platforms Roost knows."""
+    settings = settings or Settings()
+    known: dict[str, tuple[str, ...]] = {
+        "function": settings.onboarding.functions,
+        "seniority": settings.onboarding.seniorities,
+        "source": (*SOURCES, "direct"),
+        "platform": PLATFORMS,
+    }
     given: dict[str, object] = {}
     for token in text.split():
         key, sep, value = token.partition("=")
@@ -68,7 +81,7 @@ def parse_filter(text: str, levels: Mapping[str, int] | None = None) -> MemberFi
                 raise UsageError(f"{key}= takes a number, like {key}=3")
             given[IDS[key]] = number
         elif key == "engagement":
-            named = levels or EngagementSettings().levels
+            named = settings.engagement.levels
             scores = score_range(value.lower(), named)
             if scores is None:
                 raise UsageError(f"engagement is one of {', '.join([*named, DORMANT])}")
@@ -78,7 +91,11 @@ def parse_filter(text: str, levels: Mapping[str, int] | None = None) -> MemberFi
                 raise UsageError("consent is news or jobs")
             given["consent"] = ConsentKind(value.lower())
         elif key == "onboarded":
-            given["onboarded"] = value.lower() in ("yes", "true", "1")
+            if value.lower() not in ("yes", "no"):
+                raise UsageError("onboarded is yes or no")
+            given["onboarded"] = value.lower() == "yes"
+        elif key in known and value.lower() not in known[key]:
+            raise UsageError(f"{key} is one of {', '.join(known[key])}")
         else:
             given[key] = value.lower() if key != "location" else value
     return MemberFilter(**given)  # type: ignore[arg-type]
@@ -89,10 +106,16 @@ async def nobody_in(ctx: Context[CommandInvoked], segment: MemberFilter, text: s
     a campaign to nobody would otherwise pass as sent."""
     if not text.strip():
         return False
-    total, _ = await search(ctx.session, dataclasses.replace(segment, onboarded=True), ctx.now)
+    total = await size(ctx, segment)
     if total == 0:
         ctx.reply(f"No member matches {text.strip()[:80]}, so nothing was sent or scheduled.")
     return total == 0
+
+
+async def size(ctx: Context[Any], segment: MemberFilter) -> int:
+    """How many onboarded members a segment matches now."""
+    total, _ = await search(ctx.session, dataclasses.replace(segment, onboarded=True), ctx.now)
+    return total
 
 
 def stored_filter(segment: MemberFilter) -> dict[str, object]:

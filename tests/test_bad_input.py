@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,7 +19,15 @@ from bot.clock import ManualClock
 from bot.parsing import ParseError, day, duration, ident, moment, whole
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import Campaign, ContentItem, Delivery, InviteCode, Survey
+from storage.models import (
+    Campaign,
+    ContentItem,
+    Delivery,
+    InviteCode,
+    JobAlert,
+    MemberNote,
+    Survey,
+)
 from tests.chat import Chat
 from tests.test_content import compose
 from tests.test_jobs import JOB
@@ -223,3 +232,72 @@ def test_a_line_that_is_not_utf8_on_the_console_loses_no_onboarding(
     out = done.stdout.decode()
     assert done.returncode == 0 and "Traceback" not in done.stderr.decode()
     assert "Welcome aboard!" in out and "Location: Ber\ufffdlin" in out
+
+
+async def rows(chat: Chat, table: type[Any]) -> int:
+    async with chat.app.db.session() as session:
+        return (await session.exec(select(func.count()).select_from(table))).one()
+
+
+async def test_what_is_kept_is_bounded_and_the_limit_is_said(chat: Chat) -> None:
+    await chat.onboard("ana")
+    seen = await chat.say("/alerts location=" + "x" * 10_000, as_="ana")
+    assert "location= can be at most 100 characters (this has 10,000)" in seen
+    assert "seniority is one of student" in await chat.say("/alerts seniority=god", as_="ana")
+    assert await rows(chat, JobAlert) == 0
+    seen = await chat.say("/invites create website campaign=" + "c" * 10_000, as_="hr")
+    assert "campaign= can be at most 64 characters" in seen
+    assert await rows(chat, InviteCode) == 0
+    seen = await chat.say("/note @ana " + "n" * 100_000, as_="hr")
+    assert "A note can be at most 1,000 characters (this has 100,000)" in seen
+    assert "Noted" not in seen and await rows(chat, MemberNote) == 0
+    content = await compose(chat, "Short")
+    seen = await chat.say(f"/edit {content} title {'t' * 151}", as_="hr")
+    assert "Title can be at most 150 characters" in seen
+    seen = await chat.say(f"/edit {content} body {'b' * 6001}", as_="hr")
+    assert "can be at most 6,000 characters" in seen
+    seen = await chat.say("/survey " + "q" * 151 + " | function=engineering", as_="hr")
+    assert "The question can be at most 150 characters" in seen
+    assert await rows(chat, Survey) == 0
+
+
+async def test_a_nurture_sequence_points_only_at_what_exists(chat: Chat) -> None:
+    await chat.onboard("ana", function="data")
+    assert "there is no invite code NOPE" in await chat.say("/nurture new A | code=NOPE", as_="hr")
+    assert "there is no event 99" in await chat.say("/nurture new A | event=99", as_="hr")
+    assert "Sequence #1" in await chat.say("/nurture new A | function=data", as_="hr")
+    assert "there is no content 99" in await chat.say("/nurture step 1 content 99", as_="hr")
+    assert "there is no poll 7" in await chat.say("/nurture step 1 poll 7", as_="hr")
+    content = await compose(chat, "One")
+    seen = await chat.say(f"/nurture step 1 content {content} partial=2d followup=42", as_="hr")
+    assert "there is no content 42 to follow up" in seen
+    await chat.say(f"/nurture step 1 content {content} finished=7", as_="hr")
+    seen = await chat.say("/nurture start 1", as_="hr")
+    assert "step 1's finished=7 points past the last step (1)" in seen
+    assert "Sequence #1 A" not in await chat.say("/nurture start 1", as_="hr")
+
+
+async def test_a_segment_names_only_what_the_community_has(chat: Chat) -> None:
+    await chat.onboard("ana", function="data")
+    content = await compose(chat, "Weekly")
+    for typo, answer in (
+        ("function=nonexistent", "function is one of engineering"),
+        ("seniority=god", "seniority is one of student"),
+        ("source=moon", "source is one of website"),
+        ("platform=myspace", "platform is one of console"),
+        ("onboarded=maybe", "onboarded is yes or no"),
+    ):
+        seen = await chat.say(f"/schedule {content} every mon 09:00 {typo}", as_="hr")
+        assert answer in seen, typo
+        assert answer in await chat.say(f"/members {typo}", as_="hr"), typo
+    assert await rows(chat, Campaign) == 0
+    seen = await chat.say(f"/schedule {content} every mon 09:00 function=design", as_="hr")
+    assert "No member matches function=design yet: only the channels get it." in seen
+
+
+async def test_invisible_characters_that_turn_text_around_never_reach_hr(chat: Chat) -> None:
+    await chat.onboard("ana", location="\u202eBerlin\u200b")
+    assert (await member_named(chat, "ana")).location == "Berlin"
+    chat.console.user = "eve\u202egnp.exe"
+    seen = await chat.say("/members", as_="hr")
+    assert "\u202e" not in seen

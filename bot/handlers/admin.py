@@ -86,7 +86,7 @@ async def members(ctx: Context[CommandInvoked]) -> None:
         else:
             words.append(word)
     try:
-        flt = parse_filter(" ".join(words), ctx.settings.engagement.levels)
+        flt = parse_filter(" ".join(words), ctx.settings)
     except UsageError as exc:
         example = ctx.cmd("members", "function=engineering active=30d consent=jobs")
         ctx.reply(f"Hmm, {exc}. Example: `{example}` (add page=2 for more, csv for a file)")

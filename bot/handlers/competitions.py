@@ -73,8 +73,10 @@ async def ask(ctx: Context[CommandInvoked]) -> None:
 async def created(ctx: Context[FormSubmitted]) -> None:
     values, tz = ctx.event.values, ctx.settings.community.timezone
     criteria = list(dict.fromkeys(c.strip().lower() for c in values["criteria"].split(",")))
-    criteria = [c for c in criteria if c][:5]
+    criteria = [c for c in criteria if c]
     try:
+        if len(criteria) > 5:
+            raise ValueError(f"a competition has at most 5 criteria ({len(criteria)} given)")
         registration = _at(values["registration"], ZoneInfo(tz))
         submission = _at(values["submission"], ZoneInfo(tz))
         if registration <= ctx.now:

@@ -7,7 +7,7 @@ A pushed item shows its title (one of up to three variants) and a teaser; Read o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,10 +26,11 @@ from bot.messages import (
     MessageField,
     Style,
 )
-from bot.parsing import duration, ident, options, web_link, whole
+from bot.parsing import bounded, duration, ident, options, web_link, whole
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.scheduler.triggers import WhenError, next_run, parse_when
-from bot.segments import FILTER_KEYS, nobody_in, parse_filter, stored_filter
+from bot.segments import FILTER_KEYS, nobody_in, parse_filter, size, stored_filter
+from bot.settings import Settings
 from storage.campaigns import latest as campaigns_of
 from storage.campaigns import states, stop
 from storage.content import KINDS, delivered_item, has_gone_out, latest_items, record, variants
@@ -251,6 +252,8 @@ async def edit(ctx: Context[CommandInvoked]) -> None:
         )
         return
     field, value = ctx.args["field"], ctx.args["value"]
+    spec = next(f for f in COMPOSE.fields if f.name == field)
+    value = bounded(value, spec.label.split(" (")[0], spec.max_length)
     if field == "body":
         item.body = value
     elif field == "link":
@@ -262,18 +265,16 @@ async def edit(ctx: Context[CommandInvoked]) -> None:
         position = {"title": 0, "title_b": 1, "title_c": 2}[field]
         titles = await variants(ctx.session, item.id or 0)
         if position < len(titles):
-            titles[position].title = value[:150]
+            titles[position].title = value
         else:
             ctx.session.add(
-                TitleVariant(content_id=item.id or 0, position=len(titles), title=value[:150])
+                TitleVariant(content_id=item.id or 0, position=len(titles), title=value)
             )
     ctx.audit("content.edit", content=item.id, field=field)
     ctx.reply(f"Content #{item.id}: {field} changed.")
 
 
-def parse_schedule(
-    text: str, levels: Mapping[str, int] | None = None
-) -> tuple[str, dict[str, Any]]:
+def parse_schedule(text: str, settings: Settings | None = None) -> tuple[str, dict[str, Any]]:
     """`every mon 09:00 to=dm function=engineering sample=20% wait=2h` → (when, audience)."""
     given, words = options(text, ("to", "sample", "wait", *FILTER_KEYS))
     audience: dict[str, Any] = {"channels": True, "dm": True}
@@ -283,7 +284,7 @@ def parse_schedule(
             raise UsageError("to= takes channels, dm or channels,dm")
         audience = {"channels": "channels" in targets, "dm": "dm" in targets}
     sample, wait = given.pop("sample", None), given.pop("wait", "2h")
-    segment = parse_filter(" ".join(f"{k}={v}" for k, v in given.items()), levels)
+    segment = parse_filter(" ".join(f"{k}={v}" for k, v in given.items()), settings)
     audience["filter"] = stored_filter(segment)
     if sample is not None:
         share = whole(sample.removesuffix("%"), "sample= takes a share such as 20%: it", 1, 99)
@@ -302,19 +303,21 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
         return
     tz = ctx.settings.community.timezone
     try:
-        when_text, audience = parse_schedule(
-            ctx.args.get("when", ""), ctx.settings.engagement.levels
-        )
+        when_text, audience = parse_schedule(ctx.args.get("when", ""), ctx.settings)
         at, rule = parse_when(when_text, tz, ctx.now)
     except (UsageError, WhenError) as exc:
         example = ctx.cmd("schedule", f"{item.id} every mon 09:00 to=dm function=engineering")
         ctx.reply(f"Hmm, {exc}. Example: `{example}`")
         return
-    if audience["dm"] and not audience["channels"]:
-        words = ctx.args.get("when", "").split()
-        named = " ".join(t for t in words if t.partition("=")[0].lower() in FILTER_KEYS)
-        if await nobody_in(ctx, parse_filter(named, ctx.settings.engagement.levels), named):
-            return
+    words = ctx.args.get("when", "").split()
+    named = " ".join(t for t in words if t.partition("=")[0].lower() in FILTER_KEYS)
+    dm_only = audience["dm"] and not audience["channels"]
+    if dm_only and await nobody_in(ctx, parse_filter(named, ctx.settings), named):
+        return
+    nobody = bool(named and audience["dm"]) and not await size(
+        ctx, parse_filter(named, ctx.settings)
+    )
+    note = f" No member matches {named[:80]} yet: only the channels get it." if nobody else ""
     sample = audience.pop("sample", None)
     campaign = Campaign(
         kind="content",
@@ -337,13 +340,13 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
     first = next_run(at, rule, tz, ctx.now) if (rule or (at and at > ctx.now)) else None
     if first is None:
         ctx.signal(Launch(campaign.id))
-        ctx.reply(f"Campaign #{campaign.id}: content #{item.id} is going out now.")
+        ctx.reply(f"Campaign #{campaign.id}: content #{item.id} is going out now.{note}")
     else:
         ctx.signal(Reschedule())
         shown = first.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y %H:%M")
         ctx.reply(
             f"Campaign #{campaign.id}: content #{item.id} goes out {shown} ({tz})"
-            f"{' and then ' + rule if rule else ''}."
+            f"{' and then ' + rule if rule else ''}.{note}"
         )
 
 

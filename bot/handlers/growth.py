@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Attachment, Image, Message, MessageField
-from bot.parsing import day, end_of, options, whole
+from bot.parsing import bounded, day, end_of, options, whole
 from bot.pictures import qr_png
 from bot.router import Arg, Command, Role, Router, UsageError
 from storage.growth import (
@@ -32,6 +32,8 @@ from storage.growth import (
 from storage.members import first_names
 from storage.models import InviteCode
 from storage.spreadsheet import cell
+
+CAMPAIGN = 64  # characters of a code's campaign name
 
 LINK_NAMES = {
     "deep_link": "bot link",
@@ -94,7 +96,9 @@ def parse_create(text: str, tz: str, now: datetime) -> dict[str, Any]:
     if stray:
         raise UsageError(f"{stray[0][:30]} is not an option (campaign=, expires=, uses=, code=)")
     for key, value in given.items():
-        if key == "expires":
+        if key == "campaign":
+            found[key] = bounded(value, "campaign=", CAMPAIGN)
+        elif key == "expires":
             found["expires_at"] = end_of(day(value, "expires="), tz)
             if found["expires_at"] <= now:
                 raise UsageError(f"expires={value} has passed: a new code needs a later date")

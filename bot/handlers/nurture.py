@@ -13,12 +13,22 @@ from bot.context import Context
 from bot.events import CommandInvoked
 from bot.kinds import Duty, Launch, Signal
 from bot.messages import Message
-from bot.parsing import ParseError, duration, ident, options, whole
+from bot.parsing import ParseError, bounded, duration, ident, options, whole
 from bot.router import Arg, Command, Role, Router, UsageError
 from bot.segments import member_filter, parse_filter, stored_filter
 from bot.settings import Settings
 from storage.content import NEXT_TITLE
-from storage.models import Enrollment, Member, Nurture, NurtureStep
+from storage.growth import code_named
+from storage.models import (
+    CommunityEvent,
+    ContentItem,
+    Enrollment,
+    Job,
+    Member,
+    Nurture,
+    NurtureStep,
+    Poll,
+)
 from storage.nurture import (
     SIGNALS,
     StepSends,
@@ -32,6 +42,12 @@ from storage.nurture import (
 )
 
 STEP_KINDS = ("content", "poll", "event", "job")
+SUBJECTS: dict[str, type[Any]] = {
+    "content": ContentItem,
+    "poll": Poll,
+    "event": CommunityEvent,
+    "job": Job,
+}
 RULES = ("wait", "unopened", "partial", "followup", *SIGNALS)
 LONG = timedelta(days=365)
 # The walk runs once a day, a few milliseconds earlier or later each time: what falls due
@@ -63,14 +79,22 @@ async def _new(ctx: Context[CommandInvoked], text: str) -> None:
         raise UsageError("name it, then how members enter: `new Data folks | function=data`")
     first = entry_text.split()[0].lower()
     if first.startswith("code="):
-        entry: dict[str, Any] = {"code": first.removeprefix("code=")}
+        code = first.removeprefix("code=")
+        if await code_named(ctx.session, code) is None:
+            raise UsageError(f"there is no invite code {code[:32].upper()}")
+        entry: dict[str, Any] = {"code": code}
     elif first.startswith("event="):
         entry = {"event": whole(first.removeprefix("event="), "event=", 1, 2**31 - 1)}
+        if await ctx.session.get(CommunityEvent, entry["event"]) is None:
+            raise UsageError(f"there is no event {entry['event']}")
     else:
-        segment = parse_filter(entry_text, ctx.settings.engagement.levels)
+        segment = parse_filter(entry_text, ctx.settings)
         entry = {"segment": stored_filter(segment)}
     made = Nurture(
-        name=name[:100], entry=entry, created_by_member_id=ctx.member_id, created_at=ctx.now
+        name=bounded(name, "A name", 100),
+        entry=entry,
+        created_by_member_id=ctx.member_id,
+        created_at=ctx.now,
     )
     ctx.session.add(made)
     await ctx.session.flush()
@@ -97,6 +121,8 @@ async def _step(ctx: Context[CommandInvoked], text: str) -> None:
     if sequence.status == "cancelled":
         raise UsageError(f"sequence #{sequence.id} is cancelled")
     kind, subject = words[1].lower(), whole(words[2].lstrip("#"), "the subject", 1, 2**31 - 1)
+    if await ctx.session.get(SUBJECTS[kind], subject) is None:
+        raise UsageError(f"there is no {kind} {subject}")
     given, extra = options(" ".join(words[3:]), RULES)
     if extra:
         raise UsageError(f"{extra[0][:20]} is not a rule ({', '.join(f'{r}=' for r in RULES)})")
@@ -118,6 +144,8 @@ async def _step(ctx: Context[CommandInvoked], text: str) -> None:
                 raise UsageError("partial= needs followup=CONTENT, the shorter piece to send")
             step.partial_days = duration(given["partial"], "partial=", LONG).days or 1
             step.followup_content_id = whole(given["followup"], "followup=", 1, 2**31 - 1)
+            if await ctx.session.get(ContentItem, step.followup_content_id) is None:
+                raise UsageError(f"there is no content {step.followup_content_id} to follow up")
     elif {"unopened", "partial", "followup"} & set(given):
         raise UsageError("unopened=, partial= and followup= are for content steps")
     ctx.session.add(step)
@@ -158,8 +186,17 @@ async def _status(ctx: Context[CommandInvoked], action: str, ref: str) -> None:
     }
     if sequence.status not in allowed[action]:
         raise UsageError(f"sequence #{sequence.id} is {sequence.status}")
-    if action == "start" and not await steps_of(ctx.session, sequence.id or 0):
+    steps = await steps_of(ctx.session, sequence.id or 0)
+    if action == "start" and not steps:
         raise UsageError(f"sequence #{sequence.id} has no steps yet")
+    if action in ("start", "resume"):
+        for step in steps:  # a branch may name a later step, but it must exist by now
+            for signal, target in step.goto.items():
+                if not 0 <= target < len(steps):
+                    raise UsageError(
+                        f"step {step.position + 1}'s {signal}={target + 1} points past the "
+                        f"last step ({len(steps)}): add that step, or a new one without it"
+                    )
     sequence.status = {"start": "active", "pause": "paused", "resume": "active"}.get(
         action, "cancelled"
     )

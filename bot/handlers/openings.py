@@ -12,7 +12,7 @@ from bot.boards import BoardError, function_of, read_boards
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.kinds import Duty, Launch, Signal
-from bot.parsing import ParseError, options
+from bot.parsing import ParseError, bounded, options
 from bot.router import Arg, Command, Router, UsageError
 from bot.settings import Settings
 from storage.models import Job, JobAlert
@@ -28,6 +28,7 @@ from storage.openings import (
 )
 
 CRITERIA = ("function", "seniority", "location")
+LOCATION = 100  # characters, as in a profile
 log = logging.getLogger("roost.jobs")
 
 
@@ -52,9 +53,15 @@ async def alerts(ctx: Context[CommandInvoked]) -> None:
         given, rest = options(text, CRITERIA)
         if rest or not given:
             raise UsageError(f"use {', '.join(f'{c}=…' for c in CRITERIA)}")
-        functions = ctx.settings.onboarding.functions
-        if "function" in given and given["function"].lower() not in functions:
-            raise UsageError(f"function is one of {', '.join(functions)}")
+        onboarding = ctx.settings.onboarding
+        for key, allowed in (
+            ("function", onboarding.functions),
+            ("seniority", onboarding.seniorities),
+        ):
+            if key in given and given[key].lower() not in allowed:
+                raise UsageError(f"{key} is one of {', '.join(allowed)}")
+        if "location" in given:
+            bounded(given["location"], "location=", LOCATION)
     except (UsageError, ParseError) as exc:
         ctx.reply(f"Hmm, {exc}. Example: `{ctx.cmd('alerts', 'function=data location=Berlin')}`")
         return

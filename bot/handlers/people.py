@@ -12,6 +12,7 @@ from bot.handlers.admin import MEMBER_HINT, ago, named_member
 from bot.handlers.membership import code_wait
 from bot.kinds import Duty, Signal
 from bot.messages import Message, MessageField
+from bot.parsing import bounded
 from bot.router import Arg, Command, Role, Router
 from bot.settings import Settings
 from storage import engagement
@@ -160,11 +161,14 @@ async def _consents(ctx: Context[Any], member_id: int) -> str:
     return "\n".join(lines)
 
 
+NOTE = 1000  # characters of a note
+
+
 async def note(ctx: Context[CommandInvoked]) -> None:
     found = await named_member(ctx)
     if found is None or found.id is None:
         return
-    text = " ".join(ctx.args.get("text", "").split())[:1000]
+    text = bounded(" ".join(ctx.args.get("text", "").split()), "A note", NOTE)
     ctx.session.add(
         MemberNote(member_id=found.id, author_member_id=ctx.member.id, text=text, at=ctx.now)
     )

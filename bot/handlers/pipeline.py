@@ -232,7 +232,7 @@ async def _preview(ctx: Context[CommandInvoked], text: str) -> None:
     if job is None:
         return
     try:
-        segment = parse_filter(filters, ctx.settings.engagement.levels)
+        segment = parse_filter(filters, ctx.settings)
     except UsageError as exc:
         example = ctx.cmd("jobs", f"invite {job.id} function={job.function} location=Berlin")
         ctx.reply(f"Hmm, {exc}. Example: `{example}`")

@@ -14,7 +14,7 @@ from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.kinds import CampaignKind, Launch
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
-from bot.parsing import ident
+from bot.parsing import ParseError, bounded, ident
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.segments import nobody_in, parse_filter, stored_filter
 from storage.models import Campaign, Delivery, Interaction, Survey, SurveyResponse
@@ -61,7 +61,7 @@ async def send(ctx: Context[CommandInvoked]) -> None:
     title, _, filters = ctx.args["question"].partition("|")
     example = ctx.cmd("survey", "How do you like our community? | active=90d")
     try:
-        segment = parse_filter(filters, ctx.settings.engagement.levels)
+        segment = parse_filter(filters, ctx.settings)
     except UsageError as exc:
         ctx.reply(f"Hmm, {exc}. Nothing was sent. Example: `{example}`")
         return
@@ -70,7 +70,12 @@ async def send(ctx: Context[CommandInvoked]) -> None:
         return
     if await nobody_in(ctx, segment, filters):
         return
-    survey = new_survey(title.strip()[:150], ctx.member_id, ctx.now)
+    try:
+        question = bounded(title.strip(), "The question", 150)
+    except ParseError as exc:
+        ctx.reply(f"Hmm, {exc}. Nothing was sent.")
+        return
+    survey = new_survey(question, ctx.member_id, ctx.now)
     ctx.session.add(survey)
     await ctx.session.flush()
     campaign = Campaign(
