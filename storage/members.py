@@ -331,13 +331,28 @@ async def first_names(
 
 
 async def reachable_account(session: AsyncSession, member_id: int) -> Identity | None:
-    """The member's first account Roost can write to."""
-    query = (
-        select(Identity)
-        .where(Identity.member_id == member_id, col(Identity.deliverable).is_(True))
-        .order_by(col(Identity.id))
+    """The member's account Roost writes to (see `reachable_accounts`)."""
+    return (await reachable_accounts(session, [member_id])).get(member_id)
+
+
+async def reachable_accounts(session: AsyncSession, members: Sequence[int]) -> dict[int, Identity]:
+    """Each member's account for a DM: the one they chose (`/link here`), else the deliverable
+    account they used last (one person on several platforms, or with two accounts on one,
+    gets one copy, on one account)."""
+    if not members:
+        return {}
+    seen = func.coalesce(col(Identity.last_seen_at), col(Identity.created_at))
+    rows = await session.exec(
+        select(Identity, col(Member.preferred_identity_id))
+        .join(Member, col(Member.id) == Identity.member_id)
+        .where(col(Identity.member_id).in_(members), col(Identity.deliverable).is_(True))
+        .order_by(seen.desc(), col(Identity.id).desc())
     )
-    return (await session.exec(query)).first()
+    found: dict[int, Identity] = {}
+    for identity, preferred in rows:
+        if identity.id == preferred or identity.member_id not in found:
+            found[identity.member_id] = identity
+    return found
 
 
 async def has_joined(session: AsyncSession, member_id: int) -> bool:

@@ -25,8 +25,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.leases import WORKER
-from storage.members import ConsentKind, MemberFilter, segment_chunks, segment_ids
-from storage.models import Campaign, Delivery, Identity, Lease, Member
+from storage.members import (
+    ConsentKind,
+    MemberFilter,
+    reachable_accounts,
+    segment_chunks,
+    segment_ids,
+)
+from storage.models import Campaign, Delivery, Lease
 from storage.models.states import DeliveryState
 
 CAPPED_STATES = (
@@ -194,17 +200,9 @@ async def _reachable(session: AsyncSession, members: Sequence[int]) -> dict[int,
     they used last (one person on several platforms gets one copy)."""
     if not members:
         return {}
-    seen = func.coalesce(col(Identity.last_seen_at), col(Identity.created_at))
-    rows = await session.exec(
-        select(col(Identity.member_id), col(Identity.platform), col(Member.preferred_platform))
-        .join(Member, col(Member.id) == Identity.member_id)
-        .where(col(Identity.member_id).in_(members), col(Identity.deliverable).is_(True))
-        .order_by(seen.desc(), col(Identity.id).desc())
-    )
     found: dict[int, str] = {}
-    for member, platform, preferred in rows:
-        if platform == preferred or member not in found:
-            found[member] = platform
+    for member, identity in (await reachable_accounts(session, members)).items():
+        found[member] = identity.platform
     return found
 
 

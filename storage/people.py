@@ -108,41 +108,20 @@ async def merge(session: AsyncSession, keep: Member, gone: Member, now: datetime
 
 
 async def unlink(session: AsyncSession, identity: Identity, now: datetime) -> Member:
-    """Take one account out of its member into a member of its own, who keeps the profile
-    and the consents the person gave (what they did stays with the person it was linked to)."""
+    """Take one account out of its member into a new member of its own, who starts afresh:
+    no profile, no choices, not yet greeted. The profile, the choices and everything done so
+    far stay with the person the account was linked to: an account linked by mistake (or
+    someone else's) takes nothing of theirs along."""
     old = await session.get(Member, identity.member_id)
     assert old is not None
-    copied = {f: getattr(old, f) for f in ("display_name", "function", "seniority", "location")}
-    copied |= {f: getattr(old, f) for f in ("interests", "privacy_notice_at", "privacy_version")}
-    copied |= {f"consent_{k}": getattr(old, f"consent_{k}") for k in ConsentKind}
-    member = Member(created_at=now, onboarded_at=old.onboarded_at, last_active_at=now, **copied)
+    if old.preferred_identity_id == identity.id:
+        old.preferred_identity_id = None
+    member = Member(display_name=identity.display_name, created_at=now, last_active_at=now)
     session.add(member)
     await session.flush()
     assert member.id is not None
-    for kind in ConsentKind:
-        latest = await _latest_consent_row(session, old.id or 0, kind)
-        if latest is not None:
-            session.add(
-                Consent(
-                    member_id=member.id,
-                    kind=kind,
-                    granted=latest.granted,
-                    wording_version=latest.wording_version,
-                    platform=latest.platform,
-                    at=latest.at,
-                )
-            )
     identity.member_id = member.id
     return member
-
-
-async def _latest_consent_row(session: AsyncSession, member_id: int, kind: str) -> Consent | None:
-    query = (
-        rows(Consent)
-        .where(Consent.member_id == member_id, Consent.kind == kind)
-        .order_by(col(Consent.at).desc(), col(Consent.id).desc())
-    )
-    return (await session.exec(query)).first()
 
 
 def _merged_fields(keep: Member, gone: Member) -> dict[str, Any]:
@@ -159,6 +138,8 @@ def _merged_fields(keep: Member, gone: Member) -> dict[str, Any]:
         values = [v for v in (getattr(keep, name), getattr(gone, name)) if v is not None]
         fields[name] = max(values) if values else None
     fields["left_at"] = keep.left_at if gone.left_at is not None else None
+    if keep.preferred_identity_id is None:
+        fields["preferred_identity_id"] = gone.preferred_identity_id
     if keep.privacy_version is None:
         fields["privacy_version"] = gone.privacy_version
     return fields

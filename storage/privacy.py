@@ -137,6 +137,7 @@ async def erase(session: AsyncSession, member_id: int, now: datetime) -> None:
     member = _table("member")
     values: dict[str, Any] = dict.fromkeys(MEMBER_FIELDS)
     values.update(erased_at=now, consent_news=False, consent_jobs=False)  # with the log
+    values.update(preferred_identity_id=None)
     await conn.execute(update(member).where(member.c.id == member_id).values(values))
 
 

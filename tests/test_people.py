@@ -89,7 +89,8 @@ async def test_linking_keeps_the_first_join_every_label_and_the_latest_decisions
     assert "on its own again" in await chat.say("/unlink", as_="ada_work")
     assert "isn't linked" in await chat.say("/unlink", as_="ada")
     alone = await member_named(chat, "ada_work")
-    assert alone.id != first.id and alone.function == "data"
+    assert alone.id != first.id  # and it starts afresh, taking nothing of the person along
+    assert (alone.function, alone.onboarded_at, alone.consent_news) == (None, None, False)
 
 
 async def test_a_code_is_single_use_short_lived_and_guarded(chat: Chat) -> None:
@@ -221,3 +222,26 @@ async def test_a_campaign_both_accounts_were_waiting_for_goes_out_once(chat: Cha
     async with chat.app.db.session() as session:
         reasons = sorted(str(d.reason) for d in await session.exec(select(Delivery)))
     assert reasons == ["None", "merged: one copy per person"]
+
+
+async def test_linking_says_which_answer_now_counts_and_one_account_is_chosen(
+    chat: Chat,
+) -> None:
+    clock: ManualClock = chat.app.clock  # type: ignore[assignment]
+    await chat.onboard("ada", function="data", news="yes", jobs="yes")
+    clock.advance(timedelta(days=1))
+    await chat.onboard("ada_work", function="design", news="yes", jobs="no")
+    seen = await link(chat, "ada", "ada_work")
+    assert "the newer answer counts: news on, job invitations off" in seen
+    assert "Your profile is the one you gave first: data" in seen
+
+    await chat.say("/link here", as_="ada_work")
+    record = await chat.say("/member @ada", as_="hr")
+    assert record.count("(chosen for messages)") == 1
+    assert "console @ada_work, seen just now (chosen for messages)" in record
+    assert "  Source: direct\n" in record  # joined the same way twice: one source
+
+    await news_campaign(chat.app.db, None, clock.now())
+    await chat.app.worker.drain()
+    out = chat.out.getvalue()
+    assert "[DM to ada_work]\n== News ==" in out and "[DM to ada]\n== News ==" not in out

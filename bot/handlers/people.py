@@ -16,7 +16,7 @@ from bot.parsing import bounded
 from bot.router import Arg, Command, Role, Router
 from bot.settings import Settings
 from storage import engagement
-from storage.members import ConsentKind, accounts_of, labels
+from storage.members import ConsentKind, accounts_of, consents, labels
 from storage.models import Identity, Join, Member, MemberNote
 from storage.people import (
     elder,
@@ -29,6 +29,8 @@ from storage.people import (
     timeline,
     unlink,
 )
+
+CHOICES = {ConsentKind.NEWS: "news", ConsentKind.JOBS: "job invitations"}
 
 
 async def link(ctx: Context[CommandInvoked]) -> None:
@@ -45,7 +47,7 @@ async def link(ctx: Context[CommandInvoked]) -> None:
         )
         return
     if typed.lower() == "here":
-        ctx.member.preferred_platform = ctx.platform
+        ctx.member.preferred_identity_id = ctx.identity.id
         ctx.reply(f"Done: Roost's messages reach you here on {ctx.platform} from now on.")
         return
     wait = await code_wait(ctx)
@@ -67,14 +69,30 @@ async def link(ctx: Context[CommandInvoked]) -> None:
         ctx.reply("That profile no longer exists.")
         return
     keep, gone = elder(other, ctx.member)
+    before = [await consents(ctx.session, m.id or 0) for m in (keep, gone)]
+    profiles = [_profile(m) for m in (keep, gone) if m.onboarded_at is not None]
     await merge(ctx.session, keep, gone, ctx.now)
     kept = await ctx.session.get(Member, keep.id)
     assert kept is not None
     ctx.member = kept
     platforms = sorted({a.platform for a in await accounts_of(ctx.session, ctx.member_id)})
+    notes = []
+    if before[0] != before[1]:  # say which answer now counts, not just that it does
+        now = await consents(ctx.session, ctx.member_id)
+        shown = ", ".join(f"{CHOICES[k]} {'on' if v else 'off'}" for k, v in now.items())
+        notes.append(
+            f"Your accounts had different message choices; the newer answer counts: {shown} "
+            f"(`{ctx.cmd('consent')}` changes them)."
+        )
+    if len(set(profiles)) > 1:
+        notes.append(
+            f"Your profile is the one you gave first: {_profile(kept)} "
+            f"(`{ctx.cmd('profile')}` changes it)."
+        )
     ctx.reply(
         f"Linked: you're one member on {' and '.join(platforms)}. Send `{ctx.cmd('link', 'here')}` "
         f"where you'd like Roost's messages, or `{ctx.cmd('unlink')}` to undo this."
+        + "".join(f"\n{note}" for note in notes)
     )
 
 
@@ -83,12 +101,13 @@ async def unlink_account(ctx: Context[CommandInvoked]) -> None:
     if len(accounts) < 2:
         ctx.reply("This account isn't linked to another one.")
         return
-    if ctx.member.preferred_platform == ctx.platform:
-        ctx.member.preferred_platform = None
+    if ctx.member.preferred_identity_id == ctx.identity.id:
+        ctx.member.preferred_identity_id = None
     await unlink(ctx.session, ctx.identity, ctx.now)
     ctx.reply(
-        f"This {ctx.platform} account is on its own again, with your profile and choices; "
-        "what you did so far stays with your other accounts."
+        f"This {ctx.platform} account is on its own again and starts afresh: "
+        f"`{ctx.cmd('join')}` sets it up. Your profile, your choices and what you did so far "
+        "stay with your other accounts."
     )
 
 
@@ -137,16 +156,18 @@ def _profile(m: Member) -> str:
 
 def _account(ctx: Context[Any], account: Identity, m: Member) -> str:
     handle = f" @{account.handle}" if account.handle else ""
-    chosen = " (chosen for messages)" if m.preferred_platform == account.platform else ""
+    chosen = " (chosen for messages)" if m.preferred_identity_id == account.id else ""
     reach = "" if account.deliverable else " (unreachable)"
     return f"{account.platform}{handle}, seen {ago(ctx.now, account.last_seen_at)}{chosen}{reach}"
 
 
 def _sources(joins: list[Join]) -> str:
+    """The first touch's source, and the other sources that touched them later (each once:
+    joining on a second platform the same way is no second source)."""
     if not joins:
         return "none yet"
     first = next((j for j in joins if j.first_touch), joins[0])
-    later = [j.source for j in joins if j is not first]
+    later = list(dict.fromkeys(j.source for j in joins if j.source != first.source))
     return first.source + (f" (also: {', '.join(later)})" if later else "")
 
 

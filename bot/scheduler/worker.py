@@ -26,6 +26,7 @@ from bot.scheduler.ledger import Ledger, Outcome, Plan, retry_or_fail
 from bot.settings import OutboxSettings
 from storage.db import Database, Outage, unreachable
 from storage.leases import WORKER, forget_workers, hold
+from storage.members import reachable_accounts
 from storage.models import Campaign, Delivery, Identity, PlatformPost
 from storage.models.states import DeliveryState
 from storage.outbox import claim, recover
@@ -219,13 +220,11 @@ class DeliveryWorker:
             await self.ledger.record(outcome)
 
     async def _prepare(self, rows: list[Delivery]) -> list[Plan]:
-        members = {r.member_id for r in rows if r.member_id is not None}
+        members = [r.member_id for r in rows if r.member_id is not None]
         async with self.db.session() as session:
             accounts: dict[tuple[int | None, str], Identity] = {
-                (i.member_id, i.platform): i
-                for i in await session.exec(
-                    select(Identity).where(col(Identity.member_id).in_(members))
-                )
+                (member, identity.platform): identity
+                for member, identity in (await reachable_accounts(session, members)).items()
             }
             plans = []
             campaigns: dict[int, Campaign] = {}

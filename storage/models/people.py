@@ -33,7 +33,9 @@ class Member(SQLModel, table=True):
     # table is the log): segments test a column instead of finding each member's latest row.
     consent_news: bool = False
     consent_jobs: bool = False
-    preferred_platform: str | None = None  # where campaigns reach them (else last used)
+    # the account campaigns reach them on (`/link here`), else the one they used last; an
+    # identity's id without a foreign key (member and identity would point at each other)
+    preferred_identity_id: int | None = None
     engagement: int = 0  # recent activity weighted by kind, kept daily (storage.engagement)
     onboarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_active_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
