@@ -74,6 +74,7 @@ class App:
         self.handled = 0  # inbound events handled completely since start
         self._progress = asyncio.Condition()
         stop = routes.commands["stop"]
+        assert stop.handler is not None
         self.chain: list[Middleware] = [
             log_event,
             opt_out(Endpoint("stop", stop.handler, command=stop), self.flow.end),

@@ -12,7 +12,7 @@ from bot.flow import FormFlow
 from bot.forms import ANSWER_ACTION, CONTINUE_ACTION, PART, clean_values
 from bot.middleware import Call, Endpoint
 from bot.parsing import clean
-from bot.router import Routes, UsageError
+from bot.router import Command, Routes, UsageError
 
 
 def typed(event: Event) -> Event:
@@ -43,8 +43,18 @@ async def resolve(routes: Routes, flow: FormFlow, ctx: Context[Any]) -> Endpoint
         command = routes.commands.get(event.name.lower())
         if command is None:
             return Endpoint("unknown", _unknown_command)
-        role = command.role_for(event.text, event.options)
-        return Endpoint(command.name, command.handler, role, command)
+        try:
+            picked, text = command.pick(event.text, event.options, ctx.role)
+        except UsageError as exc:
+            return Endpoint(command.name, _refused(command, str(exc)), command.role)
+        if picked is command:
+            assert command.handler is not None
+            options = None if command.subcommands else event.options
+            return Endpoint(command.name, command.handler, command.role, command, text=text,
+                            options=options)  # fmt: skip
+        assert picked.handler is not None
+        return Endpoint(f"{command.name}.{picked.name}", picked.handler, picked.role, picked,
+                        parent=command, text=text)  # fmt: skip
     if isinstance(event, ActionPressed):
         if event.action == ANSWER_ACTION and await flow.talking(ctx):
             return Endpoint("form.answer", flow.answer)
@@ -72,11 +82,12 @@ async def invoke(call: Call) -> None:
     assert endpoint is not None
     event = ctx.event
     if endpoint.command is not None and isinstance(event, CommandInvoked):
+        command = endpoint.command
         try:
-            ctx.args = endpoint.command.parse(event.text, event.options)
+            ctx.args = command.parse(endpoint.text, endpoint.options)
         except UsageError as exc:
-            command = endpoint.command
-            usage = command.usage(ctx.capabilities.command_prefix)
+            parent = endpoint.parent.name if endpoint.parent else ""
+            usage = command.usage(ctx.capabilities.command_prefix, parent)
             ctx.refuse(f"Hmm, {exc}. Usage: `{usage}` — {command.help}")
             return
     if endpoint.form is not None:
@@ -97,6 +108,21 @@ def _all(handlers: list[Any]) -> Any:
             await handler(ctx)
 
     return run_all
+
+
+def _refused(command: Command, problem: str) -> Any:
+    """A command typed with a sub-command it does not have: what it has, for this person."""
+
+    async def refuse(ctx: Context[CommandInvoked]) -> None:
+        prefix = ctx.capabilities.command_prefix
+        lines = [
+            f"`{sub.usage(prefix, command.name)}` {sub.help}"
+            for sub in command.subcommands
+            if sub.role <= ctx.role
+        ]
+        ctx.refuse(f"Hmm, {problem}.\n" + "\n".join(lines))
+
+    return refuse
 
 
 async def _unknown_command(ctx: Context[CommandInvoked]) -> None:

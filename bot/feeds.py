@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import aiohttp
 import feedparser
 
+from bot.streams import read_at_most
+
 
 @dataclass(frozen=True, slots=True)
 class FeedItem:
@@ -27,20 +29,31 @@ class ReadFeed:
 
 
 class FeedError(Exception):
-    """A feed could not be read: unreachable, refused, or not a feed."""
+    """A feed could not be read: unreachable, refused, too large, or not a feed. Its message
+    is Roost's own sentence for HR, never a library's text."""
+
+
+LARGEST = 5 * 1024 * 1024  # bytes: a feed is a few hundred kilobytes at most
+WAIT = 20.0  # seconds for the whole read
 
 
 async def read_feed(http: aiohttp.ClientSession, url: str) -> ReadFeed:
     try:
-        async with http.get(url, timeout=aiohttp.ClientTimeout(total=20)) as reply:
+        async with http.get(url, timeout=aiohttp.ClientTimeout(total=WAIT)) as reply:
             if reply.status != 200:
-                raise FeedError(f"{url} answered {reply.status}")
-            data = await reply.read()
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise FeedError(f"{url}: {exc}") from exc
+                raise FeedError(f"the address answered with HTTP status {reply.status}")
+            if (reply.content_length or 0) > LARGEST:
+                raise FeedError(f"it is larger than a feed can be ({LARGEST // 2**20} MB)")
+            data = await read_at_most(reply.content, LARGEST)
+            if data is None:
+                raise FeedError(f"it is larger than a feed can be ({LARGEST // 2**20} MB)")
+    except TimeoutError as exc:
+        raise FeedError(f"it did not answer within {WAIT:.0f} seconds") from exc
+    except aiohttp.ClientError as exc:
+        raise FeedError("the address could not be reached") from exc
     parsed = await asyncio.to_thread(feedparser.parse, data)  # parsing is CPU: off the loop
     if not parsed.get("version"):  # feedparser names the dialect it recognised, if any
-        raise FeedError(f"{url} is not an RSS or Atom feed")
+        raise FeedError("what it serves is not an RSS or Atom feed")
     items = []
     for entry in parsed.entries:
         title = _text(entry.get("title", "")) or "(untitled)"

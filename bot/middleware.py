@@ -11,7 +11,7 @@ import logging
 import time
 import unicodedata
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -37,13 +37,25 @@ FORM_ANSWER = "form.answer"
 
 @dataclass
 class Endpoint:
-    """What an event resolved to: a handler, the role it needs, and its command if any."""
+    """What an event resolved to: a handler, the role it needs, and its command if any (a
+    sub-command with the command it belongs to, and the text and options left for its
+    arguments)."""
 
     name: str
     handler: Handler
     role: Role = Role.MEMBER
     command: Command | None = None
     form: FormHandler | None = None
+    parent: Command | None = None
+    text: str = ""
+    options: Mapping[str, str] | None = None
+
+    @property
+    def typed(self) -> str:
+        """The command as typed, without its arguments: `jobs invite`."""
+        if self.command is None:
+            return self.name
+        return f"{self.parent.name} {self.command.name}" if self.parent else self.command.name
 
 
 @dataclass
@@ -141,7 +153,7 @@ async def authorize(call: Call, call_next: Next) -> None:
         return
     log.info("refused %s to member=%s", endpoint.name, call.ctx.member.id)
     ctx = call.ctx
-    what = ctx.cmd(endpoint.command.name) if endpoint.command else "that"
+    what = ctx.cmd(endpoint.typed) if endpoint.command else "that"
     ctx.reply(
         f"Sorry, {what} is only for the {endpoint.role.name.lower()} team. "
         f"Type {ctx.cmd('help')} to see what you can do."

@@ -24,8 +24,8 @@ def menu(routes: Routes, roles: RoleSettings) -> CommandMenu:
     """What each platform's command menu shows, and to whom."""
     visible = routes.visible(Role.ADMIN)
     return CommandMenu(
-        member=tuple(MenuEntry(c.name, c.help, c.args) for c in visible if c.role < Role.HR),
-        hr=tuple(MenuEntry(c.name, c.help, c.args) for c in visible if c.role >= Role.HR),
+        member=tuple(MenuEntry(c.name, c.help, c.menu_args()) for c in visible if c.role < Role.HR),
+        hr=tuple(MenuEntry(c.name, c.help, c.menu_args()) for c in visible if c.role >= Role.HR),
         hr_holders=(*roles.admin, *roles.hr),
         role_holders=(*roles.admin, *roles.hr, *roles.employee),
     )

@@ -49,29 +49,68 @@ class Arg:
         return f"<{shown}>" if self.required else f"[{shown}]"
 
 
+ACTION, DETAILS = "action", "details"  # a command with sub-commands, as a flat menu shows it
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
+    """A command, or a sub-command: the first word after a command that has `subcommands`
+    picks one (`/jobs invite 3`), each with its own arguments, role, help and example. The
+    command's own `handler` (if any) answers it typed without a sub-command."""
+
     name: str
-    handler: Handler
+    handler: Handler | None
     help: str
     args: tuple[Arg, ...] = ()
     role: Role = Role.MEMBER
     aliases: tuple[str, ...] = ()
-    # First words that ask more than `role`: HR's `/jobs add` beside members' `/jobs`.
-    roles: tuple[tuple[str, Role], ...] = ()
+    subcommands: tuple[Command, ...] = ()
+    example: str = ""  # the arguments of a typical use: `3 function=data`
 
-    def role_for(self, text: str, options: Mapping[str, str] | None = None) -> Role:
-        """The role this invocation needs, by its first word."""
-        if not self.roles or not self.args:
-            return self.role
+    def sub(self, word: str) -> Command | None:
+        """The sub-command a first word names, if any."""
+        word = word.lower()
+        return next((s for s in self.subcommands if word == s.name or word in s.aliases), None)
+
+    def pick(
+        self, text: str, options: Mapping[str, str] | None = None, role: Role = Role.ADMIN
+    ) -> tuple[Command, str]:
+        """The (sub-)command this invocation means and the text left for its arguments; a
+        platform's named options for a flat menu (`action`, `details`) count as typed."""
+        if not self.subcommands:
+            return self, text
         if options is not None:
-            first = options.get(self.args[0].name) or ""
-        else:
-            first = next(iter(text.split()), "")
-        return dict(self.roles).get(first.lower(), self.role)
+            text = " ".join(v for v in (options.get(ACTION), options.get(DETAILS)) if v)
+        first, _, rest = text.strip().partition(" ")
+        found = self.sub(first) if first else None
+        if found is not None:
+            return found, rest.strip()
+        if self.handler is not None and not (first and not self.args):
+            return self, text  # its own arguments, or nothing
+        choices = ", ".join(self.names(role))
+        if not first:
+            raise UsageError(f"say what to do: {choices}")
+        raise UsageError(f"{first[:30]} is not one of {choices}")
 
-    def usage(self, prefix: str = "/") -> str:
-        return " ".join([f"{prefix}{self.name}", *(arg.usage() for arg in self.args)])
+    def names(self, role: Role = Role.ADMIN) -> list[str]:
+        return [s.name for s in self.subcommands if s.role <= role]
+
+    def usage(self, prefix: str = "/", parent: str = "", role: Role = Role.ADMIN) -> str:
+        """How it is typed: its arguments, or (a command only made of sub-commands) the
+        sub-commands `role` may use."""
+        head = f"{prefix}{parent + ' ' if parent else ''}{self.name}"
+        if self.subcommands and self.handler is None:
+            return f"{head} <{'|'.join(self.names(role))}> …"
+        return " ".join([head, *(arg.usage() for arg in self.args)])
+
+    def menu_args(self) -> tuple[Arg, ...]:
+        """Its arguments as a flat command menu shows them (a sub-command is a choice)."""
+        if not self.subcommands:
+            return self.args
+        return (
+            Arg(ACTION, "what to do", self.handler is None, choices=tuple(self.names())),
+            Arg(DETAILS, "the rest: numbers, options", required=False, rest=True),
+        )
 
     def parse(self, text: str, options: Mapping[str, str] | None = None) -> dict[str, str]:
         """Bind the raw argument text (or a platform's named options) to the declared args."""
@@ -189,10 +228,11 @@ class Routes:
                 self.events.setdefault(on.event, []).append(on.handler)
 
     def visible(self, role: Role) -> list[Command]:
-        """Distinct commands a role may run, in declaration order, for /help."""
+        """Distinct commands a role may run (or one of whose sub-commands it may), in
+        declaration order, for /help."""
         seen: dict[str, Command] = {}
         for command in self.commands.values():
-            if command.role <= role:
+            if command.role <= role or any(s.role <= role for s in command.subcommands):
                 seen.setdefault(command.name, command)
         return list(seen.values())
 

@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.dashboard import Dashboard
 from bot.parsing import web_link
 from bot.settings import Settings
+from bot.streams import read_at_most
 from storage.content import delivered_item, record, variants
 from storage.db import Database
 from storage.growth import visit
@@ -234,8 +235,8 @@ async def _json(request: web.Request) -> object:
     than Python parses (a bomb of brackets is a bad request, not a crash)."""
     if request.content_length is not None and request.content_length > API_BODY:
         return None
-    raw = await request.content.read(API_BODY + 1)
-    if len(raw) > API_BODY:
+    raw = await read_at_most(request.content, API_BODY)
+    if raw is None:
         return None
     try:
         return json.loads(raw)

@@ -13,7 +13,9 @@ from storage.models.states import ContentKind, ContentStatus
 
 
 async def feeds(session: AsyncSession) -> list[Feed]:
-    return list(await session.exec(select(Feed).order_by(col(Feed.id))))
+    """The feeds followed now (a removed one keeps its row, for the drafts it made)."""
+    query = select(Feed).where(col(Feed.removed_at).is_(None)).order_by(col(Feed.id))
+    return list(await session.exec(query))
 
 
 async def feed_at(session: AsyncSession, url: str) -> Feed | None:

@@ -43,10 +43,19 @@ class Feeds:
         async def page(_request: web.Request) -> web.Response:
             return web.Response(text="<html><body>Hello</body></html>", content_type="text/html")
 
+        async def huge(request: web.Request) -> web.StreamResponse:
+            reply = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+            await reply.prepare(request)  # no length said: streamed, as a hostile server would
+            await reply.write(RSS.format(items="")[:-17].encode())
+            for _ in range(7 * 1024):
+                await reply.write(b"<!--" + b"x" * 1017 + b"-->")
+            return reply
+
         app = web.Application()
         app.router.add_get("/rss", rss)
         app.router.add_get("/atom", atom)
         app.router.add_get("/page", page)
+        app.router.add_get("/huge", huge)
         return app
 
 
@@ -90,3 +99,21 @@ async def test_new_entries_become_drafts_to_review_once(chat: Chat, served: Feed
     served.atom.insert(0, (3, "Unread"))
     assert "0 new drafts" in await chat.say("/feeds check", as_="hr")
     assert "only for the hr team" in await chat.say("/feeds", as_="ana")
+
+
+async def test_removing_naming_and_unreadable_feeds_are_answered_plainly(
+    chat: Chat, served: Feeds
+) -> None:
+    await chat.say(f"/feeds add {served.url}/rss", f"/feeds add {served.url}/atom", as_="hr")
+    assert "Stopped following #1" in await chat.say("/feeds remove 1", as_="hr")
+    again = await chat.say("/feeds remove 1", as_="hr")
+    assert "there is no feed 1 followed now" in again
+    listed = await chat.say("/feeds", as_="hr")
+    assert "#2 Eng Blog" in listed and "removed:" not in listed and "Data Weekly" not in listed
+    assert "Following #1 Data Weekly" in await chat.say(f"/feeds add {served.url}/rss", as_="hr")
+    seen = await chat.say("/feeds remove", as_="hr")
+    assert "feed is missing" in seen and "There is no feed ." not in seen
+    seen = await chat.say(f"/feeds add {served.url}/huge", as_="hr")
+    assert "larger than a feed can be (5 MB)" in seen
+    seen = await chat.say("/feeds add http://127.0.0.1:9/rss", as_="hr")
+    assert "the address could not be reached" in seen and "Errno" not in seen

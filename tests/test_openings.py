@@ -35,7 +35,9 @@ async def test_members_see_the_open_jobs_that_fit_them(chat: Chat) -> None:  # n
     clock.advance(timedelta(days=3))
     assert "SRE" not in await chat.say("/jobs all", as_="ana")  # closed
     refused = await chat.say("/jobs add", as_="ana")
-    assert "Sorry, /jobs is only for the hr team" in refused
+    assert "Sorry, /jobs add is only for the hr team" in refused
+    helped = await chat.say("/help", "/help jobs", as_="ana")
+    assert "/jobs all" in helped and "/jobs invite" not in helped and "import" not in helped
 
 
 async def test_an_alert_brings_a_new_job_that_fits_by_dm(chat: Chat) -> None:  # noqa: F811

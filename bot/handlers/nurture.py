@@ -13,8 +13,8 @@ from bot.context import Context
 from bot.events import CommandInvoked
 from bot.kinds import Duty, Launch, Signal
 from bot.messages import Message
-from bot.parsing import ParseError, bounded, duration, ident, options, whole
-from bot.router import Arg, Command, Role, Router, UsageError
+from bot.parsing import bounded, duration, ident, options, whole
+from bot.router import Arg, Command, Handler, Role, Router, UsageError
 from bot.segments import member_filter, parse_filter, stored_filter
 from bot.settings import Settings
 from storage.content import NEXT_TITLE
@@ -55,26 +55,9 @@ LONG = timedelta(days=365)
 EARLY = timedelta(hours=1)
 
 
-async def nurture(ctx: Context[CommandInvoked]) -> None:
-    action, rest = ctx.args.get("action"), ctx.args.get("details", "").strip()
-    try:
-        if action == "new":
-            await _new(ctx, rest)
-        elif action == "step":
-            await _step(ctx, rest)
-        elif action in ("start", "pause", "resume", "cancel"):
-            await _status(ctx, action, rest)
-        elif action == "show":
-            await _show(ctx, rest)
-        else:
-            await _list(ctx)
-    except (UsageError, ParseError) as exc:
-        ctx.reply(f"Hmm, {exc}. `{ctx.cmd('help')}` shows how /nurture is used.")
-
-
-async def _new(ctx: Context[CommandInvoked], text: str) -> None:
+async def new(ctx: Context[CommandInvoked]) -> None:
     """`new NAME | code=FAIR`, `| event=3` or `| function=data active=30d` (a segment)."""
-    name, _, entry_text = (part.strip() for part in text.partition("|"))
+    name, _, entry_text = (part.strip() for part in ctx.args["definition"].partition("|"))
     if not name or not entry_text:
         raise UsageError("name it, then how members enter: `new Data folks | function=data`")
     first = entry_text.split()[0].lower()
@@ -112,18 +95,16 @@ async def _sequence(ctx: Context[Any], ref: str) -> Nurture:
     return found
 
 
-async def _step(ctx: Context[CommandInvoked], text: str) -> None:
+async def step(ctx: Context[CommandInvoked]) -> None:
     """`step N KIND SUBJECT [wait=3d] [unopened=3d] [partial=2d followup=ID] [voted=STEP] …`"""
-    words = text.split()
-    if len(words) < 3 or words[1].lower() not in STEP_KINDS:
-        raise UsageError(f"name the sequence, a kind ({', '.join(STEP_KINDS)}) and its number")
-    sequence = await _sequence(ctx, words[0])
+    sequence = await _sequence(ctx, ctx.args["sequence"])
     if sequence.status == "cancelled":
         raise UsageError(f"sequence #{sequence.id} is cancelled")
-    kind, subject = words[1].lower(), whole(words[2].lstrip("#"), "the subject", 1, 2**31 - 1)
+    kind = ctx.args["kind"]
+    subject = whole(ctx.args["subject"].lstrip("#"), "the subject", 1, 2**31 - 1)
     if await ctx.session.get(SUBJECTS[kind], subject) is None:
         raise UsageError(f"there is no {kind} {subject}")
-    given, extra = options(" ".join(words[3:]), RULES)
+    given, extra = options(ctx.args.get("rules", ""), RULES)
     if extra:
         raise UsageError(f"{extra[0][:20]} is not a rule ({', '.join(f'{r}=' for r in RULES)})")
     steps = await steps_of(ctx.session, sequence.id or 0)
@@ -176,7 +157,16 @@ def _describe(step: NurtureStep) -> str:
     return ", ".join(parts)
 
 
-async def _status(ctx: Context[CommandInvoked], action: str, ref: str) -> None:
+def status(action: str) -> Handler:
+    """start, pause, resume or cancel a sequence."""
+
+    async def change(ctx: Context[CommandInvoked]) -> None:
+        await _change(ctx, action, ctx.args["sequence"])
+
+    return change
+
+
+async def _change(ctx: Context[CommandInvoked], action: str, ref: str) -> None:
     sequence = await _sequence(ctx, ref)
     allowed: dict[str, tuple[str, ...]] = {
         "start": ("draft",),
@@ -209,8 +199,8 @@ async def _status(ctx: Context[CommandInvoked], action: str, ref: str) -> None:
     ctx.reply(f"Sequence #{sequence.id} {sequence.name}: {sequence.status}.")
 
 
-async def _show(ctx: Context[CommandInvoked], ref: str) -> None:
-    sequence = await _sequence(ctx, ref)
+async def show(ctx: Context[CommandInvoked]) -> None:
+    sequence = await _sequence(ctx, ctx.args["sequence"])
     steps = await steps_of(ctx.session, sequence.id or 0)
     sends = await step_sends(ctx.session, [s.id for s in steps if s.id is not None])
     lines = [
@@ -226,7 +216,7 @@ async def _show(ctx: Context[CommandInvoked], ref: str) -> None:
     )
 
 
-async def _list(ctx: Context[CommandInvoked]) -> None:
+async def listing(ctx: Context[CommandInvoked]) -> None:
     lines = [f"#{n.id} {n.name} · {n.status}" for n in await nurtures(ctx.session)]
     example = ctx.cmd("nurture", "new Data folks | function=data")
     ctx.reply(Message(title="Sequences", body="\n".join(lines) or f"None yet: `{example}`"))
@@ -355,18 +345,59 @@ router = Router(
     commands=(
         Command(
             "nurture",
-            nurture,
-            "Nurture sequences: new NAME | ENTRY (code=, event= or a segment); step N KIND "
-            "ID [wait=3d unopened=3d partial=2d followup=ID voted=STEP …]; start, pause, "
-            "resume, cancel, show N.",
+            listing,
+            "Nurture sequences: members walk their steps, each after its wait, branching on "
+            "what they do.",
             role=Role.HR,
-            args=(
-                Arg(
-                    "action",
-                    choices=("list", "new", "step", "start", "pause", "resume", "cancel", "show"),
-                    required=False,
+            subcommands=(
+                Command(
+                    "new",
+                    new,
+                    "A draft sequence, and how members enter it: code=, event= or a segment.",
+                    args=(Arg("definition", "NAME | ENTRY", rest=True),),
+                    role=Role.HR,
+                    example="Data folks | function=data active=30d",
                 ),
-                Arg("details", "a sequence's number and more", required=False, rest=True),
+                Command(
+                    "step",
+                    step,
+                    "Add a step: content, poll, event or job, after wait=; content branches "
+                    "unopened= (another title) and partial= followup= (a shorter piece); a "
+                    "signal (voted=, registered=, attended=, answered=, opened=, finished=) "
+                    "jumps to a step.",
+                    args=(
+                        Arg("sequence", "its number"),
+                        Arg("kind", choices=STEP_KINDS),
+                        Arg("subject", "the content, poll, event or job number"),
+                        Arg("rules", "wait=3d unopened=3d …", required=False, rest=True),
+                    ),
+                    role=Role.HR,
+                    example="1 content 12 wait=2d unopened=3d",
+                ),
+                *(
+                    Command(
+                        action,
+                        status(action),
+                        f"{verb} a sequence.",
+                        args=(Arg("sequence", "its number"),),
+                        role=Role.HR,
+                        example="1",
+                    )
+                    for action, verb in (
+                        ("start", "Start"),
+                        ("pause", "Pause"),
+                        ("resume", "Resume"),
+                        ("cancel", "Cancel"),
+                    )
+                ),
+                Command(
+                    "show",
+                    show,
+                    "A sequence's steps and each step's numbers.",
+                    args=(Arg("sequence", "its number"),),
+                    role=Role.HR,
+                    example="1",
+                ),
             ),
         ),
     ),

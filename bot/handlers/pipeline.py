@@ -47,7 +47,6 @@ from storage.pipeline import (
 )
 
 FEEDBACK = "job.feedback"
-HR_ACTIONS = ("add", "list", "invite", "status", "import")
 
 
 def job_form(ctx: Context[Any]) -> Form:
@@ -124,22 +123,6 @@ class InvitationComposer:
 # -- HR ---------------------------------------------------------------------------------------
 
 
-async def jobs(ctx: Context[CommandInvoked]) -> None:
-    action, rest = ctx.args.get("action"), ctx.args.get("options", "")
-    if action in (None, "all"):
-        await _open_jobs(ctx, everything=action == "all")
-    elif action == "add":
-        ctx.ask(job_form(ctx))
-    elif action == "list":
-        await _listing(ctx)
-    elif action == "invite":
-        await _preview(ctx, rest)
-    elif action == "import":
-        await _import(ctx)
-    else:
-        await _status(ctx, rest)
-
-
 async def added(ctx: Context[FormSubmitted]) -> None:
     values = ctx.event.values
     url, closes = values["apply_url"], values["closes"]
@@ -175,7 +158,7 @@ async def added(ctx: Context[FormSubmitted]) -> None:
     ctx.reply(f"Saved as job #{job.id}: {job.title}. Invite members with `{example}`.{alerted}")
 
 
-async def _import(ctx: Context[CommandInvoked]) -> None:
+async def import_now(ctx: Context[CommandInvoked]) -> None:
     p = ctx.settings.pipeline
     if not (p.greenhouse_board or p.lever_site):
         ctx.reply("No job board is set: [pipeline] greenhouse_board or lever_site.")
@@ -184,6 +167,18 @@ async def _import(ctx: Context[CommandInvoked]) -> None:
     for signal in signals:
         ctx.signal(signal)
     ctx.reply(f"Imported. {report}.")
+
+
+async def fitting_jobs(ctx: Context[CommandInvoked]) -> None:
+    await _open_jobs(ctx, everything=False)
+
+
+async def every_job(ctx: Context[CommandInvoked]) -> None:
+    await _open_jobs(ctx, everything=True)
+
+
+async def add_job(ctx: Context[CommandInvoked]) -> None:
+    ctx.ask(job_form(ctx))
 
 
 async def _open_jobs(ctx: Context[CommandInvoked], *, everything: bool) -> None:
@@ -207,7 +202,7 @@ async def _open_jobs(ctx: Context[CommandInvoked], *, everything: bool) -> None:
     ctx.reply(Message(title=title, body=body + ("" if everything else hint)))
 
 
-async def _listing(ctx: Context[CommandInvoked]) -> None:
+async def listing(ctx: Context[CommandInvoked]) -> None:
     lines = []
     for job, invited, applied in await jobs_with_counts(ctx.session):
         closed = " (closed)" if job.closes_at and job.closes_at <= ctx.now else ""
@@ -225,9 +220,9 @@ async def _job(ctx: Context[Any], ref: str) -> Job | None:
     return job
 
 
-async def _preview(ctx: Context[CommandInvoked], text: str) -> None:
+async def preview(ctx: Context[CommandInvoked]) -> None:
     """Who the invitation would reach, before anything is sent: HR confirms with a button."""
-    ref, _, filters = text.partition(" ")
+    ref, filters = ctx.args["job"], ctx.args.get("segment", "")
     job = await _job(ctx, ref)
     if job is None:
         return
@@ -316,12 +311,8 @@ async def _draft(ctx: Context[ActionPressed]) -> Campaign | None:
     return campaign
 
 
-async def _status(ctx: Context[CommandInvoked], text: str) -> None:
-    parts = text.split()
-    if len(parts) != 3 or parts[2].lower() not in PROGRESS:
-        example = ctx.cmd("jobs", "status 3 #12 interviewing")
-        ctx.reply(f"Name a job, a member and one of {', '.join(PROGRESS)}: `{example}`")
-        return
+async def mark(ctx: Context[CommandInvoked]) -> None:
+    parts = [ctx.args["job"], ctx.args["member"], ctx.args["status"]]
     job = await _job(ctx, parts[0])
     if job is None:
         return
@@ -442,15 +433,39 @@ router = Router(
     commands=(
         Command(
             "jobs",
-            jobs,
-            "Open jobs that fit your profile (all: every one). HR: add, list, invite JOB "
-            "[segment] (previews first), status JOB MEMBER applied|interviewing|hired, "
-            "import (from the job boards now).",
-            args=(
-                Arg("action", choices=("all", *HR_ACTIONS), required=False),
-                Arg("options", "a job number and more", required=False, rest=True),
+            fitting_jobs,
+            "Open jobs that fit your profile.",
+            subcommands=(
+                Command("all", every_job, "Every open job."),
+                Command("add", add_job, "Register a job (a form).", role=Role.HR),
+                Command(
+                    "list", listing, "Jobs, with how many were invited and applied.", role=Role.HR
+                ),
+                Command(
+                    "invite",
+                    preview,
+                    "Invite members to apply: who would receive it, then Send.",
+                    args=(
+                        Arg("job", "a job number"),
+                        Arg("segment", "who: function=… location=…", False, rest=True),
+                    ),
+                    role=Role.HR,
+                    example="3 function=engineering location=Berlin",
+                ),
+                Command(
+                    "status",
+                    mark,
+                    "How far a candidate got (the ATS can report it too).",
+                    args=(
+                        Arg("job", "a job number"),
+                        Arg("member", MEMBER_HINT),
+                        Arg("status", choices=PROGRESS),
+                    ),
+                    role=Role.HR,
+                    example="3 #12 interviewing",
+                ),
+                Command("import", import_now, "Import jobs from the job boards now.", role=Role.HR),
             ),
-            roles=tuple((action, Role.HR) for action in HR_ACTIONS),
         ),
     ),
     actions=(

@@ -123,6 +123,7 @@ class Feed(SQLModel, table=True):
     added_by_member_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
     checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # read no more
 
 
 class FeedEntry(SQLModel, table=True):

@@ -1,6 +1,7 @@
 """What a careful tester found: a nurture step's sends are the outbox's numbers, not a
 counter of its own; each daily duty's last run is kept, so a missed one runs once later; a
-member chooses the account messages reach (two accounts may be on one platform)
+member chooses the account messages reach (two accounts may be on one platform); a removed
+feed is marked, not renamed
 
 Revision ID: 0012
 Revises: 0011
@@ -34,6 +35,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("member") as batch:
         batch.drop_column("preferred_platform")
+    with op.batch_alter_table("feed") as batch:
+        batch.add_column(sa.Column("removed_at", UTCDateTime()))
+    op.execute(  # feeds removed as `removed:<id>:<url>` get their address back
+        "UPDATE feed SET removed_at = created_at, "
+        "url = substr(url, length('removed:' || id || ':') + 1) WHERE url LIKE 'removed:%'"
+    )
     op.create_table(
         "duty_run",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), primary_key=True),
@@ -45,6 +52,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("duty_run")
+    with op.batch_alter_table("feed") as batch:
+        batch.drop_column("removed_at")
     with op.batch_alter_table("member") as batch:
         batch.add_column(sa.Column("preferred_platform", sqlmodel.sql.sqltypes.AutoString()))
     op.execute(
