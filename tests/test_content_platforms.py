@@ -147,7 +147,7 @@ async def test_on_discord(sqlite_db: Database, clock: ManualClock) -> None:
         assert "We open an office in Lisbon." in await roost.press(ana, "Read")
         await roost.app.worker.wait_recorded(2)  # the DM and the post: delivered is a fact then
         assert "1 delivered, 1 opened (100%)" in await roost.slash(
-            roost.hana, "stats", what="content"
+            roost.hana, "stats", action="content"
         )
     assert ("skipped", "no consent") in (await reasons(sqlite_db)).values()
 

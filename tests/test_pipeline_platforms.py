@@ -102,7 +102,7 @@ async def test_on_slack(sqlite_db: Database, clock: ManualClock) -> None:
 async def test_on_discord(sqlite_db: Database, clock: ManualClock) -> None:
     async with roost_on_discord(sqlite_db, clock) as roost:
         hana = roost.hana
-        seen = await roost.slash(hana, "invites", action="create", options="social code=SOC")
+        seen = await roost.slash(hana, "invites", action="create", details="social code=SOC")
         assert "Invite code SOC" in seen
         assert hana.messages()[-1]["attachments"][0]["filename"] == "image.png"
         invite = (await links(sqlite_db, "SOC"))["discord"]["invite"].rsplit("/", 1)[1]
@@ -119,7 +119,7 @@ async def test_on_discord(sqlite_db: Database, clock: ManualClock) -> None:
         await roost.press(hana, "Continue (2/2)")
         await roost.act(hana.submit({"closes": ""}))
         assert "Saved as job #1" in hana.text(), hana.text()
-        seen = await roost.slash(hana, "jobs", action="invite", options="1")
+        seen = await roost.slash(hana, "jobs", action="invite", details="1")
         assert "1 would receive it" in seen
         await roost.press(hana, "Send to 1")
         await roost.discord.wait_for(lambda: "Invitation to apply" in ana.text())
@@ -127,6 +127,6 @@ async def test_on_discord(sqlite_db: Database, clock: ManualClock) -> None:
         assert ana.modal()["title"] == "What held you back?"
         await roost.act(ana.submit({"reason": "timing", "comment": ""}))
 
-        await roost.slash(hana, "stats", what="funnel")
+        await roost.slash(hana, "stats", action="funnel")
         assert hana.messages()[-1]["attachments"][0]["filename"] == "image.png"  # the chart
     assert await facts(sqlite_db) == (["social"], ["not_now"], ["timing"])

@@ -109,29 +109,30 @@ def parse_create(text: str, tz: str, now: datetime) -> dict[str, Any]:
     return found
 
 
-async def invites(ctx: Context[CommandInvoked]) -> None:
-    action, rest = ctx.args["action"], ctx.args.get("options", "")
-    if action == "create":
-        await _create(ctx, rest)
-    elif action == "show":
-        invite = await code_named(ctx.session, rest)
-        if invite is None:
-            ctx.reply(f"There is no code “{rest[:32]}”. {ctx.cmd('invites', 'list')} lists them.")
-            return
-        ctx.reply(await code_message(ctx, invite))
-    elif action == "list":
-        ctx.reply(await _listing(ctx))
-    else:
-        rows = await code_rows(ctx.session, ctx.now)
-        ctx.reply(
-            Message(
-                body=f"{len(rows)} invite codes, as CSV.",
-                attachment=Attachment("invite-codes.csv", to_csv(rows), "text/csv"),
-            )
+async def show(ctx: Context[CommandInvoked]) -> None:
+    ref = ctx.args["code"]
+    invite = await code_named(ctx.session, ref)
+    if invite is None:
+        raise UsageError(f"there is no code “{ref[:32]}”; {ctx.cmd('invites', 'list')} lists them")
+    ctx.reply(await code_message(ctx, invite))
+
+
+async def listing(ctx: Context[CommandInvoked]) -> None:
+    ctx.reply(await _listing(ctx))
+
+
+async def export(ctx: Context[CommandInvoked]) -> None:
+    rows = await code_rows(ctx.session, ctx.now)
+    ctx.reply(
+        Message(
+            body=f"{len(rows)} invite codes, as CSV.",
+            attachment=Attachment("invite-codes.csv", to_csv(rows), "text/csv"),
         )
+    )
 
 
-async def _create(ctx: Context[CommandInvoked], text: str) -> None:
+async def create(ctx: Context[CommandInvoked]) -> None:
+    text = ctx.args["options"]
     try:
         options = parse_create(text, ctx.settings.community.timezone, ctx.now)
         options.setdefault("code", new_code(options["source"]))
@@ -247,13 +248,30 @@ router = Router(
     commands=(
         Command(
             "invites",
-            invites,
-            "Invite codes by source: create (source campaign= expires= uses= code=), list, "
-            "show CODE, export.",
+            None,
+            "Invite codes tagged with their source: every platform's way in, a landing link "
+            "and a QR code.",
             role=Role.HR,
-            args=(
-                Arg("action", choices=("create", "list", "show", "export")),
-                Arg("options", "a source and options, or a code", required=False, rest=True),
+            subcommands=(
+                Command(
+                    "create",
+                    create,
+                    f"A code for a source ({', '.join(SOURCES)}); campaign=, expires=, uses=, "
+                    "code= are optional.",
+                    args=(Arg("options", "SOURCE [campaign= expires= uses= code=]", rest=True),),
+                    role=Role.HR,
+                    example="job-fair campaign=berlin-2026 expires=2026-12-31",
+                ),
+                Command("list", listing, "Joins and visits per code.", role=Role.HR),
+                Command(
+                    "show",
+                    show,
+                    "A code's links and QR code.",
+                    args=(Arg("code"),),
+                    role=Role.HR,
+                    example="FAIR26",
+                ),
+                Command("export", export, "Every code, as CSV.", role=Role.HR),
             ),
         ),
         Command(

@@ -308,10 +308,17 @@ router = Router(
         Command("forgetme", forgetme, "Erase your data from Roost."),
         Command(
             "privacy",
-            due_now,
-            "What the daily privacy sweep will do: renewals, lapses, warnings, erasures.",
+            None,
+            "Keeping people only while we may.",
             role=Role.HR,
-            args=(Arg("what", choices=("due",)),),
+            subcommands=(
+                Command(
+                    "due",
+                    due_now,
+                    "What the daily privacy sweep will do: renewals, lapses, warnings, erasures.",
+                    role=Role.HR,
+                ),
+            ),
         ),
     ),
     actions=(

@@ -3,7 +3,9 @@ and where members come from, each with a chart where a picture says more than th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from bot.context import Context
 from bot.events import CommandInvoked
@@ -35,14 +37,14 @@ STEP_NAMES = {
 }
 
 
-def parse_options(text: str) -> dict[str, str]:
-    """`job=3 source=alumni event=2 days=90`, or a bare number of days."""
-    known = ("job", "source", "event", "days")
+def parse_options(text: str, known: tuple[str, ...] = ("days",)) -> dict[str, str]:
+    """`job=3 source=alumni event=2 days=90` (those of `known`), or a bare number of days."""
     given, words = options(text, known)
     found = {key: value.lower() for key, value in given.items()}
     for word in words:
         if not word.isdigit():
-            raise UsageError(f"{word[:30]} is not an option (job=, source=, event=, days=)")
+            named = ", ".join(f"{k}=" for k in known)
+            raise UsageError(f"{word[:30]} is not an option ({named})")
         found["days"] = word
     for key in ("job", "event"):
         if key in found and ident(found[key]) is None:
@@ -54,26 +56,26 @@ def parse_options(text: str) -> dict[str, str]:
     return found
 
 
-async def stats(ctx: Context[CommandInvoked]) -> None:
-    try:
-        options = parse_options(ctx.args.get("options", ""))
-    except UsageError as exc:
-        example = ctx.cmd("stats", "funnel job=3 days=90")
-        ctx.reply(f"Hmm, {exc}. Example: `{example}`")
-        return
-    what = ctx.args["what"]
-    if what == "content":
-        await _content(ctx, int(options.get("days", "30")))
-    elif what == "funnel":
-        await _funnel(ctx, options)
-    elif what == "polls":
-        await _polls(ctx, int(options.get("days", "30")))
-    elif what == "events":
-        await _events(ctx, int(options.get("days", "90")))
-    elif what == "surveys":
-        await _surveys(ctx, int(options.get("days", "90")))
-    else:
-        await _sources(ctx)
+def over_days(report: Callable[[Context[CommandInvoked], int], Awaitable[None]], days: int) -> Any:
+    """A report over the last `days` days, or as many as HR says (`30`, `days=30`)."""
+
+    async def run(ctx: Context[CommandInvoked]) -> None:
+        given = parse_options(ctx.args.get("days", ""))
+        await report(ctx, int(given.get("days", str(days))))
+
+    return run
+
+
+async def funnel_report(ctx: Context[CommandInvoked]) -> None:
+    await _funnel(ctx, parse_options(ctx.args.get("options", ""), FUNNEL_OPTIONS))
+
+
+async def sources_report(ctx: Context[CommandInvoked]) -> None:
+    await _sources(ctx)
+
+
+FUNNEL_OPTIONS = ("job", "source", "event", "days")
+DAYS = Arg("days", "how many days back (a number)", required=False)
 
 
 async def _events(ctx: Context[CommandInvoked], days: int) -> None:
@@ -289,13 +291,56 @@ router = Router(
     commands=(
         Command(
             "stats",
-            stats,
-            "Numbers for HR: content (open and finish rates), funnel (job= source= event= "
-            "days=), sources, polls, events, surveys.",
+            None,
+            "Numbers for HR, each with a chart where a picture says more.",
             role=Role.HR,
-            args=(
-                Arg("what", choices=("content", "funnel", "sources", "polls", "events", "surveys")),
-                Arg("options", "options such as job=3 or days=30", required=False, rest=True),
+            subcommands=(
+                Command(
+                    "content",
+                    over_days(_content, 30),
+                    "Delivered, opened and finished per title, with the hint.",
+                    args=(DAYS,),
+                    role=Role.HR,
+                    example="30",
+                ),
+                Command(
+                    "funnel",
+                    funnel_report,
+                    "Invited to hired, with the bottleneck and why members declined.",
+                    args=(Arg("options", "job= source= event= days=", False, rest=True),),
+                    role=Role.HR,
+                    example="job=3 days=90",
+                ),
+                Command(
+                    "sources",
+                    sources_report,
+                    "Where members come from: joined, active, invited, applied.",
+                    role=Role.HR,
+                ),
+                Command(
+                    "polls",
+                    over_days(_polls, 30),
+                    "Who voted, per poll and platform.",
+                    args=(DAYS,),
+                    role=Role.HR,
+                    example="30",
+                ),
+                Command(
+                    "events",
+                    over_days(_events, 90),
+                    "Registered, attended, new members and satisfaction per event.",
+                    args=(DAYS,),
+                    role=Role.HR,
+                    example="90",
+                ),
+                Command(
+                    "surveys",
+                    over_days(_surveys, 90),
+                    "Answered of reached, satisfaction and would-recommend per survey.",
+                    args=(DAYS,),
+                    role=Role.HR,
+                    example="90",
+                ),
             ),
         ),
     ),
