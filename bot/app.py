@@ -27,7 +27,7 @@ from bot.dispatch import invoke, resolve, typed
 from bot.events import ChatKind, Event, FirstContact, MemberActive, MemberLeft, User
 from bot.flow import FormFlow
 from bot.handlers import root_router
-from bot.kinds import Launch, Refresh, Reschedule, Signal
+from bot.kinds import CampaignKind, Launch, Refresh, Reschedule, Signal
 from bot.messages import Message, Say, Sent
 from bot.middleware import Call, Endpoint, Middleware, authorize, log_event, opt_out, rate_limit
 from bot.replies import Replies
@@ -129,17 +129,17 @@ class App:
             case Reschedule():
                 await self.scheduler.sync()
             case Launch(campaign_id):
-                await self.campaigns.launch(campaign_id)
+                await self.scheduler.launch(campaign_id)
             case Refresh(kind, subject_id):
                 await self.refresh(kind, subject_id)
 
-    async def refresh(self, kind: str, subject_id: int) -> None:
+    async def refresh(self, kind: CampaignKind, subject_id: int) -> None:
         """Live counts: a subject's posts that show buttons are edited to what they show now
         (a platform's native poll counts itself)."""
-        live = self.routes.kinds[kind].live
-        assert live is not None, f"campaign kind {kind} shows nothing live"
+        live = kind.live
+        assert live is not None, f"campaign kind {kind.name} shows nothing live"
         async with self.db.session() as session:
-            posts = await posts_of(session, kind, subject_id)
+            posts = await posts_of(session, kind.subject.key, subject_id)
             message = await live(session, subject_id)
         for post in posts:
             adapter = self.adapters.get(post.platform)
@@ -148,7 +148,7 @@ class App:
             try:
                 await adapter.edit(Sent(post.platform, post.chat_id, post.message_id), message)
             except Exception:
-                log.exception("could not update %s %s on %s", kind, subject_id, post.platform)
+                log.exception("could not update %s %s on %s", kind.name, subject_id, post.platform)
 
     async def _identify(
         self, session: AsyncSession, event: Event, now: datetime, *, first: bool
@@ -291,14 +291,13 @@ def build_app(
             f"(there are {', '.join(sorted(routes.duties))})"
         )
     running = {adapter.platform: adapter for adapter in adapters}
-    composers = {name: kind.composer(settings) for name, kind in routes.kinds.items()}
     process = process_name()
     worker = DeliveryWorker(
         db,
         running,
         clock,
-        settings.outbox,
-        composers,
+        settings,
+        routes.kinds,
         process=process,
         lease=timedelta(seconds=settings.processes.lease_seconds),
     )

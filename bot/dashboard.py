@@ -18,7 +18,8 @@ from aiohttp import web
 from bot import dashboard_reports as reports
 from bot.clock import Clock
 from bot.events import User
-from bot.handlers.admin import CSV_COLUMNS, csv_row, label_name
+from bot.handlers.admin import CSV_COLUMNS, csv_row
+from bot.naming import label_name
 from bot.pictures import grouped_png, qr_png
 from bot.roles import role_of
 from bot.router import Role, UsageError

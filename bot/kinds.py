@@ -9,19 +9,50 @@ by name, so a new kind touches only its feature's files.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlmodel import SQLModel
+
 from bot.messages import Message
+from storage.campaigns import ASKED, Audience
+from storage.db import Session
 from storage.models import Campaign, Delivery
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-# Given a campaign, once: a function from each of its rows to the message it sends.
-Composer = Callable[[Any, Campaign], Awaitable[Callable[[Delivery], Message]]]
+Render = Callable[[Delivery], Message]
+# Given a session, a campaign and its subject (loaded once by the core; None for a kind with
+# no subject row): a function from each of the campaign's rows to the message it sends.
+Composer = Callable[[Session, Campaign, Any], Awaitable[Render]]
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a kind's campaigns are about: the `subject_type` they keep (`key`), the table its
+    row is in (loaded for the composer, once per batch), and how HR reads its title (else
+    the row's own `title` or `question`)."""
+
+    key: str
+    table: type[SQLModel] | None = None
+    title: Callable[[Session, Any], Awaitable[str]] | None = None
+
+    async def row(self, session: Session, subject_id: int) -> Any | None:
+        """The subject's row, or None (also for a kind with no table)."""
+        return await session.get(self.table, subject_id) if self.table else None
+
+    async def named(self, session: Session, subject_id: int) -> str:
+        """How HR reads a subject in lists: `Salaries in data`, else `#12`."""
+        row = await self.row(session, subject_id)
+        if row is None:
+            return f"#{subject_id}" if self.table else ""
+        if self.title is not None:
+            return await self.title(session, row)
+        return str(getattr(row, "title", None) or getattr(row, "question", f"#{subject_id}"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +60,54 @@ class Launching:
     """What a launch of a campaign adds to making its rows."""
 
     exclude: Mapping[int, str] = field(default_factory=dict)  # member id -> why not them
-    after: Callable[[Any, int], Awaitable[None]] | None = None  # (session, run id), rows made
+    after: Callable[[Session, int], Awaitable[None]] | None = None  # (session, run id)
 
 
-async def nothing_more(_session: Any, _run: Campaign, _now: datetime, _s: Settings) -> Launching:
+async def nothing_more(
+    _session: Session, _run: Campaign, _now: datetime, _s: Settings
+) -> Launching:
     return Launching()
 
 
 @dataclass(frozen=True, slots=True)
 class CampaignKind:
+    """A kind of campaign, as a value its feature creates campaigns with: what they are about
+    (`subject`), how a row becomes a message (`composer`, built once with the settings), how
+    HR reads it (`label`), whether members asked for it (`solicited`: no consent gate, no
+    cap), whether rows are split between title variants (`titled`), what a launch adds to
+    making rows (`launching`), and what a subject's posts show now where they are edited in
+    place (`live`: a poll's counts)."""
+
     name: str
-    composer: Callable[[Settings], Composer]  # built once, with the settings
-    solicited: bool = False  # members asked for these (reminders): no consent gate, no cap
-    titled: bool = False  # rows are split between title variants (A/B tests)
-    launching: Callable[[Any, Campaign, datetime, Settings], Awaitable[Launching]] = nothing_more
-    # the message a subject's posts show now, where they are edited in place (live counts)
-    live: Callable[[Any, int], Awaitable[Message]] | None = None
+    subject: Subject
+    composer: Callable[[Settings], Composer]
+    label: str = ""
+    solicited: bool = False
+    titled: bool = False
+    launching: Callable[[Session, Campaign, datetime, Settings], Awaitable[Launching]] = (
+        nothing_more
+    )
+    live: Callable[[Session, int], Awaitable[Message]] | None = None
+
+    def campaign(
+        self, subject_id: int, audience: Audience, now: datetime, **fields: Any
+    ) -> Campaign:
+        """A campaign of this kind (not yet added to a session); a solicited kind's audience
+        says so, so the cap's query reads it from the data, not from a list of names."""
+        if self.solicited:
+            audience = dataclasses.replace(audience, consent=ASKED)
+        return Campaign(
+            kind=self.name,
+            subject_type=self.subject.key,
+            subject_id=subject_id,
+            audience=audience.stored(),
+            created_at=now,
+            **fields,
+        )
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name.replace("_", " ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +148,7 @@ class Reschedule:
 class Refresh:
     """A subject's posts show something new (a vote): edit them in place."""
 
-    kind: str  # the campaign kind whose `live` renders the subject
+    kind: CampaignKind  # whose `live` renders the subject
     subject_id: int
 
 

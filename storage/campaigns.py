@@ -1,16 +1,129 @@
-"""Campaigns as HR follows them: the latest, how far each got, and stopping one."""
+"""Campaigns: who one reaches (its `Audience`), the members it names, and how far each got."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Update, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Campaign, Delivery
+from storage.members import ConsentKind, MemberFilter
+from storage.models import Campaign, CampaignMember, Delivery
 from storage.models.states import CampaignStatus, DeliveryState
+
+ASKED = "asked"  # an audience's consent when members asked for it: never capped
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a campaign reaches, kept with it as JSON: posts in every community channel and/or
+    DMs to a segment's members who gave `consent` (`asked`: they asked for these, so neither
+    consent nor the frequency cap holds them back). `everyone` takes members who never
+    finished onboarding too (an event's registrants); otherwise a segment means onboarded
+    members. A feature may add one title for every row (`title`: a position, or `next`: the
+    title after the one each member was sent last), the nurture step it sends, or the privacy
+    notice's version it asks about. Stored with the keys an older Roost used."""
+
+    channels: bool = False
+    dm: bool = False
+    segment: MemberFilter = field(default_factory=MemberFilter)
+    consent: str = ConsentKind.NEWS
+    everyone: bool = False
+    title: str | int | None = None
+    nurture_step: int | None = None
+    version: str | None = None
+
+    def members(self) -> MemberFilter:
+        """The segment as the launch walks it."""
+        if self.everyone or self.segment.onboarded is not None:
+            return self.segment
+        return dataclasses.replace(self.segment, onboarded=True)
+
+    def stored(self) -> dict[str, Any]:
+        kept: dict[str, Any] = {"channels": self.channels, "dm": self.dm}
+        segment = self.segment.stored()
+        if self.everyone:
+            segment["onboarded"] = None
+        if segment:
+            kept["filter"] = segment
+        if self.consent != ConsentKind.NEWS:
+            kept["consent"] = str(self.consent)
+        for name in ("title", "nurture_step", "version"):
+            if (value := getattr(self, name)) is not None:
+                kept[name] = value
+        return kept
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> Audience:
+        """A campaign's audience as kept; a key no audience has is refused (ValueError)."""
+        known = {f.name for f in dataclasses.fields(cls)} - {"segment", "everyone"} | {"filter"}
+        unknown = set(stored) - known
+        if unknown:
+            raise ValueError(f"an audience has no {', '.join(sorted(unknown))}")
+        segment = dict(stored.get("filter") or {})
+        everyone = "onboarded" in segment and segment["onboarded"] is None
+        if everyone:
+            del segment["onboarded"]
+        return cls(
+            channels=bool(stored.get("channels")),
+            dm=bool(stored.get("dm")),
+            segment=MemberFilter.of(segment),
+            consent=stored.get("consent") or ConsentKind.NEWS,
+            everyone=everyone,
+            title=stored.get("title"),
+            nurture_step=stored.get("nurture_step"),
+            version=stored.get("version"),
+        )
+
+
+WAITING = (
+    DeliveryState.PENDING,
+    DeliveryState.HELD,
+    DeliveryState.CLAIMED,
+    DeliveryState.SENDING,
+)
+
+
+def settled(campaign_ids: Sequence[int]) -> Update:
+    """Those of these campaigns still sending whose every row has its outcome become done:
+    run by the launch (nothing to send) and by each wave of the delivery worker."""
+    waiting = (
+        select(Delivery.id)
+        .where(col(Delivery.campaign_id) == Campaign.id, col(Delivery.state).in_(WAITING))
+        .exists()
+    )
+    return (
+        update(Campaign)
+        .where(
+            col(Campaign.id).in_(campaign_ids),
+            col(Campaign.status) == CampaignStatus.SENDING,
+            ~waiting,
+        )
+        .values(status=CampaignStatus.DONE)
+    )
+
+
+async def settle(session: AsyncSession, campaign_ids: Sequence[int], _now: datetime) -> None:
+    await session.exec(settled(campaign_ids))
+
+
+async def list_members(session: AsyncSession, campaign: Campaign, members: Sequence[int]) -> None:
+    """Make `campaign` (not yet added) one to exactly these members: they are listed with it
+    a batch at a time, whatever their number, and its segment is the list."""
+    session.add(campaign)
+    await session.flush()
+    assert campaign.id is not None
+    audience = Audience.of(campaign.audience)
+    segment = dataclasses.replace(audience.segment, listed=campaign.id)
+    campaign.audience = dataclasses.replace(audience, dm=True, segment=segment).stored()
+    for start in range(0, len(members), 5000):
+        rows = [{"campaign_id": campaign.id, "member_id": m} for m in members[start : start + 5000]]
+        await session.exec(insert(CampaignMember), params=rows)
 
 
 async def latest(session: AsyncSession, limit: int = 20) -> list[Campaign]:
@@ -24,38 +137,6 @@ async def latest(session: AsyncSession, limit: int = 20) -> list[Campaign]:
     return list(await session.exec(query))
 
 
-async def to_members(
-    session: AsyncSession,
-    kind: str,
-    subject: tuple[str, int],
-    members: Sequence[int],
-    now: datetime,
-    *,
-    consent: str,
-    **audience: Any,
-) -> int:
-    """A campaign of `kind` by DM to exactly these members, ready to launch (the outbox still
-    asks their `consent` and the frequency cap); its id. Nurture steps, job alerts and a Not
-    now coming back are all this."""
-    campaign = Campaign(
-        kind=kind,
-        subject_type=subject[0],
-        subject_id=subject[1],
-        status=CampaignStatus.SCHEDULED,
-        audience={
-            "channels": False,
-            "dm": True,
-            "consent": consent,
-            "filter": {"member_ids": list(members)},
-            **audience,
-        },
-        created_at=now,
-    )
-    session.add(campaign)
-    await session.flush()
-    return campaign.id or 0
-
-
 def _runs(campaign: Campaign) -> Any:
     """The campaign and, for a recurring one, each of its runs: where its rows are."""
     return select(Campaign.id).where(
@@ -64,26 +145,23 @@ def _runs(campaign: Campaign) -> Any:
 
 
 async def states(session: AsyncSession, campaign: Campaign) -> dict[str, int]:
-    """How many of a campaign's rows (all runs) are in each state."""
+    """How many of a campaign's rows (all runs) are in each state, counted by the database."""
     rows = await session.exec(
-        select(Delivery.state).where(col(Delivery.campaign_id).in_(_runs(campaign)))
+        select(col(Delivery.state), func.count())
+        .where(col(Delivery.campaign_id).in_(_runs(campaign)))
+        .group_by(col(Delivery.state))
     )
-    counts: dict[str, int] = {}
-    for state in rows:
-        counts[state] = counts.get(state, 0) + 1
-    return counts
+    return {state: count for state, count in rows}
 
 
 async def stop(session: AsyncSession, campaign: Campaign) -> int:
-    """Skip every row of the campaign not yet sent; how many."""
-    waiting = await session.exec(
-        select(Delivery).where(
+    """Skip every row of the campaign not yet sent, in one statement; how many."""
+    stopped = await session.exec(
+        update(Delivery)
+        .where(
             col(Delivery.campaign_id).in_(_runs(campaign)),
             col(Delivery.state).in_((DeliveryState.PENDING, DeliveryState.HELD)),
         )
+        .values(state=DeliveryState.SKIPPED, reason="cancelled")
     )
-    stopped = 0
-    for row in waiting:
-        row.state, row.reason = DeliveryState.SKIPPED, "cancelled"
-        stopped += 1
-    return stopped
+    return stopped.rowcount or 0

@@ -16,6 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+# The unit of work every query takes: features name it by this, and never import SQLModel.
+Session = AsyncSession
+
 
 class Database:
     """Owns the engine. SQLite runs in WAL mode with foreign keys on, so readers never block the

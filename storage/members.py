@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -12,7 +12,17 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Consent, Entry, Identity, Join, Label, Member, Registration, Vote
+from storage.models import (
+    CampaignMember,
+    Consent,
+    Entry,
+    Identity,
+    Join,
+    Label,
+    Member,
+    Registration,
+    Vote,
+)
 from storage.models.states import RegistrationStatus
 from storage.types import row_id
 
@@ -164,7 +174,37 @@ class MemberFilter:
     uncontacted_for: timedelta | None = None  # ... or not for this long (or never)
     engagement_min: int | None = None  # an engagement level's scores: [min, below)
     engagement_below: int | None = None
-    member_ids: tuple[int, ...] | None = None  # exactly these members (privacy notices)
+    listed: int | None = None  # the members listed for this campaign (`campaign_member`)
+
+    def stored(self) -> dict[str, Any]:
+        """As a campaign keeps it (JSON: durations as seconds, what is not given left out);
+        the inverse of `MemberFilter.of`."""
+        given = {k: v for k, v in vars(self).items() if v is not None}
+        for key in DURATIONS:
+            if key in given:
+                given[key] = int(given[key].total_seconds())
+        if "consent" in given:
+            given["consent"] = str(given["consent"])
+        return given
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> MemberFilter:
+        """A filter a campaign kept; a key no filter has is refused (ValueError), never
+        silently ignored."""
+        unknown = set(stored) - FILTER_FIELDS
+        if unknown:
+            raise ValueError(f"a member filter has no {', '.join(sorted(unknown))}")
+        given = dict(stored)
+        for key in DURATIONS:
+            if given.get(key) is not None:
+                given[key] = timedelta(seconds=given[key])
+        if given.get("consent") is not None:
+            given["consent"] = ConsentKind(given["consent"])
+        return cls(**given)
+
+
+DURATIONS = ("active_within", "inactive_for", "contacted_within", "uncontacted_for")
+FILTER_FIELDS = frozenset(f.name for f in fields(MemberFilter))
 
 
 def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
@@ -215,8 +255,9 @@ def _segment(flt: MemberFilter, now: datetime):  # type: ignore[no-untyped-def]
         query = query.where(col(Member.engagement) >= flt.engagement_min)
     if flt.engagement_below is not None:
         query = query.where(col(Member.engagement) < flt.engagement_below)
-    if flt.member_ids is not None:
-        query = query.where(col(Member.id).in_(flt.member_ids))
+    if flt.listed is not None:
+        listed = select(CampaignMember.member_id).where(CampaignMember.campaign_id == flt.listed)
+        query = query.where(col(Member.id).in_(listed))
     if flt.onboarded is not None:
         onboarded = col(Member.onboarded_at)
         query = query.where(onboarded.is_not(None) if flt.onboarded else onboarded.is_(None))

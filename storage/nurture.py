@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.campaigns import to_members
 from storage.members import MemberFilter, segment_ids
 from storage.models import (
     Campaign,
@@ -27,7 +25,12 @@ from storage.models import (
     Registration,
     Vote,
 )
-from storage.models.states import DeliveryState, InvitationStatus, RegistrationStatus
+from storage.models.states import (
+    DeliveryState,
+    EnrollmentState,
+    InvitationStatus,
+    RegistrationStatus,
+)
 
 SIGNALS = ("opened", "finished", "voted", "registered", "attended", "answered")
 
@@ -71,7 +74,7 @@ async def newcomers(
 
 async def walking(session: AsyncSession, nurture_id: int) -> list[Enrollment]:
     query = select(Enrollment).where(
-        Enrollment.nurture_id == nurture_id, Enrollment.state == "active"
+        Enrollment.nurture_id == nurture_id, Enrollment.state == EnrollmentState.ACTIVE
     )
     return list(await session.exec(query.order_by(col(Enrollment.id))))
 
@@ -135,25 +138,6 @@ async def _job_signals(session: AsyncSession, member_id: int, step: NurtureStep)
     return found
 
 
-async def send(
-    session: AsyncSession,
-    step: NurtureStep,
-    members: Sequence[int],
-    now: datetime,
-    *,
-    content_id: int | None = None,
-    title: str | None = None,
-) -> int:
-    """A campaign of the step's kind to `members` (through the outbox: consent and the cap
-    decide), marked with its step so the step's numbers are the outbox's; its id, to launch."""
-    kind, subject_type, consent = KINDS[step.kind]
-    subject = (subject_type, content_id or step.subject_id)
-    extra: dict[str, Any] = {"nurture_step": step.id}
-    if title is not None:
-        extra["title"] = title
-    return await to_members(session, kind, subject, members, now, consent=consent, **extra)
-
-
 @dataclass
 class StepSends:
     """What the outbox did with a step's messages."""
@@ -195,11 +179,3 @@ async def step_sends(session: AsyncSession, step_ids: Sequence[int]) -> dict[int
             why = why.removeprefix("unreachable: ").split(":")[0]
             sends.held[why] = sends.held.get(why, 0) + count
     return found
-
-
-KINDS = {  # a step's kind: the campaign kind, its subject type, the consent it needs
-    "content": ("content", "content", "news"),
-    "poll": ("poll", "poll", "news"),
-    "event": ("event", "event", "news"),
-    "job": ("invitation", "job", "jobs"),
-}

@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, func, literal, or_
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.campaigns import to_members
 from storage.models import Feedback, Invitation, Job, JobAlert, Member
 from storage.models.states import InvitationStatus
 
@@ -106,24 +105,6 @@ async def newest_open_job(
 async def jobs_invited_to(session: AsyncSession, member_id: int) -> list[int]:
     query = select(Invitation.job_id).where(Invitation.member_id == member_id)
     return list(await session.exec(query))
-
-
-async def alert_campaign(session: AsyncSession, job: Job, now: datetime) -> int | None:
-    """A `job_alert` campaign to the job's subscribers (through the outbox, so consent to job
-    invitations and the frequency cap decide), ready to launch; its id, or None for nobody."""
-    members = await subscribers(session, job)
-    if not members or job.id is None:
-        return None
-    return await to_members(session, "job_alert", ("job", job.id), members, now, consent="jobs")
-
-
-async def come_back_campaign(
-    session: AsyncSession, job: Job, members: Sequence[int], now: datetime
-) -> int:
-    """An invitation to `job` for members whose Not now has come back; its id."""
-    return await to_members(
-        session, "invitation", ("job", job.id or 0), members, now, consent="jobs"
-    )
 
 
 async def sync_board(

@@ -14,6 +14,9 @@ statement holds the database's single write lock, so two workers can never claim
 
 from __future__ import annotations
 
+import functools
+import math
+import random
 import secrets
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.campaigns import ASKED
+from storage.content import titles_sent
 from storage.leases import WORKER
 from storage.members import (
     ConsentKind,
@@ -43,7 +48,6 @@ CAPPED_STATES = (
     DeliveryState.UNKNOWN,
     DeliveryState.HELD,
 )
-ASKED = "asked"  # a campaign's audience consent when members asked for it: never capped
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,20 @@ def new_token() -> str:
     return secrets.token_urlsafe(12)
 
 
+@dataclass(frozen=True)
+class Titles:
+    """How a titled campaign's member rows get their title variant: split evenly between
+    `variants` in a seeded random order, or `one` position for all, or for each member the
+    title after the one they were sent last (`after`: the content whose sends say). With a
+    `sample`, only that share goes now; the rest is held for the best title."""
+
+    variants: Sequence[int]
+    seed: int = 0
+    sample: float | None = None
+    one: int | None = None
+    after: int | None = None  # a content item's id
+
+
 async def enqueue(
     session: AsyncSession,
     campaign_id: int,
@@ -68,14 +86,15 @@ async def enqueue(
     now: datetime,
     cap: int,
     cap_window: timedelta,
-    held: bool = False,
+    titles: Titles | None = None,
 ) -> dict[str, int]:
-    """Make the campaign's rows; returns counts by state. Idempotent: rows that exist stay.
-    The segment is walked a chunk of members at a time and rows go in as plain inserts: a
-    campaign to 100,000 members is 100,000 rows, and holding them (or ORM objects for them)
-    would cost hundreds of megabytes."""
+    """Make the campaign's rows, each written once with its final state (and title); returns
+    counts by state. Idempotent: rows that exist stay. The segment is walked a chunk of
+    members at a time and rows go in as plain inserts: a campaign to 100,000 members is
+    100,000 rows, and holding them (or ORM objects for them) would cost hundreds of megabytes.
+    A title split needs every member first: only their ids are kept, then shuffled."""
     counts: dict[str, int] = {}
-    waiting = DeliveryState.HELD if held else DeliveryState.PENDING
+    first = titles.variants[0] if titles and titles.variants else None
 
     async def add(rows: list[dict[str, object]]) -> None:
         made = await session.exec(
@@ -97,31 +116,81 @@ async def enqueue(
 
     await add(
         [
-            {
+            {  # one message for all: the first title
                 "recipient": f"c:{platform}:{chat}",
                 "platform": platform,
-                "state": waiting,
+                "state": DeliveryState.PENDING,
                 "token": new_token(),
+                "variant_id": first,
             }
             for platform, chat in recipients.channels
         ]
     )
-    if recipients.members is not None:
-        async for decided in decide(session, recipients, now=now, cap=cap, cap_window=cap_window):
-            await add(
-                [
-                    {
-                        "recipient": f"m:{member_id}",
-                        "member_id": member_id,
-                        "platform": platform,
-                        "state": DeliveryState.SKIPPED if reason else waiting,
-                        "reason": reason,
-                        "token": None if reason else new_token(),
-                    }
-                    for member_id, platform, reason in decided
-                ]
-            )
+    if recipients.members is None:
+        return counts
+    split = titles is not None and bool(titles.variants)
+    going: list[tuple[int, str]] = []  # members to title once all are known
+    async for decided in decide(session, recipients, now=now, cap=cap, cap_window=cap_window):
+        await add([_member_row(m, p, reason) for m, p, reason in decided if reason or not split])
+        if split:
+            going += [(m, p) for m, p, reason in decided if not reason]
+    if titles is not None and split:
+        for start in range(0, len(going), CHUNK):
+            chunk = going[start : start + CHUNK]
+            await add(await _titled(session, titles, chunk, start, len(going)))
     return counts
+
+
+def _member_row(member_id: int, platform: str, reason: str | None) -> dict[str, object]:
+    return {
+        "recipient": f"m:{member_id}",
+        "member_id": member_id,
+        "platform": platform,
+        "state": DeliveryState.SKIPPED if reason else DeliveryState.PENDING,
+        "reason": reason,
+        "token": None if reason else new_token(),
+    }
+
+
+async def _titled(
+    session: AsyncSession,
+    titles: Titles,
+    chunk: Sequence[tuple[int, str]],
+    offset: int,
+    total: int,
+) -> list[dict[str, object]]:
+    """The rows of `chunk` (members `offset` on, of `total`) with their titles: each member's
+    place in a seeded shuffle of all of them picks the title, and whether it goes now."""
+    order = _shuffled(titles.seed, total)
+    variants = list(titles.variants)
+    sample = total if titles.sample is None else math.ceil(total * titles.sample)
+    sent = {}
+    if titles.after is not None:
+        sent = await titles_sent(session, titles.after, [m for m, _ in chunk])
+    rows = []
+    for index, (member_id, platform) in enumerate(chunk, offset):
+        rank = order[index]
+        position = rank if titles.one is None else titles.one
+        if sent.get(member_id) in variants:
+            position = variants.index(sent[member_id]) + 1  # the title after theirs
+        row = _member_row(member_id, platform, None)
+        row["variant_id"] = variants[position % len(variants)]
+        if rank >= sample:
+            row["state"], row["variant_id"] = DeliveryState.HELD, None  # the best, later
+        rows.append(row)
+    return rows
+
+
+@functools.lru_cache(maxsize=4)
+def _shuffled(seed: int, total: int) -> list[int]:
+    """Each of `total` members' rank in a seeded random order (kept for the few chunks of one
+    launch: the ranks of 100,000 members are 100,000 integers)."""
+    order = list(range(total))
+    random.Random(seed).shuffle(order)
+    rank = [0] * total
+    for place, member in enumerate(order):
+        rank[member] = place
+    return rank
 
 
 CHUNK = 5000  # members decided and rows inserted at a time

@@ -58,6 +58,7 @@ POLICY = (
     Rule("feed", "added_by_member_id", Erase.KEEP),
     Rule("campaign", "created_by_member_id", Erase.KEEP),
     Rule("delivery", "member_id", Erase.KEEP),
+    Rule("campaign_member", "member_id", Erase.DELETE),
     Rule("interaction", "member_id", Erase.KEEP),
     Rule("poll", "created_by_member_id", Erase.KEEP),
     Rule("vote", "member_id", Erase.KEEP),

@@ -119,11 +119,11 @@ async def launch(app: App, campaigns: Sequence[int | Signal]) -> list[int]:
     """Make the rows of these campaigns (ids, or the Launch signals a duty returned), as the
     scheduler's job does; their ids."""
     ids = [c.campaign_id if isinstance(c, Launch) else c for c in campaigns]
-    token = RUNNING.set(app.campaigns)
+    token = RUNNING.set(app.scheduler)
     try:
         for campaign in ids:
             assert isinstance(campaign, int), campaign
-            await app.campaigns.launch(campaign)
+            await app.scheduler.launch(campaign)
     finally:
         RUNNING.reset(token)
     return [c for c in ids if isinstance(c, int)]

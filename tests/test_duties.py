@@ -80,7 +80,7 @@ async def test_a_duty_cut_short_by_a_stop_runs_again_and_the_stop_logs_no_error(
         return []
 
     chat.app.campaigns.duties = {**chat.app.campaigns.duties, "nurture": Duty("nurture", slow, 9)}
-    RUNNING.set(chat.app.campaigns)
+    RUNNING.set(chat.app.scheduler)
     running = asyncio.create_task(run_duty("nurture"))
     await started.wait()
     running.cancel()  # Roost stops in the middle of the walk

@@ -43,7 +43,7 @@ async def run(app: App, kind: str, at: datetime) -> None:
         campaign = (await session.exec(select(Campaign).where(Campaign.kind == kind))).first()
         assert campaign is not None
     app.clock.now = lambda: at  # type: ignore[method-assign]
-    token = RUNNING.set(app.campaigns)
+    token = RUNNING.set(app.scheduler)
     try:
         await launch_campaign(campaign.id or 0)
     finally:

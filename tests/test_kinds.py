@@ -5,9 +5,7 @@ its name. This feature lives only in this file."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -18,35 +16,33 @@ from bot.clock import ManualClock
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.handlers import root_router
-from bot.kinds import CampaignKind, Launch, Launching
+from bot.kinds import CampaignKind, Launch, Launching, Render, Subject
 from bot.messages import Message
 from bot.router import Command, Role, Router, Routes
 from bot.settings import Settings
-from storage.db import Database
+from storage.campaigns import Audience
+from storage.db import Database, Session
 from storage.models import Campaign, Delivery
 from tests.chat import Chat
 
-NUDGE = "nudge"
 
-
-async def compose(_session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
+async def compose(_session: Session, campaign: Campaign, _subject: None) -> Render:
     return lambda _row: Message(f"Nudge #{campaign.id}: your interview is tomorrow.")
 
 
 async def leave_out_the_first(
-    _session: Any, _run: Campaign, _now: datetime, _settings: Settings
+    _session: Session, _run: Campaign, _now: datetime, _settings: Settings
 ) -> Launching:
     return Launching(exclude={1: "already nudged by hand"})
 
 
+NUDGE = CampaignKind(
+    "nudge", Subject("nudge"), lambda _s: compose, solicited=True, launching=leave_out_the_first
+)
+
+
 async def nudge(ctx: Context[CommandInvoked]) -> None:
-    campaign = Campaign(
-        kind=NUDGE,
-        subject_type=NUDGE,
-        subject_id=0,
-        audience={"channels": False, "dm": True},
-        created_at=ctx.now,
-    )
+    campaign = NUDGE.campaign(0, Audience(dm=True), ctx.now)
     ctx.session.add(campaign)
     await ctx.session.flush()
     ctx.signal(Launch(campaign.id or 0))
@@ -56,7 +52,7 @@ async def nudge(ctx: Context[CommandInvoked]) -> None:
 nudges = Router(
     "nudges",
     commands=(Command("nudge", nudge, "Remind candidates of their interview.", role=Role.HR),),
-    kinds=(CampaignKind(NUDGE, lambda _s: compose, solicited=True, launching=leave_out_the_first),),
+    kinds=(NUDGE,),
 )
 
 
@@ -82,7 +78,9 @@ async def test_a_feature_adds_a_campaign_kind_with_its_router_alone(
     assert campaign is not None and campaign.audience["consent"] == "asked"  # never capped
 
 
-async def broken_launch(_session: Any, _run: Campaign, _now: datetime, _s: Settings) -> Launching:
+async def broken_launch(
+    _session: Session, _run: Campaign, _now: datetime, _s: Settings
+) -> Launching:
     raise OverflowError("date value out of range")
 
 
@@ -92,7 +90,9 @@ async def test_a_launch_that_fails_is_logged_and_roost_serves_on(
     broken = Router(
         "broken",
         commands=(Command("nudge", nudge, "Remind candidates.", role=Role.HR),),
-        kinds=(CampaignKind(NUDGE, lambda _s: compose, launching=broken_launch),),
+        kinds=(
+            CampaignKind("nudge", Subject("nudge"), lambda _s: compose, launching=broken_launch),
+        ),
     )
     out = io.StringIO()
     console = ConsoleAdapter(user="guest", out=out, interactive=False)

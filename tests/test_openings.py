@@ -11,10 +11,12 @@ from sqlmodel import select
 
 from bot.boards import Posting, function_of
 from bot.clock import ManualClock
-from bot.handlers.openings import come_back
+from bot.handlers.pipeline import alerts
+from bot.handlers.pipeline.alerts import alert, come_back
+from bot.handlers.pipeline.kinds import INVITATION
 from storage.db import Database
 from storage.models import Job, Member
-from storage.openings import alert_campaign, come_back_campaign, sync_board
+from storage.openings import sync_board
 from tests.chat import Chat
 from tests.roost_everywhere import roost_everywhere
 from tests.seed import deliver, launch
@@ -117,7 +119,7 @@ async def test_on_every_platform_an_alert_brings_the_new_job(
                       apply_url="https://ats.example/1", created_at=clock.now())  # fmt: skip
             session.add(job)
             await session.flush()
-            campaign = await alert_campaign(session, job, clock.now())
+            campaign = await alert(session, job, clock.now())
             await session.commit()
         assert campaign is not None
         await deliver(world.app, [campaign], 3)
@@ -147,7 +149,9 @@ async def test_on_every_platform_a_not_now_comes_back(
                 members = [m.id or 0 for m in await session.exec(select(Member))]
                 for member in await session.exec(select(Member)):
                     member.onboarded_at, member.consent_jobs = clock.now(), True
-                campaign = await come_back_campaign(session, job, members, clock.now())
+                campaign = await alerts.invite(
+                    session, INVITATION, job.id or 0, members, clock.now()
+                )
                 await session.commit()
             await deliver(app, [campaign], 3)
 

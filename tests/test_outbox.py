@@ -185,7 +185,7 @@ async def test_a_push_missed_while_down_is_sent_once_within_the_grace(db: Databa
                 )
             )
         await session.commit()
-    RUNNING.set(app.campaigns)
+    RUNNING.set(app.scheduler)
     ran = asyncio.Event()
     await app.scheduler.start()  # Roost comes back
     try:

@@ -34,7 +34,7 @@ async def close(chat: Chat) -> None:
     async with chat.app.db.session() as session:
         result = (await session.exec(select(Campaign).where(Campaign.kind == "poll_result"))).one()
     chat.app.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
-    token = RUNNING.set(chat.app.campaigns)
+    token = RUNNING.set(chat.app.scheduler)
     try:
         await launch_campaign(result.id or 0)
     finally:

@@ -33,7 +33,7 @@ async def close(app: App) -> None:
     async with app.db.session() as session:
         result = (await session.exec(select(Campaign).where(Campaign.kind == "poll_result"))).one()
     app.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
-    token = RUNNING.set(app.campaigns)
+    token = RUNNING.set(app.scheduler)
     try:
         await launch_campaign(result.id or 0)
     finally:

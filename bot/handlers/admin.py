@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Attachment, Message, MessageField
+from bot.naming import ago, label_name, named_member
 from bot.router import Arg, Command, Role, Router, UsageError
 from bot.segments import parse_filter
 from storage.engagement import level
@@ -19,29 +20,15 @@ from storage.members import (
     breakdown,
     label_of,
     labels,
-    resolve,
     search,
     segment_members,
 )
 from storage.models import Label, Member
 from storage.spreadsheet import cell
 
-MEMBER_HINT = "Name a member as #12, @handle or platform:user_id."
-
-
-def label_name(text: str) -> str:
-    return "-".join(text.lower().split())[:40]
-
-
-async def named_member(ctx: Context[CommandInvoked]) -> Member | None:
-    member = await resolve(ctx.session, ctx.args["member"], ctx.platform)
-    if member is None:
-        ctx.reply(f"I can't find {ctx.args['member'][:40]}. {MEMBER_HINT}")
-    return member
-
 
 async def label(ctx: Context[CommandInvoked]) -> None:
-    target = await named_member(ctx)
+    target = await named_member(ctx, ctx.args["member"])
     if target is None or target.id is None:
         return
     name = label_name(ctx.args["label"])
@@ -58,7 +45,7 @@ async def label(ctx: Context[CommandInvoked]) -> None:
 
 
 async def unlabel(ctx: Context[CommandInvoked]) -> None:
-    target = await named_member(ctx)
+    target = await named_member(ctx, ctx.args["member"])
     if target is None or target.id is None:
         return
     name = label_name(ctx.args["label"])
@@ -169,16 +156,6 @@ async def _line(ctx: Context[CommandInvoked], member: Member) -> str:
         f"contacted {ago(ctx.now, member.last_contact_at)}",
     ]
     return " · ".join(p for p in parts if p)
-
-
-def ago(now: datetime, then: datetime | None) -> str:
-    if then is None:
-        return "never"
-    seconds = int((now - then).total_seconds())
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return "just now"
 
 
 router = Router(

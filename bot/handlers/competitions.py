@@ -5,17 +5,17 @@ the winners are announced in every community channel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.activities import CHANNELS, plan, registrants
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.handlers.activities import CHANNELS, plan, registrants
-from bot.handlers.admin import MEMBER_HINT
-from bot.kinds import CampaignKind, Launch
+from bot.kinds import CampaignKind, Composer, Launch, Render, Subject
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
+from bot.naming import MEMBER_HINT
 from bot.parsing import ParseError, ident, moment
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
 from bot.settings import Settings
@@ -28,8 +28,9 @@ from storage.competitions import (
     score,
     submitted_entries,
 )
-from storage.members import first_names, resolve
-from storage.models import Campaign, Competition, Delivery, Entry, Judge
+from storage.db import Session
+from storage.members import MemberFilter, first_names, resolve
+from storage.models import Campaign, Competition, Entry, Judge
 
 COMPETITION = Form(
     id="competition.create",
@@ -100,15 +101,14 @@ async def created(ctx: Context[FormSubmitted]) -> None:
     )
     ctx.session.add(competition)
     await ctx.session.flush()
-    reminder = submission - timedelta(days=1)
+    entrants = registrants(MemberFilter(entered=competition.id))
     await plan(
         ctx,
-        "competition",
         competition.id or 0,
         [
-            ("competition", CHANNELS, ctx.now),
-            ("competition_last_call", CHANNELS, registration - timedelta(days=1)),
-            ("competition_reminder", registrants({"entered": competition.id}), reminder),
+            (ANNOUNCEMENT, CHANNELS, ctx.now),
+            (LAST_CALL, CHANNELS, registration - timedelta(days=1)),
+            (REMINDER, entrants, submission - timedelta(days=1)),
         ],
     )
     ctx.audit("competition.create", competition=competition.id)
@@ -278,13 +278,8 @@ async def announce(ctx: Context[CommandInvoked]) -> None:
         ctx.reply("The winners are announced already.")
         return
     competition.announced_at = ctx.now
-    result = Campaign(
-        kind="competition_result",
-        subject_type="competition",
-        subject_id=competition.id or 0,
-        audience={"channels": True, "dm": False},
-        created_by_member_id=ctx.member_id,
-        created_at=ctx.now,
+    result = RESULT.campaign(
+        competition.id or 0, CHANNELS, ctx.now, created_by_member_id=ctx.member_id
     )
     ctx.session.add(result)
     await ctx.session.flush()
@@ -292,67 +287,86 @@ async def announce(ctx: Context[CommandInvoked]) -> None:
     ctx.reply(f"The winners of {competition.title} are being announced in every channel.")
 
 
-class CompetitionComposer:
-    """The announcement, the reminder before the deadline, and the winners."""
-
-    def __init__(self, timezone: str) -> None:
-        self.timezone = timezone
-
-    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
-        competition = await session.get(Competition, campaign.subject_id)
-        assert competition is not None
-        register_by = _shown(competition.registration_closes_at, self.timezone)
-        submit_by = _shown(competition.submission_closes_at, self.timezone)
-        register = ActionButton(
-            "Register", "competition.register", str(competition.id), Style.PRIMARY
-        )
-        if campaign.kind == "competition":
-            message = Message(
-                title=f"Competition: {competition.title}",
-                body=competition.rules,
-                fields=(
-                    MessageField("Prize", competition.prize or "—"),
-                    MessageField("Judged on", ", ".join(competition.criteria)),
-                    MessageField("Register by", register_by),
-                    MessageField("Submit by", submit_by),
-                ),
-                buttons=(register,),
-            )
-        elif campaign.kind == "competition_last_call":
-            message = Message(
-                title=f"Last day to register: {competition.title}",
-                body=f"Registration closes {register_by}. Prize: {competition.prize or '—'}.",
-                buttons=(register,),
-            )
-        elif campaign.kind == "competition_reminder":
-            message = Message(
-                title=f"One day left: {competition.title}",
-                body=f"Submissions close {submit_by}.",
-                buttons=(
-                    ActionButton("Submit my entry", "competition.submit", str(competition.id)),
-                ),
-            )
-        else:
-            board = await board_message(session, competition, top=3)
-            message = Message(
-                title=f"And the winners are… {competition.title}",
-                body=board.body + (f"\n\nPrize: {competition.prize}" if competition.prize else ""),
-            )
-        return lambda _row: message
+def _register(competition: Competition) -> ActionButton:
+    return ActionButton("Register", "competition.register", str(competition.id), Style.PRIMARY)
 
 
-def composer(settings: Settings) -> CompetitionComposer:
-    return CompetitionComposer(settings.community.timezone)
+def composed(
+    build: Callable[[Session, Competition, str], Awaitable[Message]],
+) -> Callable[[Settings], Composer]:
+    """A composer of one of the competition's messages, its deadlines shown in the community's
+    timezone."""
 
+    def made(settings: Settings) -> Composer:
+        async def compose(session: Session, _campaign: Campaign, competition: Any) -> Render:
+            message = await build(session, competition, settings.community.timezone)
+            return lambda _row: message
+
+        return compose
+
+    return made
+
+
+async def announcement(session: Session, competition: Competition, tz: str) -> Message:
+    return Message(
+        title=f"Competition: {competition.title}",
+        body=competition.rules,
+        fields=(
+            MessageField("Prize", competition.prize or "—"),
+            MessageField("Judged on", ", ".join(competition.criteria)),
+            MessageField("Register by", _shown(competition.registration_closes_at, tz)),
+            MessageField("Submit by", _shown(competition.submission_closes_at, tz)),
+        ),
+        buttons=(_register(competition),),
+    )
+
+
+async def last_call(session: Session, competition: Competition, tz: str) -> Message:
+    register_by = _shown(competition.registration_closes_at, tz)
+    return Message(
+        title=f"Last day to register: {competition.title}",
+        body=f"Registration closes {register_by}. Prize: {competition.prize or '—'}.",
+        buttons=(_register(competition),),
+    )
+
+
+async def reminder(session: Session, competition: Competition, tz: str) -> Message:
+    return Message(
+        title=f"One day left: {competition.title}",
+        body=f"Submissions close {_shown(competition.submission_closes_at, tz)}.",
+        buttons=(ActionButton("Submit my entry", "competition.submit", str(competition.id)),),
+    )
+
+
+async def winners(session: Session, competition: Competition, _tz: str) -> Message:
+    board = await board_message(session, competition, top=3)
+    return Message(
+        title=f"And the winners are… {competition.title}",
+        body=board.body + (f"\n\nPrize: {competition.prize}" if competition.prize else ""),
+    )
+
+
+COMPETITION_SUBJECT = Subject("competition", Competition)
+ANNOUNCEMENT = CampaignKind(
+    "competition", COMPETITION_SUBJECT, composed(announcement), label="competition"
+)
+LAST_CALL = CampaignKind(
+    "competition_last_call", COMPETITION_SUBJECT, composed(last_call), label="last call"
+)
+REMINDER = CampaignKind(
+    "competition_reminder",
+    COMPETITION_SUBJECT,
+    composed(reminder),
+    label="submission reminder",
+    solicited=True,
+)
+RESULT = CampaignKind(
+    "competition_result", COMPETITION_SUBJECT, composed(winners), label="competition winners"
+)
 
 router = Router(
     "competitions",
-    kinds=(
-        CampaignKind("competition", composer),
-        CampaignKind("competition_last_call", composer),
-        CampaignKind("competition_reminder", composer, solicited=True),
-        CampaignKind("competition_result", composer),
-    ),
+    kinds=(ANNOUNCEMENT, LAST_CALL, REMINDER, RESULT),
     commands=(
         Command(
             "competition", ask, "Announce a competition with a prize and judges.", role=Role.HR

@@ -7,14 +7,14 @@ A pushed item shows its title (one of up to three variants) and a teaser; Read o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.kinds import CampaignKind, Launch, Reschedule
+from bot.kinds import CampaignKind, Launch, Render, Reschedule, Subject
 from bot.messages import (
     ActionButton,
     FieldKind,
@@ -29,11 +29,12 @@ from bot.messages import (
 from bot.parsing import bounded, duration, ident, options, web_link, whole
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.scheduler.triggers import WhenError, next_run, parse_when
-from bot.segments import FILTER_KEYS, nobody_in, parse_filter, size, stored_filter
+from bot.segments import FILTER_KEYS, nobody_in, parse_filter, size
 from bot.settings import Settings
+from storage.campaigns import Audience, states, stop
 from storage.campaigns import latest as campaigns_of
-from storage.campaigns import states, stop
 from storage.content import KINDS, delivered_item, has_gone_out, latest_items, record, variants
+from storage.db import Session
 from storage.models import Campaign, ContentItem, Delivery, TitleVariant
 from storage.models.states import CampaignStatus, ContentStatus, Fact
 
@@ -96,11 +97,9 @@ class ContentComposer:
     def __init__(self, teaser_chars: int, public_url: str) -> None:
         self.teaser_chars, self.public_url = teaser_chars, public_url.rstrip("/")
 
-    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
-        """Load the campaign's item and titles once; each row then costs no database work."""
-        item = await session.get(ContentItem, campaign.subject_id)
-        assert item is not None
-        titles = {v.id: v.title for v in await variants(session, item.id)}
+    async def __call__(self, session: Session, _campaign: Campaign, item: ContentItem) -> Render:
+        """The item's titles, once; each row then costs no database work."""
+        titles = {v.id: v.title for v in await variants(session, item.id or 0)}
         first = next(iter(titles.values()), "")
         teaser = (
             item.body
@@ -204,10 +203,8 @@ async def preview(ctx: Context[CommandInvoked]) -> None:
         return
     settings = ctx.settings
     composer = ContentComposer(settings.content.teaser_chars, settings.web.public_url)
-    campaign = Campaign(
-        kind="content", subject_type="content", subject_id=item.id or 0, created_at=ctx.now
-    )
-    pushed = (await composer(ctx.session, campaign))(
+    campaign = CONTENT.campaign(item.id or 0, Audience(), ctx.now)
+    pushed = (await composer(ctx.session, campaign, item))(
         Delivery(campaign_id=0, recipient="preview", platform=ctx.platform, token="preview")
     )
     titles = await variants(ctx.session, item.id or 0)
@@ -274,23 +271,35 @@ async def edit(ctx: Context[CommandInvoked]) -> None:
     ctx.reply(f"Content #{item.id}: {field} changed.")
 
 
-def parse_schedule(text: str, settings: Settings | None = None) -> tuple[str, dict[str, Any]]:
-    """`every mon 09:00 to=dm function=engineering sample=20% wait=2h` → (when, audience)."""
+@dataclass(frozen=True)
+class Push:
+    """A `/schedule` as HR typed it: when, to whom, and the title test (a share first, the
+    best title after the wait)."""
+
+    when: str
+    audience: Audience
+    named: str  # the segment as typed, to say it back
+    sample: tuple[float, int] | None = None  # (share, seconds to wait)
+
+
+def parse_schedule(text: str, settings: Settings | None = None) -> Push:
+    """`every mon 09:00 to=dm function=engineering sample=20% wait=2h`."""
     given, words = options(text, ("to", "sample", "wait", *FILTER_KEYS))
-    audience: dict[str, Any] = {"channels": True, "dm": True}
+    channels = dm = True
     if "to" in given:
         targets = set(given.pop("to").lower().split(","))
         if not targets <= {"channels", "dm"}:
             raise UsageError("to= takes channels, dm or channels,dm")
-        audience = {"channels": "channels" in targets, "dm": "dm" in targets}
+        channels, dm = "channels" in targets, "dm" in targets
     sample, wait = given.pop("sample", None), given.pop("wait", "2h")
-    segment = parse_filter(" ".join(f"{k}={v}" for k, v in given.items()), settings)
-    audience["filter"] = stored_filter(segment)
+    named = " ".join(f"{k}={v}" for k, v in given.items())
+    audience = Audience(channels=channels, dm=dm, segment=parse_filter(named, settings))
+    test = None
     if sample is not None:
         share = whole(sample.removesuffix("%"), "sample= takes a share such as 20%: it", 1, 99)
         pause = duration(wait, "wait=", longest=timedelta(days=30))
-        audience["sample"] = (share / 100, int(pause.total_seconds()))
-    return " ".join(words), audience
+        test = (share / 100, int(pause.total_seconds()))
+    return Push(" ".join(words), audience, named, test)
 
 
 async def schedule(ctx: Context[CommandInvoked]) -> None:
@@ -303,35 +312,28 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
         return
     tz = ctx.settings.community.timezone
     try:
-        when_text, audience = parse_schedule(ctx.args.get("when", ""), ctx.settings)
-        at, rule = parse_when(when_text, tz, ctx.now)
+        push = parse_schedule(ctx.args.get("when", ""), ctx.settings)
+        at, rule = parse_when(push.when, tz, ctx.now)
     except (UsageError, WhenError) as exc:
         example = ctx.cmd("schedule", f"{item.id} every mon 09:00 to=dm function=engineering")
-        ctx.reply(f"Hmm, {exc}. Example: `{example}`")
+        ctx.refuse(f"Hmm, {exc}. Example: `{example}`")
         return
-    words = ctx.args.get("when", "").split()
-    named = " ".join(t for t in words if t.partition("=")[0].lower() in FILTER_KEYS)
-    dm_only = audience["dm"] and not audience["channels"]
-    if dm_only and await nobody_in(ctx, parse_filter(named, ctx.settings), named):
+    audience, named = push.audience, push.named
+    if audience.dm and not audience.channels and await nobody_in(ctx, audience.segment, named):
         return
-    nobody = bool(named and audience["dm"]) and not await size(
-        ctx, parse_filter(named, ctx.settings)
-    )
+    nobody = bool(named and audience.dm) and not await size(ctx, audience.segment)
     note = f" No member matches {named[:80]} yet: only the channels get it." if nobody else ""
-    sample = audience.pop("sample", None)
-    campaign = Campaign(
-        kind="content",
-        subject_type="content",
-        subject_id=item.id or 0,
-        audience=audience,
+    campaign = CONTENT.campaign(
+        item.id or 0,
+        audience,
+        ctx.now,
         status=CampaignStatus.SCHEDULED,
         scheduled_at=at,
         recurrence=rule,
         created_by_member_id=ctx.member.id,
-        created_at=ctx.now,
         seed=ctx.now.microsecond,
-        sample_fraction=sample[0] if sample else None,
-        sample_wait_seconds=sample[1] if sample else None,
+        sample_fraction=push.sample[0] if push.sample else None,
+        sample_wait_seconds=push.sample[1] if push.sample else None,
     )
     ctx.session.add(campaign)
     await ctx.session.flush()
@@ -455,15 +457,22 @@ async def _page(
         ctx.dm(page)
 
 
+async def title_of(session: Session, item: ContentItem) -> str:
+    titles = await variants(session, item.id or 0)
+    return titles[0].title if titles else f"#{item.id}"
+
+
+CONTENT = CampaignKind(
+    "content",
+    Subject("content", ContentItem, title_of),
+    lambda s: ContentComposer(s.content.teaser_chars, s.web.public_url),
+    label="content push",
+    titled=True,
+)
+
 router = Router(
     "content",
-    kinds=(
-        CampaignKind(
-            "content",
-            lambda s: ContentComposer(s.content.teaser_chars, s.web.public_url),
-            titled=True,
-        ),
-    ),
+    kinds=(CONTENT,),
     commands=(
         Command("compose", compose, "Write news, company news or an employee story.", role=Role.HR),
         Command("content", listing, "List content.", role=Role.HR),

@@ -5,16 +5,14 @@ reveals during the event, and get a short survey after it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.activities import CHANNELS, Step, plan, registrants
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.handlers.activities import CHANNELS, plan, registrants
-from bot.handlers.surveys import invitation, new_survey
-from bot.kinds import CampaignKind
+from bot.kinds import CampaignKind, Render, Subject
 from bot.messages import (
     ActionButton,
     Attachment,
@@ -28,7 +26,9 @@ from bot.messages import (
     Style,
 )
 from bot.parsing import ParseError, clock, ident, moment
+from bot.questionnaire import invitation, new_survey
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
+from storage.db import Session
 from storage.events import (
     cancel,
     check_in,
@@ -39,11 +39,10 @@ from storage.events import (
     upcoming,
 )
 from storage.growth import create_code
-from storage.members import reachable_account
+from storage.members import MemberFilter, reachable_account
 from storage.models import (
     Campaign,
     CommunityEvent,
-    Delivery,
     Survey,
 )
 from storage.models.states import EventKind
@@ -55,7 +54,7 @@ KINDS: dict[str, str] = {
     EventKind.OTHER: "Event",
 }
 
-EVENT = Form(
+EVENT_FORM = Form(
     id="event.create",
     title="Announce an event",
     fields=(
@@ -113,7 +112,7 @@ def ics(event: CommunityEvent) -> Attachment:
 
 
 async def ask(ctx: Context[CommandInvoked]) -> None:
-    ctx.ask(EVENT)
+    ctx.ask(EVENT_FORM)
 
 
 async def created(ctx: Context[FormSubmitted]) -> None:
@@ -162,11 +161,11 @@ async def created(ctx: Context[FormSubmitted]) -> None:
         now=ctx.now,
     )
     event.invite_code_id = code.id
-    asked = registrants({"registered_for": event.id})
-    steps = [("event", CHANNELS, ctx.now)]
+    asked = registrants(MemberFilter(registered_for=event.id))
+    steps: list[Step] = [(EVENT, CHANNELS, ctx.now)]
     ahead = ctx.settings.engagement.event_reminders_hours
-    steps += [("event_reminder", asked, starts - timedelta(hours=hours)) for hours in ahead]
-    await plan(ctx, "event", event.id or 0, [*steps, ("event_survey", asked, ends)])
+    steps += [(REMINDER, asked, starts - timedelta(hours=hours)) for hours in ahead]
+    await plan(ctx, event.id or 0, [*steps, (AFTER, asked, ends)])
     ctx.audit("event.create", event=event.id)
     ctx.reply(
         f"Event #{event.id} is announced in every community channel. Its invite code "
@@ -294,35 +293,40 @@ async def announcement(session: Any, event: CommunityEvent) -> Message:
     )
 
 
-class EventComposer:
-    """The announcement, the reminders and the survey invitation of an event."""
+async def announced(session: Session, _campaign: Campaign, event: CommunityEvent) -> Render:
+    message = await announcement(session, event)
+    return lambda _row: message
 
-    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
-        event = await session.get(CommunityEvent, campaign.subject_id)
-        assert event is not None
-        if campaign.kind == "event":
-            message = await announcement(session, event)
-        elif campaign.kind == "event_reminder":
-            message = Message(
-                title=f"Reminder: {event.title}",
-                body=f"See you {when(event)}.",
-                fields=(MessageField("Where", event.place or event.stream_url or "—"),),
-                buttons=(ActionButton("Cancel my place", "event.cancel", str(event.id)),),
-            )
-        else:
-            survey = await session.get(Survey, event.survey_id)
-            assert survey is not None
-            message = invitation(survey, "Three quick questions, so the next one is even better.")
-        return lambda _row: message
 
+async def reminded(_session: Session, _campaign: Campaign, event: CommunityEvent) -> Render:
+    message = Message(
+        title=f"Reminder: {event.title}",
+        body=f"See you {when(event)}.",
+        fields=(MessageField("Where", event.place or event.stream_url or "—"),),
+        buttons=(ActionButton("Cancel my place", "event.cancel", str(event.id)),),
+    )
+    return lambda _row: message
+
+
+async def surveyed(session: Session, _campaign: Campaign, event: CommunityEvent) -> Render:
+    survey = await session.get(Survey, event.survey_id)
+    assert survey is not None  # made with the event
+    message = invitation(survey, "Three quick questions, so the next one is even better.")
+    return lambda _row: message
+
+
+EVENT_SUBJECT = Subject("event", CommunityEvent)
+EVENT = CampaignKind("event", EVENT_SUBJECT, lambda _s: announced, label="event")
+REMINDER = CampaignKind(
+    "event_reminder", EVENT_SUBJECT, lambda _s: reminded, label="event reminder", solicited=True
+)
+AFTER = CampaignKind(
+    "event_survey", EVENT_SUBJECT, lambda _s: surveyed, label="event survey", solicited=True
+)
 
 router = Router(
     "events",
-    kinds=(
-        CampaignKind("event", lambda _s: EventComposer()),
-        CampaignKind("event_reminder", lambda _s: EventComposer(), solicited=True),
-        CampaignKind("event_survey", lambda _s: EventComposer(), solicited=True),
-    ),
+    kinds=(EVENT, REMINDER, AFTER),
     commands=(
         Command(
             "event",
@@ -344,5 +348,5 @@ router = Router(
         Action("event.register", signed_up),
         Action("event.cancel", cancelled),
     ),
-    forms=(FormHandler(EVENT.id, created, lambda _ctx: EVENT, role=Role.HR),),
+    forms=(FormHandler(EVENT_FORM.id, created, lambda _ctx: EVENT_FORM, role=Role.HR),),
 )

@@ -6,47 +6,63 @@ applied, STOP or Not for me → out. Every send goes through the outbox (consent
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.context import Context
 from bot.events import CommandInvoked
-from bot.kinds import Duty, Launch, Signal
+from bot.handlers.content import CONTENT
+from bot.handlers.events import EVENT
+from bot.handlers.pipeline.kinds import INVITATION
+from bot.handlers.polls import POLL
+from bot.kinds import CampaignKind, Duty, Launch, Signal
 from bot.messages import Message
 from bot.parsing import bounded, duration, ident, options, whole
 from bot.router import Arg, Command, Handler, Role, Router, UsageError
-from bot.segments import member_filter, parse_filter, stored_filter
+from bot.segments import parse_filter
 from bot.settings import Settings
+from storage.campaigns import Audience, list_members
 from storage.content import NEXT_TITLE
+from storage.db import Session
 from storage.growth import code_named
+from storage.members import ConsentKind, MemberFilter
 from storage.models import (
     CommunityEvent,
     ContentItem,
     Enrollment,
-    Job,
     Member,
     Nurture,
     NurtureStep,
-    Poll,
 )
+from storage.models.states import CampaignStatus, EnrollmentState, NurtureStatus
 from storage.nurture import (
     SIGNALS,
     StepSends,
     newcomers,
     nurtures,
-    send,
     signals,
     step_sends,
     steps_of,
     walking,
 )
 
-STEP_KINDS = ("content", "poll", "event", "job")
-SUBJECTS: dict[str, type[Any]] = {
-    "content": ContentItem,
-    "poll": Poll,
-    "event": CommunityEvent,
-    "job": Job,
+# A step's kind: the campaign kind that sends it (each its feature's) and the consent it needs.
+STEPS: dict[str, tuple[CampaignKind, ConsentKind]] = {
+    "content": (CONTENT, ConsentKind.NEWS),
+    "poll": (POLL, ConsentKind.NEWS),
+    "event": (EVENT, ConsentKind.NEWS),
+    "job": (INVITATION, ConsentKind.JOBS),
+}
+STEP_KINDS = tuple(STEPS)
+TRANSITIONS: dict[str, tuple[tuple[NurtureStatus, ...], NurtureStatus]] = {
+    "start": ((NurtureStatus.DRAFT,), NurtureStatus.ACTIVE),
+    "pause": ((NurtureStatus.ACTIVE,), NurtureStatus.PAUSED),
+    "resume": ((NurtureStatus.PAUSED,), NurtureStatus.ACTIVE),
+    "cancel": (
+        (NurtureStatus.DRAFT, NurtureStatus.ACTIVE, NurtureStatus.PAUSED),
+        NurtureStatus.CANCELLED,
+    ),
 }
 RULES = ("wait", "unopened", "partial", "followup", *SIGNALS)
 LONG = timedelta(days=365)
@@ -72,7 +88,7 @@ async def new(ctx: Context[CommandInvoked]) -> None:
             raise UsageError(f"there is no event {entry['event']}")
     else:
         segment = parse_filter(entry_text, ctx.settings)
-        entry = {"segment": stored_filter(segment)}
+        entry = {"segment": segment.stored()}
     made = Nurture(
         name=bounded(name, "A name", 100),
         entry=entry,
@@ -98,11 +114,11 @@ async def _sequence(ctx: Context[Any], ref: str) -> Nurture:
 async def step(ctx: Context[CommandInvoked]) -> None:
     """`step N KIND SUBJECT [wait=3d] [unopened=3d] [partial=2d followup=ID] [voted=STEP] …`"""
     sequence = await _sequence(ctx, ctx.args["sequence"])
-    if sequence.status == "cancelled":
+    if sequence.status == NurtureStatus.CANCELLED:
         raise UsageError(f"sequence #{sequence.id} is cancelled")
     kind = ctx.args["kind"]
     subject = whole(ctx.args["subject"].lstrip("#"), "the subject", 1, 2**31 - 1)
-    if await ctx.session.get(SUBJECTS[kind], subject) is None:
+    if await STEPS[kind][0].subject.row(ctx.session, subject) is None:
         raise UsageError(f"there is no {kind} {subject}")
     given, extra = options(ctx.args.get("rules", ""), RULES)
     if extra:
@@ -168,33 +184,25 @@ def status(action: str) -> Handler:
 
 async def _change(ctx: Context[CommandInvoked], action: str, ref: str) -> None:
     sequence = await _sequence(ctx, ref)
-    allowed: dict[str, tuple[str, ...]] = {
-        "start": ("draft",),
-        "pause": ("active",),
-        "resume": ("paused",),
-        "cancel": ("draft", "active", "paused"),
-    }
-    if sequence.status not in allowed[action]:
+    sources, target = TRANSITIONS[action]
+    if sequence.status not in sources:
         raise UsageError(f"sequence #{sequence.id} is {sequence.status}")
     steps = await steps_of(ctx.session, sequence.id or 0)
-    if action == "start" and not steps:
-        raise UsageError(f"sequence #{sequence.id} has no steps yet")
-    if action in ("start", "resume"):
+    if target is NurtureStatus.ACTIVE:
+        if not steps:
+            raise UsageError(f"sequence #{sequence.id} has no steps yet")
         for step in steps:  # a branch may name a later step, but it must exist by now
-            for signal, target in step.goto.items():
-                if not 0 <= target < len(steps):
+            for signal, goto in step.goto.items():
+                if not 0 <= goto < len(steps):
                     raise UsageError(
-                        f"step {step.position + 1}'s {signal}={target + 1} points past the "
+                        f"step {step.position + 1}'s {signal}={goto + 1} points past the "
                         f"last step ({len(steps)}): add that step, or a new one without it"
                     )
-    sequence.status = {"start": "active", "pause": "paused", "resume": "active"}.get(
-        action, "cancelled"
-    )
-    if action == "start":
-        sequence.started_at = ctx.now
-    if action == "cancel":
-        for enrollment in await walking(ctx.session, sequence.id or 0):
-            enrollment.state, enrollment.reason, enrollment.ended_at = "left", "cancelled", ctx.now
+        sequence.started_at = sequence.started_at or ctx.now
+    if target is NurtureStatus.CANCELLED:
+        for e in await walking(ctx.session, sequence.id or 0):
+            e.state, e.reason, e.ended_at = EnrollmentState.LEFT, "cancelled", ctx.now
+    sequence.status = target
     ctx.audit(f"nurture.{action}", nurture=sequence.id)
     ctx.reply(f"Sequence #{sequence.id} {sequence.name}: {sequence.status}.")
 
@@ -229,13 +237,13 @@ async def advance(session: Any, now: datetime, _settings: Settings) -> list[Sign
     """Let newcomers in, then move every member who is due; the sends, as launches."""
     launches: list[Signal] = []
     for sequence in await nurtures(session):
-        if sequence.status != "active":
+        if sequence.status != NurtureStatus.ACTIVE:
             continue
         steps = await steps_of(session, sequence.id or 0)
         if not steps:
             continue
         segment = sequence.entry.get("segment")
-        flt = member_filter({"filter": segment}) if segment is not None else None
+        flt = None if segment is None else Audience(segment=MemberFilter.of(segment)).members()
         for member_id in await newcomers(session, sequence, flt, now):
             session.add(
                 Enrollment(
@@ -298,7 +306,8 @@ async def _walk(
         if following == len(steps):
             watch = max(step.unopened_days or 0, step.partial_days or 0, 1)
             if now + EARLY >= e.due_at + timedelta(days=watch):
-                e.state, e.ended_at, step.moved_on = "done", now, step.moved_on + 1
+                e.state, e.ended_at = EnrollmentState.DONE, now
+                step.moved_on += 1
             return
         if now + EARLY < e.sent_at + timedelta(hours=steps[following].wait_hours):
             return
@@ -335,8 +344,27 @@ def _move(e: Enrollment, step: NurtureStep, to: NurtureStep, since: datetime) ->
     e.opened = e.retitled = e.followed_up = False
 
 
+async def send(
+    session: Session,
+    step: NurtureStep,
+    members: Sequence[int],
+    now: datetime,
+    *,
+    content_id: int | None = None,
+    title: str | None = None,
+) -> int:
+    """A campaign of the step's kind to `members` (through the outbox: consent and the cap
+    decide), marked with its step so the step's numbers are the outbox's; its id, to launch."""
+    kind, consent = STEPS[step.kind]
+    audience = Audience(dm=True, consent=consent, nurture_step=step.id, title=title)
+    subject = content_id or step.subject_id
+    campaign = kind.campaign(subject, audience, now, status=CampaignStatus.SCHEDULED)
+    await list_members(session, campaign, members)
+    return campaign.id or 0
+
+
 def _leave(e: Enrollment, step: NurtureStep, now: datetime, why: str) -> None:
-    e.state, e.reason, e.ended_at = "left", why, now
+    e.state, e.reason, e.ended_at = EnrollmentState.LEFT, why, now
     step.left += 1
 
 

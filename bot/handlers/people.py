@@ -8,10 +8,10 @@ from typing import Any
 
 from bot.context import Context
 from bot.events import CommandInvoked
-from bot.handlers.admin import MEMBER_HINT, ago, named_member
 from bot.handlers.membership import code_wait
 from bot.kinds import Duty, Signal
 from bot.messages import Message, MessageField
+from bot.naming import MEMBER_HINT, ago, named_member
 from bot.parsing import bounded
 from bot.router import Arg, Command, Role, Router
 from bot.settings import Settings
@@ -115,7 +115,7 @@ async def unlink_account(ctx: Context[CommandInvoked]) -> None:
 
 
 async def member(ctx: Context[CommandInvoked]) -> None:
-    found = await named_member(ctx)
+    found = await named_member(ctx, ctx.args["member"])
     if found is None or found.id is None:
         return
     session, levels = ctx.session, ctx.settings.engagement.levels
@@ -186,7 +186,7 @@ NOTE = 1000  # characters of a note
 
 
 async def note(ctx: Context[CommandInvoked]) -> None:
-    found = await named_member(ctx)
+    found = await named_member(ctx, ctx.args["member"])
     if found is None or found.id is None:
         return
     text = bounded(" ".join(ctx.args.get("text", "").split()), "A note", NOTE)

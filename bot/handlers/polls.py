@@ -10,26 +10,26 @@ an anonymous native poll, and Discord shows everyone who voted, so neither keeps
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.activities import CHANNELS, plan
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted, PollAnswered
-from bot.handlers.activities import CHANNELS, plan
-from bot.kinds import CampaignKind, Launching, Refresh
+from bot.kinds import CampaignKind, Launching, Refresh, Render, Subject
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, PollSpec
 from bot.parsing import ParseError, duration, ident, moment
 from bot.router import Action, Command, FormHandler, On, Role, Router
 from bot.settings import Settings
-from storage.models import Campaign, Delivery, Poll, PollOption
+from storage.db import Session
+from storage.models import Campaign, Poll, PollOption
 from storage.polls import by_native_id, clean_options, latest_polls, options_of, tally, vote
 
 IN = re.compile(r"^(?:in\s+)?\d+\s*[mhdw]$")
 KINDS = ("single", "multiple", "quiz")
 
-POLL = Form(
+POLL_FORM = Form(
     id="poll.create",
     title="Ask the community",
     fields=(
@@ -61,7 +61,7 @@ def parse_closes(text: str, timezone: str, now: datetime) -> datetime:
 
 
 async def ask(ctx: Context[CommandInvoked]) -> None:
-    ctx.ask(POLL)
+    ctx.ask(POLL_FORM)
 
 
 async def created(ctx: Context[FormSubmitted]) -> None:
@@ -87,8 +87,7 @@ async def created(ctx: Context[FormSubmitted]) -> None:
     await ctx.session.flush()
     for position, text in enumerate(options):
         ctx.session.add(PollOption(poll_id=poll.id or 0, position=position, text=text))
-    steps = [("poll", CHANNELS, ctx.now), ("poll_result", CHANNELS, closes)]
-    await plan(ctx, "poll", poll.id or 0, steps)
+    await plan(ctx, poll.id or 0, [(POLL, CHANNELS, ctx.now), (POLL_RESULT, CHANNELS, closes)])
     ctx.audit("poll.create", poll=poll.id)
     zone = ZoneInfo(ctx.settings.community.timezone)
     ctx.reply(
@@ -129,7 +128,7 @@ async def pressed(ctx: Context[ActionPressed]) -> None:
     options = await options_of(ctx.session, poll.id or 0)
     shown = ", ".join(options[p].text for p in chosen) or "none (your vote is taken back)"
     ctx.reply(f"Your answer: {shown}.", ephemeral=True)
-    ctx.signal(Refresh("poll", poll.id or 0))
+    ctx.signal(Refresh(POLL, poll.id or 0))
 
 
 async def answered(ctx: Context[PollAnswered]) -> None:
@@ -158,16 +157,14 @@ async def listing(ctx: Context[CommandInvoked]) -> None:
     ctx.reply(Message(title="Polls", body="\n".join(lines) or "No polls yet."))
 
 
-class PollComposer:
+async def posted(session: Session, _campaign: Campaign, poll: Poll) -> Render:
     """The poll as posted: a native poll where the platform has one (and it isn't anonymous),
     else buttons with the live count on each."""
-
-    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
-        message = await poll_message(session, campaign.subject_id)
-        return lambda _row: message
+    message = await poll_message(session, poll.id or 0)
+    return lambda _row: message
 
 
-async def poll_message(session: Any, poll_id: int) -> Message:
+async def poll_message(session: Session, poll_id: int) -> Message:
     poll = await session.get(Poll, poll_id)
     assert poll is not None
     options = await options_of(session, poll_id)
@@ -199,27 +196,25 @@ async def poll_message(session: Any, poll_id: int) -> Message:
     )
 
 
-class ResultComposer:
-    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
-        poll = await session.get(Poll, campaign.subject_id)
-        assert poll is not None
-        counted = await tally(session, poll.id or 0)
-        total = sum(n for _, n in counted.options)
-        lines = [
-            f"**{text}**: {n} ({n / total:.0%})" if total else f"**{text}**: 0"
-            for text, n in counted.options
-        ]
-        if poll.correct_position is not None:
-            right = counted.options[poll.correct_position][0]
-            lines.append(f"\nThe right answer: **{right}**. {poll.explanation or ''}".rstrip())
-        voters = f"{counted.voters} member{'s' if counted.voters != 1 else ''} voted"
-        message = Message(
-            title=f"Poll results: {poll.question}", body="\n".join(lines) + f"\n\n_{voters}._"
-        )
-        return lambda _row: message
+async def result(session: Session, _campaign: Campaign, poll: Poll) -> Render:
+    """The result, and a quiz's answer with its explanation."""
+    counted = await tally(session, poll.id or 0)
+    total = sum(n for _, n in counted.options)
+    lines = [
+        f"**{text}**: {n} ({n / total:.0%})" if total else f"**{text}**: 0"
+        for text, n in counted.options
+    ]
+    if poll.correct_position is not None:
+        right = counted.options[poll.correct_position][0]
+        lines.append(f"\nThe right answer: **{right}**. {poll.explanation or ''}".rstrip())
+    voters = f"{counted.voters} member{'s' if counted.voters != 1 else ''} voted"
+    message = Message(
+        title=f"Poll results: {poll.question}", body="\n".join(lines) + f"\n\n_{voters}._"
+    )
+    return lambda _row: message
 
 
-async def final_count(session: Any, run: Campaign, now: datetime, _s: Settings) -> Launching:
+async def final_count(session: Session, run: Campaign, now: datetime, _s: Settings) -> Launching:
     """The result is final: later votes don't count."""
     poll = await session.get(Poll, run.subject_id)
     if poll is not None:
@@ -227,17 +222,20 @@ async def final_count(session: Any, run: Campaign, now: datetime, _s: Settings) 
     return Launching()
 
 
+POLL_SUBJECT = Subject("poll", Poll)
+POLL = CampaignKind("poll", POLL_SUBJECT, lambda _s: posted, label="poll", live=poll_message)
+POLL_RESULT = CampaignKind(
+    "poll_result", POLL_SUBJECT, lambda _s: result, label="poll result", launching=final_count
+)
+
 router = Router(
     "polls",
-    kinds=(
-        CampaignKind("poll", lambda _s: PollComposer(), live=poll_message),
-        CampaignKind("poll_result", lambda _s: ResultComposer(), launching=final_count),
-    ),
+    kinds=(POLL, POLL_RESULT),
     commands=(
         Command("poll", ask, "Ask the community a question (a poll or a quiz).", role=Role.HR),
         Command("polls", listing, "Polls, how many voted, and when they close.", role=Role.HR),
     ),
     actions=(Action("poll.vote", pressed),),
-    forms=(FormHandler(POLL.id, created, lambda _ctx: POLL, role=Role.HR),),
+    forms=(FormHandler(POLL_FORM.id, created, lambda _ctx: POLL_FORM, role=Role.HR),),
     events=(On(PollAnswered, answered),),
 )

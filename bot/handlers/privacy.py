@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked
-from bot.kinds import CampaignKind, Duty, Launch, Signal
+from bot.kinds import CampaignKind, Duty, Launch, Render, Signal, Subject
 from bot.messages import ActionButton, Attachment, LinkButton, Message, MessageField, Style
 from bot.router import Action, Arg, Command, Role, Router
 from bot.settings import Settings
 from storage import privacy
+from storage.campaigns import Audience, list_members
+from storage.db import Session
 from storage.members import ConsentKind, consents, set_consent
-from storage.models import AuditEntry, Campaign, Delivery
+from storage.models import AuditEntry, Campaign
+from storage.models.states import CampaignStatus
 
 DAYS_A_MONTH = 30.44  # a month of a consent's lifetime or the retention, on average
 
@@ -141,7 +143,7 @@ class RenewalComposer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def __call__(self, _session: Any, _campaign: Campaign) -> Callable[[Delivery], Message]:
+    async def __call__(self, _session: Session, _campaign: Campaign, _subject: None) -> Render:
         months = self.settings.privacy.consent_months
         message = Message(
             title="Shall we stay in touch?",
@@ -167,7 +169,7 @@ class WarningComposer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def __call__(self, _session: Any, _campaign: Campaign) -> Callable[[Delivery], Message]:
+    async def __call__(self, _session: Session, _campaign: Campaign, _subject: None) -> Render:
         days, name = self.settings.privacy.notice_days, self.settings.community.name
         message = Message(
             title="We'll erase your data soon",
@@ -227,23 +229,12 @@ async def sweep(session: Any, now: datetime, settings: Settings) -> list[Signal]
             )
         )
     signals: list[Signal] = []
-    for kind, members in ((privacy.RENEWAL, due.renew), (privacy.WARNING, due.warn)):
-        if not members:
-            continue
-        campaign = Campaign(
-            kind=kind,
-            subject_type="privacy",
-            subject_id=0,
-            audience={
-                "dm": True,
-                "filter": {"member_ids": list(members), "onboarded": None},
-                "version": settings.onboarding.privacy_version,
-            },
-            created_at=now,
-        )
-        session.add(campaign)
-        await session.flush()
-        signals.append(Launch(campaign.id or 0))
+    asked = Audience(dm=True, everyone=True, version=settings.onboarding.privacy_version)
+    for notice, members in ((RENEWAL, due.renew), (WARNING, due.warn)):
+        if members:
+            campaign = notice.campaign(0, asked, now, status=CampaignStatus.SCHEDULED)
+            await list_members(session, campaign, members)
+            signals.append(Launch(campaign.id or 0))
     return signals
 
 
@@ -258,6 +249,13 @@ async def keep(ctx: Context[ActionPressed]) -> None:
 
 
 SWEEP = Duty("privacy", sweep, hour=3)
+NOTICE = Subject("privacy")  # about their data, not a row of ours
+RENEWAL = CampaignKind(
+    privacy.RENEWAL, NOTICE, RenewalComposer, label="privacy renewal", solicited=True
+)
+WARNING = CampaignKind(
+    privacy.WARNING, NOTICE, WarningComposer, label="erasure warning", solicited=True
+)
 
 
 async def due_now(ctx: Context[CommandInvoked]) -> None:
@@ -281,8 +279,8 @@ async def due_now(ctx: Context[CommandInvoked]) -> None:
 router = Router(
     "privacy",
     kinds=(
-        CampaignKind(privacy.RENEWAL, RenewalComposer, solicited=True),
-        CampaignKind(privacy.WARNING, WarningComposer, solicited=True),
+        RENEWAL,
+        WARNING,
     ),
     duties=(SWEEP,),
     commands=(

@@ -7,53 +7,19 @@ to the survey they opened last and have not answered, so one form serves every s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.kinds import CampaignKind, Launch
-from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
+from bot.kinds import CampaignKind, Launch, Render, Subject
+from bot.messages import Message
 from bot.parsing import ParseError, bounded, ident
+from bot.questionnaire import ANSWER, invitation, new_survey
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
-from bot.segments import nobody_in, parse_filter, stored_filter
-from storage.models import Campaign, Delivery, Interaction, Survey, SurveyResponse
+from bot.segments import nobody_in, parse_filter
+from storage.campaigns import Audience
+from storage.db import Session
+from storage.models import Campaign, Interaction, Survey, SurveyResponse
 from storage.models.states import Fact
 from storage.surveys import has_answered, unanswered_opened
-
-ANSWER = Form(
-    id="survey.answer",
-    title="How was it?",
-    fields=(
-        FormField(
-            "satisfaction",
-            "How satisfied are you? (1 to 5)",
-            FieldKind.CHOICE,
-            ("1", "2", "3", "4", "5"),
-        ),
-        FormField(
-            "recommend",
-            "Would you recommend it to a friend? (0 to 10)",
-            FieldKind.CHOICE,
-            tuple(str(n) for n in range(11)),
-        ),
-        FormField("comment", "Anything else? (optional)", required=False, max_length=500),
-    ),
-    submit_label="Send",
-)
-QUESTIONS = [{"name": f.name, "label": f.label} for f in ANSWER.fields]
-
-
-def new_survey(title: str, by: int, now: Any) -> Survey:
-    return Survey(title=title, questions=QUESTIONS, created_by_member_id=by, created_at=now)
-
-
-def invitation(survey: Survey, body: str) -> Message:
-    return Message(
-        title=survey.title,
-        body=body,
-        buttons=(ActionButton("Answer", "survey.open", str(survey.id), Style.PRIMARY),),
-    )
 
 
 async def send(ctx: Context[CommandInvoked]) -> None:
@@ -78,13 +44,9 @@ async def send(ctx: Context[CommandInvoked]) -> None:
     survey = new_survey(question, ctx.member_id, ctx.now)
     ctx.session.add(survey)
     await ctx.session.flush()
-    campaign = Campaign(
-        kind="survey",
-        subject_type="survey",
-        subject_id=survey.id or 0,
-        audience={"channels": False, "dm": True, "filter": stored_filter(segment)},
-        created_by_member_id=ctx.member_id,
-        created_at=ctx.now,
+    audience = Audience(dm=True, segment=segment)
+    campaign = SURVEY.campaign(
+        survey.id or 0, audience, ctx.now, created_by_member_id=ctx.member_id
     )
     ctx.session.add(campaign)
     await ctx.session.flush()
@@ -137,17 +99,16 @@ async def answered(ctx: Context[FormSubmitted]) -> None:
     ctx.dm("Thank you! It helps us do better.")
 
 
-class SurveyComposer:
-    async def __call__(self, session: Any, campaign: Campaign) -> Callable[[Delivery], Message]:
-        survey = await session.get(Survey, campaign.subject_id)
-        assert survey is not None
-        message = invitation(survey, "Three quick questions; it takes a minute.")
-        return lambda _row: message
+async def asked(_session: Session, _campaign: Campaign, survey: Survey) -> Render:
+    message: Message = invitation(survey, "Three quick questions; it takes a minute.")
+    return lambda _row: message
 
+
+SURVEY = CampaignKind("survey", Subject("survey", Survey), lambda _s: asked, label="survey")
 
 router = Router(
     "surveys",
-    kinds=(CampaignKind("survey", lambda _s: SurveyComposer()),),
+    kinds=(SURVEY,),
     commands=(
         Command(
             "survey",

@@ -1,37 +1,44 @@
 """Launching campaigns: a schedule becomes outbox rows, and title variants are tested.
 
-A launch makes one row per recipient (consent and the frequency cap decided then), then
-splits member rows between the content's title variants with seeded randomness. With a
-sample (say 20%), only the sample is sent at first; after the wait, the variant with the best
-open rate goes to everyone else.
+A launch makes one row per recipient (consent and the frequency cap decided then), each
+written once with its state and title: member rows are split between the content's title
+variants with seeded randomness. With a sample (say 20%), only the sample is sent at first;
+the launch says when the variant with the best open rate is to go to everyone else.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import math
-import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.kinds import CampaignKind, Duty, Launch
-from bot.segments import member_filter
 from bot.settings import Settings
 from storage import duties
-from storage.content import NEXT_TITLE, titles_sent
-from storage.db import Database
+from storage.campaigns import ASKED, Audience, settle
+from storage.content import NEXT_TITLE
+from storage.db import Database, Session
 from storage.members import ConsentKind
 from storage.models import Campaign, Delivery, Interaction, TitleVariant
 from storage.models.states import CampaignStatus, DeliveryState, Fact
-from storage.outbox import ASKED, Recipients, enqueue
+from storage.outbox import Recipients, Titles, enqueue
 
 log = logging.getLogger("roost.campaigns")
+
+
+@dataclass(frozen=True, slots=True)
+class Launched:
+    """A run whose rows exist, and when its title test is to be decided (if it has one)."""
+
+    run_id: int
+    decide_at: datetime | None = None
 
 
 class Campaigns:
@@ -48,11 +55,10 @@ class Campaigns:
         self.db, self.clock, self.settings = db, clock, settings
         self.communities, self.wake, self.kinds = communities, wake, kinds
         self.duties = duties or {}
-        self.later: Callable[[int, datetime], None] = lambda _id, _at: None  # set by the scheduler
 
-    async def run_duty(self, name: str) -> list[int]:
+    async def run_duty(self, name: str) -> list[Launched]:
         """A feature's daily duty, committed with the record that it ran, then the campaigns it
-        made launched; their runs."""
+        made launched."""
         duty = self.duties[name]
         began, started_at = time.perf_counter(), self.clock.now()
         async with self.db.session() as session:
@@ -69,8 +75,8 @@ class Campaigns:
                 runs.append(run)
         return runs
 
-    async def launch(self, campaign_id: int) -> int | None:
-        """Make the rows of a campaign (of one run, for a recurring one); its run's id."""
+    async def launch(self, campaign_id: int) -> Launched | None:
+        """Make the rows of a campaign (of one run, for a recurring one)."""
         async with self.db.session() as session:
             campaign = await session.get(Campaign, campaign_id)
             if campaign is None or campaign.status in (
@@ -83,40 +89,19 @@ class Campaigns:
                 log.warning("campaign %s: no feature sends kind %r", campaign.id, campaign.kind)
                 return None
             now = self.clock.now()
-            run = campaign
-            if campaign.recurrence:
-                runs = (
-                    await session.exec(
-                        select(func.count()).where(Campaign.parent_id == campaign.id)
-                    )
-                ).one()
-                run = Campaign(
-                    kind=campaign.kind,
-                    subject_type=campaign.subject_type,
-                    subject_id=campaign.subject_id,
-                    audience=campaign.audience,
-                    on_unknown=campaign.on_unknown,
-                    parent_id=campaign.id,
-                    sample_fraction=campaign.sample_fraction,
-                    sample_wait_seconds=campaign.sample_wait_seconds,
-                    seed=campaign.seed + runs,
-                    created_at=now,
-                )
-                session.add(run)
-                await session.flush()
+            run = await self._run_of(session, campaign, now)
             assert run.id is not None
             kind = self.kinds[run.kind]
-            if kind.solicited:  # kept with the campaign: the cap never counts these
-                run.audience = {**run.audience, "consent": ASKED}
-            audience = run.audience
+            audience = Audience.of(run.audience)
+            if kind.solicited and audience.consent != ASKED:  # so the cap never counts them
+                audience = dataclasses.replace(audience, consent=ASKED)
+                run.audience = audience.stored()
             communities = self.communities()
             launching = await kind.launching(session, run, now, self.settings)
             recipients = Recipients(
-                channels=[(p, c) for p, c in communities.items() if c]
-                if audience.get("channels")
-                else (),
-                members=member_filter(audience) if audience.get("dm") else None,
-                consent=None if kind.solicited else ConsentKind(audience.get("consent", "news")),
+                channels=[(p, c) for p, c in communities.items() if c] if audience.channels else (),
+                members=audience.members() if audience.dm else None,
+                consent=None if kind.solicited else ConsentKind(audience.consent),
                 exclude=launching.exclude,
             )
             outbox = self.settings.outbox
@@ -127,63 +112,40 @@ class Campaigns:
                 now=now,
                 cap=outbox.frequency_cap,
                 cap_window=timedelta(days=outbox.cap_days),
-                held=True,
+                titles=await _titles(session, run, audience) if kind.titled else None,
             )
             if launching.after is not None:
                 await launching.after(session, run.id)
-            await self._assign_variants(session, run, titled=kind.titled)
             run.status, run.launched_at = CampaignStatus.SENDING, now
+            await settle(session, [run.id], now)  # nothing to send: done at once
             await session.commit()
-            run_id = run.id
             wait = run.sample_fraction is not None and run.sample_wait_seconds
+            launched = Launched(run.id, now + timedelta(seconds=wait) if wait else None)
         self.wake()
-        if wait:
-            self.later(run_id, now + timedelta(seconds=run.sample_wait_seconds or 0))
-        return run_id
+        return launched
 
-    async def _assign_variants(self, session: Any, run: Campaign, *, titled: bool) -> None:
-        variants = (
-            list(
-                await session.exec(
-                    select(TitleVariant.id)
-                    .where(TitleVariant.content_id == run.subject_id)
-                    .order_by(col(TitleVariant.position))
-                )
-            )
-            if titled
-            else []
+    async def _run_of(self, session: Session, campaign: Campaign, now: datetime) -> Campaign:
+        """The campaign itself, or for a recurring one a new run of it."""
+        if not campaign.recurrence:
+            return campaign
+        runs = (
+            await session.exec(select(func.count()).where(Campaign.parent_id == campaign.id))
+        ).one()
+        run = Campaign(
+            kind=campaign.kind,
+            subject_type=campaign.subject_type,
+            subject_id=campaign.subject_id,
+            audience=campaign.audience,
+            on_unknown=campaign.on_unknown,
+            parent_id=campaign.id,
+            sample_fraction=campaign.sample_fraction,
+            sample_wait_seconds=campaign.sample_wait_seconds,
+            seed=campaign.seed + runs,
+            created_at=now,
         )
-        rows = list(
-            await session.exec(
-                select(Delivery)
-                .where(Delivery.campaign_id == run.id, Delivery.state == DeliveryState.HELD)
-                .order_by(col(Delivery.id))
-            )
-        )
-        members = [r for r in rows if r.member_id is not None]
-        random.Random(run.seed).shuffle(members)
-        sample = (
-            len(members)
-            if run.sample_fraction is None
-            else math.ceil(len(members) * run.sample_fraction)
-        )
-        again = run.audience.get("title") == NEXT_TITLE  # a nurture's second try
-        sent = (
-            await titles_sent(session, run.subject_id, [r.member_id or 0 for r in members])
-            if again and variants
-            else {}
-        )
-        for i, row in enumerate(members[:sample]):
-            index = i
-            if row.member_id in sent and sent[row.member_id] in variants:
-                index = variants.index(sent[row.member_id]) + 1  # the title after theirs
-            row.variant_id, row.state = (
-                variants[index % len(variants)] if variants else None,
-                DeliveryState.PENDING,
-            )
-        for row in rows:
-            if row.member_id is None:  # a channel post is one message for all: the first title
-                row.variant_id, row.state = variants[0] if variants else None, DeliveryState.PENDING
+        session.add(run)
+        await session.flush()
+        return run
 
     async def choose_winner(self, run_id: int) -> int | None:
         """After the sample's wait: the title with the best open rate goes to the rest."""
@@ -206,7 +168,7 @@ class Campaigns:
         return winner
 
 
-async def open_rates(session: Any, run: Campaign) -> dict[int, float]:
+async def open_rates(session: Session, run: Campaign) -> dict[int, float]:
     """Per title variant of a run's sent member rows: the share whose member opened."""
     sent = list(
         await session.exec(
@@ -231,3 +193,22 @@ async def open_rates(session: Any, run: Campaign) -> dict[int, float]:
         if variant is not None:
             by_variant.setdefault(variant, []).append((member, variant) in opened)
     return {v: sum(hits) / len(hits) for v, hits in by_variant.items()}
+
+
+async def _titles(session: Session, run: Campaign, audience: Audience) -> Titles:
+    """How a titled campaign's rows get their titles: the content's variants in order."""
+    variants = list(
+        await session.exec(
+            select(TitleVariant.id)
+            .where(TitleVariant.content_id == run.subject_id)
+            .order_by(col(TitleVariant.position))
+        )
+    )
+    again = audience.title == NEXT_TITLE  # a nurture's second try: another title each
+    return Titles(
+        [v for v in variants if v is not None],
+        seed=run.seed,
+        sample=run.sample_fraction,
+        one=audience.title if isinstance(audience.title, int) else None,
+        after=run.subject_id if again else None,
+    )

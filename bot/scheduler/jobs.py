@@ -1,6 +1,6 @@
 """The scheduler's jobs: plain functions referenced by name, given ids only, so the job store
-can keep them across restarts. They find the running Roost's campaigns through a context
-variable the scheduler sets before it starts (no global state, nothing pickled but ids).
+can keep them across restarts. They find the running Roost's scheduler through a context
+variable it sets before it starts (no global state, nothing pickled but ids).
 
 A job that finds the database gone waits it out (APScheduler would drop the run): a push due
 during a failover still goes out, once."""
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from storage.db import Outage, unreachable
 
 if TYPE_CHECKING:
-    from bot.scheduler.campaigns import Campaigns
+    from bot.scheduler.scheduler import Scheduler
 
-RUNNING: ContextVar[Campaigns] = ContextVar("roost_campaigns")
+RUNNING: ContextVar[Scheduler] = ContextVar("roost_scheduler")
 log = logging.getLogger("roost.scheduler")
 TRIES = 12  # 0.5 s doubling to 30 s: about five minutes
 
@@ -28,7 +28,9 @@ async def launch_campaign(campaign_id: int) -> None:
 
 
 async def choose_winner(campaign_id: int) -> None:
-    await _retrying(lambda: RUNNING.get().choose_winner(campaign_id), f"winner {campaign_id}")
+    await _retrying(
+        lambda: RUNNING.get().campaigns.choose_winner(campaign_id), f"winner {campaign_id}"
+    )
 
 
 async def run_duty(name: str) -> None:

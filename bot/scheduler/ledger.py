@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.messages import DirectTarget, Message, Sent, Target
+from storage.campaigns import settled
 from storage.content import tally
 from storage.db import Database, Outage, unreachable
 from storage.models import Campaign, Delivery, Identity, Interaction, Member
@@ -37,6 +38,7 @@ class Plan:
     target: Target | None
     message: Message | None
     problem: str | None
+    skip: str | None = None  # why nothing is sent (else: the member is unreachable)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Outcome:
     reason: str | None
     sent: Sent | None = None
 
+
+WAITS = ("retry", "release")  # outcomes after which the row waits to be sent again
 
 # What a failed send becomes: pending again after a backoff, or failed after the last try.
 RetryPolicy = Callable[[Delivery, str], dict[str, object]]
@@ -171,6 +175,9 @@ class Ledger:
             await conn.execute(
                 update(MEMBERS).where(MEMBERS.c.id.in_(contacted)).values(last_contact_at=at)
             )
+        touched = sorted({o.plan.row.campaign_id for o in outcomes if o.state not in WAITS})
+        if touched:  # a campaign whose last row this wave recorded is done
+            await conn.execute(settled(touched))
 
 
 DELIVERIES, FACTS = Delivery.__table__, Interaction.__table__  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.kinds import Duty
-from bot.scheduler.campaigns import Campaigns
+from bot.scheduler.campaigns import Campaigns, Launched
 from bot.scheduler.jobs import RUNNING
 from bot.scheduler.triggers import latest_fire, next_run, trigger
 from bot.settings import Settings
@@ -63,7 +63,6 @@ class Scheduler:
     ) -> None:
         self.db, self.campaigns, self.clock, self.settings = db, campaigns, clock, settings
         self.aps: AsyncIOScheduler | None = None
-        campaigns.later = self.later
 
     async def lead(self) -> None:
         """Schedule until cancelled: what the holder of the scheduler's lease does. It also
@@ -83,7 +82,7 @@ class Scheduler:
 
     async def start(self) -> None:
         """Start APScheduler on the job store and make it agree with the campaigns."""
-        RUNNING.set(self.campaigns)  # jobs started by this scheduler see these campaigns
+        RUNNING.set(self)  # jobs started by this scheduler see it
         url = job_store_url(self.db.url.render_as_string(hide_password=False))
         # A connection the server dropped is noticed and replaced, not failed on.
         store = SQLAlchemyJobStore(engine=create_engine(url, pool_pre_ping=True))
@@ -201,7 +200,7 @@ class Scheduler:
         that ran."""
         if self.aps is None:
             return []
-        RUNNING.set(self.campaigns)
+        RUNNING.set(self)
         now = self.clock.now()
         ran: list[str] = []
         for job in self.aps.get_jobs():
@@ -219,6 +218,24 @@ class Scheduler:
             else:
                 job.modify(next_run_time=following)
         return ran
+
+    async def launch(self, campaign_id: int) -> Launched | None:
+        """Launch a campaign, and keep the time its title test is to be decided."""
+        launched = await self.campaigns.launch(campaign_id)
+        self.decide(launched)
+        return launched
+
+    async def run_duty(self, name: str) -> list[Launched]:
+        launched = await self.campaigns.run_duty(name)
+        for run in launched:
+            self.decide(run)
+        return launched
+
+    def decide(self, launched: Launched | None) -> None:
+        """Choose a run's A/B winner when its sample's wait is over (a job, so it survives a
+        restart)."""
+        if launched is not None and launched.decide_at is not None:
+            self.later(launched.run_id, launched.decide_at)
 
     def later(self, campaign_id: int, at: datetime) -> None:
         """Choose an A/B winner at `at` (a job, so it survives a restart)."""

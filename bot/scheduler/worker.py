@@ -20,11 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Adapter, DeliveryError, Uncertain, Undeliverable
 from bot.clock import Clock
-from bot.kinds import Composer
-from bot.messages import ChannelTarget, DirectTarget, Message, Sent, Target
+from bot.kinds import CampaignKind, Render
+from bot.messages import ChannelTarget, DirectTarget, Sent, Target
 from bot.scheduler.ledger import Ledger, Outcome, Plan, retry_or_fail
-from bot.settings import OutboxSettings
-from storage.db import Database, Outage, unreachable
+from bot.settings import Settings
+from storage.db import Database, Outage, Session, unreachable
 from storage.leases import WORKER, forget_workers, hold
 from storage.members import reachable_accounts
 from storage.models import Campaign, Delivery, Identity, PlatformPost
@@ -43,22 +43,23 @@ class DeliveryWorker:
         db: Database,
         adapters: Mapping[str, Adapter],
         clock: Clock,
-        settings: OutboxSettings,
-        composers: Mapping[str, Composer],
+        settings: Settings,
+        kinds: Mapping[str, CampaignKind],
         *,
         process: str,
         lease: timedelta,
     ) -> None:
         self.db, self.adapters, self.clock = db, adapters, clock
-        self.settings, self.composers = settings, composers
+        self.settings, self.kinds = settings.outbox, kinds
+        self.composers = {name: kind.composer(settings) for name, kind in kinds.items()}
         self.name, self.lease = f"{WORKER}{process}", lease  # its presence lease
         self._wake = asyncio.Event()
         # Sends in flight per platform: enough to hide network latency under any platform's
         # limit; more only queue inside the HTTP client, whose pool slows as the queue grows.
-        self._in_flight = {p: asyncio.Semaphore(settings.concurrency) for p in adapters}
+        self._in_flight = {p: asyncio.Semaphore(self.settings.concurrency) for p in adapters}
         self._unprepared: list[Delivery] = []  # claimed, then the database went away
         self.outage = Outage(log, "delivery")
-        retry = retry_or_fail(clock, settings.max_attempts)
+        retry = retry_or_fail(clock, self.settings.max_attempts)
         self.ledger = Ledger(db, self.name, clock, retry, self.outage)
 
     @property
@@ -228,7 +229,7 @@ class DeliveryWorker:
             }
             plans = []
             campaigns: dict[int, Campaign] = {}
-            renderers: dict[int, Callable[[Delivery], Message]] = {}
+            renderers: dict[int, Render | None] = {}
             for row in rows:
                 campaign = campaigns.get(row.campaign_id) or await session.get(
                     Campaign, row.campaign_id
@@ -238,22 +239,36 @@ class DeliveryWorker:
                 target = _target(row, accounts)
                 try:
                     if row.campaign_id not in renderers:
-                        compose = self.composers[campaign.kind]
-                        renderers[row.campaign_id] = await compose(session, campaign)
-                    message = renderers[row.campaign_id](row) if target else None
+                        renderers[row.campaign_id] = await self._renderer(session, campaign)
+                    render = renderers[row.campaign_id]
+                    message = render(row) if target and render else None
                 except Exception as exc:  # a bug in composing: keep the row, say why
                     log.exception("composing delivery %s failed", row.id)
                     plans.append(Plan(row, campaign, None, None, f"error: {type(exc).__name__}"))
                     continue
+                if render is None:  # what it was about is gone: nothing to say
+                    plans.append(Plan(row, campaign, None, None, None, "its subject is gone"))
+                    continue
                 plans.append(Plan(row, campaign, target, message, None))
         return plans
+
+    async def _renderer(self, session: Session, campaign: Campaign) -> Render | None:
+        """The campaign's composer given its subject, loaded once; None when the subject is
+        gone (a deleted poll) or no feature sends the kind any longer."""
+        kind = self.kinds.get(campaign.kind)
+        if kind is None:
+            return None
+        subject = await kind.subject.row(session, campaign.subject_id)
+        if subject is None and kind.subject.table is not None:
+            return None
+        return await self.composers[campaign.kind](session, campaign, subject)
 
     async def _send(self, plan: Plan) -> Outcome | None:
         row = plan.row
         if plan.problem is not None:
             return Outcome(plan, "retry", plan.problem)
         if plan.target is None or plan.message is None:
-            return Outcome(plan, DeliveryState.SKIPPED, "unreachable")
+            return Outcome(plan, DeliveryState.SKIPPED, plan.skip or "unreachable")
         adapter = self.adapters.get(row.platform)
         if adapter is None:
             return Outcome(plan, "retry", f"{row.platform} is not running")

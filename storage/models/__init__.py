@@ -3,6 +3,7 @@
 from storage.models.audit import AuditEntry
 from storage.models.content import (
     Campaign,
+    CampaignMember,
     ContentItem,
     ContentTally,
     Delivery,
@@ -45,6 +46,7 @@ from storage.models.pipeline import Feedback, Invitation, Job, JobAlert
 __all__ = [
     "AuditEntry",
     "Campaign",
+    "CampaignMember",
     "CodeAttempt",
     "CommunityEvent",
     "Competition",

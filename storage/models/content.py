@@ -56,6 +56,19 @@ class Campaign(SQLModel, table=True):
     launched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class CampaignMember(SQLModel, table=True):
+    """A member a campaign was made for by name (a nurture step's, a job alert's, a privacy
+    notice's): rows, not a list in the audience, so a campaign to 100,000 listed members is
+    one indexed query however many there are."""
+
+    __tablename__ = "campaign_member"
+    __table_args__ = (UniqueConstraint("campaign_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+
+
 class Delivery(SQLModel, table=True):
     """The outbox: one row per (campaign, recipient). `recipient` is `m:<member id>` for a DM
     or `c:<platform>:<chat id>` for a channel post."""

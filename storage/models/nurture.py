@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.models.states import EnrollmentState, NurtureStatus
 from storage.types import UTCDateTime
 
 
@@ -17,7 +18,7 @@ class Nurture(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str
-    status: str = "draft"
+    status: str = NurtureStatus.DRAFT
     entry: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
@@ -59,7 +60,7 @@ class Enrollment(SQLModel, table=True):
     nurture_id: int = Field(foreign_key="nurture.id")
     member_id: int = Field(foreign_key="member.id", index=True)
     position: int = 0
-    state: str = "active"  # active | done | left
+    state: str = EnrollmentState.ACTIVE
     due_at: datetime = Field(sa_type=UTCDateTime)  # when the step at `position` goes out
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: not yet
     opened: bool = False

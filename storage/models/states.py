@@ -79,3 +79,16 @@ class EventKind(StrEnum):
     LIVE_BROADCAST = "live_broadcast"
     OPEN_DAY = "open_day"
     OTHER = "other"
+
+
+class NurtureStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+class EnrollmentState(StrEnum):
+    ACTIVE = "active"  # walking the sequence
+    DONE = "done"  # past its last step
+    LEFT = "left"  # applied, said STOP or Not for me, erased, or the sequence was cancelled

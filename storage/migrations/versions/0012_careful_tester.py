@@ -1,7 +1,8 @@
 """What a careful tester found: a nurture step's sends are the outbox's numbers, not a
 counter of its own; each daily duty's last run is kept, so a missed one runs once later; a
 member chooses the account messages reach (two accounts may be on one platform); a removed
-feed is marked, not renamed
+feed is marked, not renamed; a campaign's members are rows (`campaign_member`), not a list in
+its audience that PostgreSQL could not take past 32,767 members
 
 Revision ID: 0012
 Revises: 0011
@@ -42,6 +43,15 @@ def upgrade() -> None:
         "url = substr(url, length('removed:' || id || ':') + 1) WHERE url LIKE 'removed:%'"
     )
     op.create_table(
+        "campaign_member",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("campaign_id", sa.Integer(), sa.ForeignKey("campaign.id"), nullable=False),
+        sa.Column("member_id", sa.Integer(), sa.ForeignKey("member.id"), nullable=False),
+        sa.UniqueConstraint("campaign_id", "member_id"),
+    )
+    op.create_index("ix_campaign_member_member_id", "campaign_member", ["member_id"])
+    _listed_members_become_rows()
+    op.create_table(
         "duty_run",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), primary_key=True),
         sa.Column("started_at", UTCDateTime(), nullable=False),
@@ -50,8 +60,30 @@ def upgrade() -> None:
     )
 
 
+def _listed_members_become_rows() -> None:
+    """Campaigns that kept their members as a list (`filter.member_ids`) list them as rows."""
+    conn = op.get_bind()
+    campaigns = sa.table("campaign", sa.column("id"), sa.column("audience", sa.JSON()))
+    listed = sa.table("campaign_member", sa.column("campaign_id"), sa.column("member_id"))
+    for campaign_id, audience in conn.execute(sa.select(campaigns.c.id, campaigns.c.audience)):
+        members = ((audience or {}).get("filter") or {}).pop("member_ids", None)
+        if members is None:
+            continue
+        audience["filter"]["listed"] = campaign_id
+        conn.execute(
+            campaigns.update().where(campaigns.c.id == campaign_id).values(audience=audience)
+        )
+        if members:
+            conn.execute(
+                listed.insert(),
+                [{"campaign_id": campaign_id, "member_id": m} for m in dict.fromkeys(members)],
+            )
+
+
 def downgrade() -> None:
     op.drop_table("duty_run")
+    op.drop_index("ix_campaign_member_member_id", table_name="campaign_member")
+    op.drop_table("campaign_member")
     with op.batch_alter_table("feed") as batch:
         batch.drop_column("removed_at")
     with op.batch_alter_table("member") as batch:

@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.boards import BoardError, function_of, read_boards
 from bot.context import Context
 from bot.events import CommandInvoked
-from bot.kinds import Duty, Launch, Signal
+from bot.handlers.pipeline.kinds import INVITATION, JOB_ALERT
+from bot.kinds import CampaignKind, Launch, Signal
 from bot.parsing import ParseError, bounded, options
-from bot.router import Arg, Command, Router, UsageError
+from bot.router import UsageError
 from bot.settings import Settings
+from storage.campaigns import Audience, list_members
+from storage.db import Session
+from storage.members import ConsentKind
 from storage.models import Job, JobAlert
+from storage.models.states import CampaignStatus
 from storage.openings import (
-    alert_campaign,
     alerts_of,
-    come_back_campaign,
     due_to_come_back,
     jobs_invited_to,
     newest_open_job,
     stop_alerts,
+    subscribers,
     sync_board,
 )
 
@@ -87,7 +91,7 @@ def _describe(alert: JobAlert) -> str:
     return ", ".join(f"{c} {getattr(alert, c)}" for c in CRITERIA if getattr(alert, c))
 
 
-async def come_back(session: Any, now: datetime, settings: Settings) -> list[Signal]:
+async def come_back(session: Session, now: datetime, settings: Settings) -> list[Signal]:
     """Each Not now given for timing `not_now_days` ago comes back as an invitation to the
     newest open job of the same function, if there is one (once)."""
     after = timedelta(days=settings.pipeline.not_now_days)
@@ -103,11 +107,33 @@ async def come_back(session: Any, now: datetime, settings: Settings) -> list[Sig
         jobs[job.id] = job
     signals: list[Signal] = []
     for job_id, members in inviting.items():
-        signals.append(Launch(await come_back_campaign(session, jobs[job_id], members, now)))
+        signals.append(Launch(await invite(session, INVITATION, job_id, members, now)))
     return signals
 
 
-async def import_boards(session: Any, now: datetime, settings: Settings) -> list[Signal]:
+JOB_MESSAGES = Audience(dm=True, consent=ConsentKind.JOBS)
+
+
+async def invite(
+    session: Session, kind: CampaignKind, job_id: int, members: Sequence[int], now: datetime
+) -> int:
+    """A campaign of `kind` about a job to exactly these members (the outbox still asks their
+    consent to job messages and the frequency cap), ready to launch; its id."""
+    campaign = kind.campaign(job_id, JOB_MESSAGES, now, status=CampaignStatus.SCHEDULED)
+    await list_members(session, campaign, members)
+    return campaign.id or 0
+
+
+async def alert(session: Session, job: Job, now: datetime) -> int | None:
+    """A job alert to the job's subscribers (through the outbox, so consent to job messages
+    and the frequency cap decide), ready to launch; its id, or None for nobody."""
+    members = await subscribers(session, job)
+    if not members or job.id is None:
+        return None
+    return await invite(session, JOB_ALERT, job.id, members, now)
+
+
+async def import_boards(session: Session, now: datetime, settings: Settings) -> list[Signal]:
     """The daily import from the configured ATS boards; a job alert for each new job."""
     report, signals = await sync_boards(session, now, settings)
     if report:
@@ -115,7 +141,9 @@ async def import_boards(session: Any, now: datetime, settings: Settings) -> list
     return signals
 
 
-async def sync_boards(session: Any, now: datetime, settings: Settings) -> tuple[str, list[Signal]]:
+async def sync_boards(
+    session: Session, now: datetime, settings: Settings
+) -> tuple[str, list[Signal]]:
     """Read every configured board and match Roost's jobs to it; (what happened, launches)."""
     p = settings.pipeline
     boards = await read_boards(
@@ -136,24 +164,7 @@ async def sync_boards(session: Any, now: datetime, settings: Settings) -> tuple[
             session, prefix, postings, now, lambda d: function_of(d, functions)
         )
         for job in added:
-            if (campaign := await alert_campaign(session, job, now)) is not None:
+            if (campaign := await alert(session, job, now)) is not None:
                 signals.append(Launch(campaign))
         lines.append(f"{name}: {len(postings)} open, {len(added)} new, {closed} closed")
     return "; ".join(lines), signals
-
-
-router = Router(
-    "openings",
-    commands=(
-        Command(
-            "alerts",
-            alerts,
-            "Hear of new jobs that fit: /alerts function=data location=Berlin; /alerts off.",
-            args=(Arg("criteria", "function= seniority= location=, or off", False, rest=True),),
-        ),
-    ),
-    duties=(
-        Duty("not_now", come_back, hour=8),
-        Duty("job_boards", import_boards, hour=6),
-    ),
-)

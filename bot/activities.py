@@ -8,35 +8,32 @@ from datetime import datetime
 from typing import Any
 
 from bot.context import Context
-from bot.kinds import Launch, Reschedule
-from storage.models import Campaign
+from bot.kinds import CampaignKind, Launch, Reschedule
+from storage.campaigns import Audience
+from storage.members import MemberFilter
 from storage.models.states import CampaignStatus
 
-CHANNELS: dict[str, Any] = {"channels": True, "dm": False}  # every community channel
+CHANNELS = Audience(channels=True)  # every community channel
 
-Step = tuple[str, dict[str, Any], datetime]  # (campaign kind, audience, when)
+Step = tuple[CampaignKind, Audience, datetime]  # (what, to whom, when)
 
 
-def registrants(filter_: dict[str, Any]) -> dict[str, Any]:
+def registrants(segment: MemberFilter) -> Audience:
     """DMs to members who signed up for something, onboarded or not; their campaign kinds are
     solicited, so consent and the frequency cap don't hold them back."""
-    return {"dm": True, "filter": {**filter_, "onboarded": None}}
+    return Audience(dm=True, segment=segment, everyone=True)
 
 
-async def plan(
-    ctx: Context[Any], subject_type: str, subject_id: int, steps: Sequence[Step]
-) -> None:
+async def plan(ctx: Context[Any], subject_id: int, steps: Sequence[Step]) -> None:
     """Schedule an activity's campaigns (those still ahead); the first goes out now."""
     campaigns = [
-        Campaign(
-            kind=kind,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            audience=audience,
+        kind.campaign(
+            subject_id,
+            audience,
+            ctx.now,
             status=CampaignStatus.SCHEDULED,
             scheduled_at=at,
             created_by_member_id=ctx.member_id,
-            created_at=ctx.now,
         )
         for kind, audience, at in steps
         if at >= ctx.now
