@@ -203,6 +203,7 @@ class App:
                 capabilities=self.adapters[origin.platform].capabilities,
                 invite_links=self.invite_links,
                 describe=self.describe,
+                kinds=self.routes.kinds,
             )
             try:
                 if member.privacy_notice_at is None:

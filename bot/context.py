@@ -6,7 +6,7 @@ transaction commits, so a member never reads "done" about something that was rol
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.adapter import Capabilities
 from bot.events import ChatKind, Event
-from bot.kinds import Signal
+from bot.kinds import CampaignKind, Signal
 from bot.messages import (
     AnswerJoin,
     Ask,
@@ -57,6 +57,8 @@ class Context(Generic[E]):
     invite_links: InviteLinks | None = None
     # How a message shows on each running platform, for previews.
     describe: Callable[[Message], dict[str, str]] | None = None
+    # Every campaign kind by name, for what lists campaigns of all kinds.
+    kinds: Mapping[str, CampaignKind] = field(default_factory=dict)
 
     @property
     def member_id(self) -> int:

@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from bot.clock import ManualClock
 from bot.scheduler.triggers import WhenError, next_run, parse_when
+from bot.settings import Settings
+from storage.db import Database
 from storage.models import Campaign, ContentItem, Delivery, Interaction, TitleVariant
 from tests.chat import Chat
 from tests.test_membership import member_named
@@ -257,3 +260,28 @@ async def test_preview_shows_the_push_and_how_each_platform_shows_it(chat: Chat)
     assert "Titles tested: Acme opens a Lisbon office | Hello, Lisbon" in seen
     assert "Console: Plain text," in seen
     assert "only for the hr team" in await chat.say(f"/preview {content}", as_="ana")
+
+
+async def test_campaigns_show_their_kind_subject_progress_and_local_time(
+    settings: Settings, db: Database, clock: ManualClock
+) -> None:
+    berlin = settings.model_copy(
+        update={"community": settings.community.model_copy(update={"timezone": "Europe/Berlin"})}
+    )
+    chat = Chat.start(berlin, db, clock)
+    await chat.onboard("ana", news="yes", jobs="yes")
+    content = await compose(chat, "Acme opens a Lisbon office")
+    await chat.say(f"/schedule {content} now to=dm", as_="hr")
+    await chat.say(f"/schedule {content} 2026-12-07 09:00 to=dm", as_="hr")
+    await chat.say("/jobs add", "Backend engineer", "engineering", "senior", "Berlin",
+                   "https://ats.example/7", "-", as_="hr")  # fmt: skip
+    await chat.say("/jobs invite 1", "1", as_="hr")
+    await chat.app.worker.drain()
+    shown = await chat.say("/campaigns", as_="hr")
+    assert "#1 content push “Acme opens a Lisbon office” · done · Fri 27 Nov 2026 10:00 " in shown
+    assert "(Europe/Berlin) · 1 sent" in shown
+    assert (
+        "#2 content push “Acme opens a Lisbon office” · scheduled · Mon 07 Dec 2026 09:00" in shown
+    )
+    assert "#3 invitation to apply “Backend engineer” · done" in shown
+    assert "content #" not in shown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.handlers import (
     admin,
+    campaigns,
     competitions,
     content,
     dashboard,
@@ -33,6 +34,7 @@ def root_router() -> Router:
             dashboard.router,
             people.router,
             content.router,
+            campaigns.router,
             feeds.router,
             growth.router,
             pipeline.router,

@@ -31,8 +31,7 @@ from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageErr
 from bot.scheduler.triggers import WhenError, next_run, parse_when
 from bot.segments import FILTER_KEYS, nobody_in, parse_filter, size
 from bot.settings import Settings
-from storage.campaigns import Audience, states, stop
-from storage.campaigns import latest as campaigns_of
+from storage.campaigns import Audience
 from storage.content import KINDS, delivered_item, has_gone_out, latest_items, record, variants
 from storage.db import Session
 from storage.models import Campaign, ContentItem, Delivery, TitleVariant
@@ -352,41 +351,6 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
         )
 
 
-async def campaigns(ctx: Context[CommandInvoked]) -> None:
-    rows = await campaigns_of(ctx.session)
-    if not rows:
-        ctx.reply(f"No campaigns yet. {ctx.cmd('schedule')} makes one.")
-        return
-    lines = []
-    for campaign in rows:
-        counts = await states(ctx.session, campaign)
-        shown = (
-            ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing sent yet"
-        )
-        when = campaign.recurrence or (
-            campaign.scheduled_at.isoformat(" ", "minutes") if campaign.scheduled_at else ""
-        )
-        lines.append(
-            f"#{campaign.id} content #{campaign.subject_id} · {campaign.status} · {when} · {shown}"
-        )
-    ctx.reply(Message(title="Campaigns", body="\n".join(lines)))
-
-
-async def cancel(ctx: Context[CommandInvoked]) -> None:
-    number = ident(ctx.args["campaign"])
-    campaign = await ctx.session.get(Campaign, number) if number else None
-    if campaign is None:
-        ctx.reply(
-            f"There is no campaign {ctx.args['campaign'][:20]}. {ctx.cmd('campaigns')} lists them."
-        )
-        return
-    campaign.status = CampaignStatus.CANCELLED
-    stopped = await stop(ctx.session, campaign)
-    ctx.signal(Reschedule())
-    ctx.audit("content.cancel", campaign=campaign.id, stopped=stopped)
-    ctx.reply(f"Campaign #{campaign.id} cancelled; {stopped} messages not yet sent will not be.")
-
-
 # -- members: read, page, finish -------------------------------------------------------------
 
 
@@ -502,8 +466,6 @@ router = Router(
             role=Role.HR,
             args=(Arg("content"), Arg("when", required=False, rest=True)),
         ),
-        Command("campaigns", campaigns, "List campaigns and how far they got.", role=Role.HR),
-        Command("cancel", cancel, "Stop a campaign.", role=Role.HR, args=(Arg("campaign"),)),
         Command(
             "approve", review, "Approve an employee's story.", role=Role.HR, args=(Arg("content"),)
         ),
