@@ -4,10 +4,16 @@ API (`GET /v0/postings/{site}?mode=json`). What comes back is a `Posting` per op
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+
+from bot.streams import read_at_most
+
+log = logging.getLogger("roost.jobs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +26,11 @@ class Posting:
 
 
 class BoardError(Exception):
-    """A board could not be read (unreachable, refused, or not what its API returns)."""
+    """A board could not be read (unreachable, refused, or not what its API returns). Its
+    message is Roost's sentence for HR; the library's own words go to the log only."""
+
+
+LARGEST = 20 * 1024 * 1024  # bytes: a board of a few thousand postings is a few megabytes
 
 
 async def greenhouse(http: aiohttp.ClientSession, base: str, board: str) -> list[Posting]:
@@ -37,7 +47,7 @@ async def greenhouse(http: aiohttp.ClientSession, base: str, board: str) -> list
             for job in data["jobs"]
         ]
     except (KeyError, TypeError, IndexError) as exc:
-        raise BoardError(f"Greenhouse board {board}: unexpected reply ({exc})") from exc
+        raise BoardError(f"the board {board} answered with something not a job board") from exc
 
 
 async def lever(http: aiohttp.ClientSession, base: str, site: str) -> list[Posting]:
@@ -58,17 +68,25 @@ async def lever(http: aiohttp.ClientSession, base: str, site: str) -> list[Posti
             for job in data
         ]
     except (KeyError, TypeError) as exc:
-        raise BoardError(f"Lever site {site}: unexpected reply ({exc})") from exc
+        raise BoardError(f"the site {site} answered with something not a job board") from exc
 
 
 async def _get(http: aiohttp.ClientSession, url: str, params: dict[str, str]) -> Any:
     try:
         async with http.get(url, params=params, timeout=aiohttp.ClientTimeout(total=20)) as reply:
             if reply.status != 200:
-                raise BoardError(f"{url} answered {reply.status}")
-            return await reply.json(content_type=None)
-    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        raise BoardError(f"{url}: {exc}") from exc
+                raise BoardError(f"it answered with HTTP status {reply.status}")
+            body = await read_at_most(reply.content, LARGEST)
+            if body is None:
+                raise BoardError("its answer was larger than a job board can be")
+            return json.loads(body)
+    except TimeoutError as exc:
+        raise BoardError("it did not answer within 20 seconds") from exc
+    except aiohttp.ClientError as exc:
+        log.warning("job board at %s not reached: %s", url, exc)
+        raise BoardError("it could not be reached") from exc
+    except (ValueError, RecursionError) as exc:
+        raise BoardError("its answer was not JSON") from exc
 
 
 async def read_boards(

@@ -301,3 +301,8 @@ async def test_invisible_characters_that_turn_text_around_never_reach_hr(chat: C
     chat.console.user = "eve\u202egnp.exe"
     seen = await chat.say("/members", as_="hr")
     assert "\u202e" not in seen
+
+
+async def test_chat_leftovers_read_as_they_should(chat: Chat) -> None:
+    assert "page= is a whole number from 1 to 99999" in await chat.say("/members page=0", as_="hr")
+    assert "is not a filter" not in await chat.say("/members page=x", as_="hr")

@@ -11,6 +11,7 @@ from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Attachment, Message, MessageField
 from bot.naming import ago, label_name, named_member
+from bot.parsing import whole
 from bot.router import Arg, Command, Role, Router, UsageError
 from bot.segments import parse_filter
 from storage.engagement import level
@@ -68,8 +69,8 @@ async def members(ctx: Context[CommandInvoked]) -> None:
         key, _, value = word.partition("=")
         if word.lower() == "csv":
             as_csv = True
-        elif key.lower() == "page" and value.isdigit() and 0 < int(value) < 100_000:
-            page = int(value)
+        elif key.lower() == "page":
+            page = whole(value, "page=", 1, 99_999)
         else:
             words.append(word)
     try:
