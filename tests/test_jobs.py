@@ -286,3 +286,10 @@ async def test_the_ats_endpoint_answers_a_bracket_bomb_or_a_huge_body_with_a_400
                 assert response.status == 400
                 assert "send JSON with status" in (await response.json())["error"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_one_member_matches_in_the_singular(chat: Chat) -> None:
+    await chat.onboard("ana", jobs="yes")
+    job = await add_job(chat)
+    seen = await chat.say(f"/jobs invite {job}", as_="hr")
+    assert "1 member matches;" in seen and "1 members match" not in seen
