@@ -38,7 +38,7 @@ class Replies:
     async def deliver(self, ctx: Context[Any]) -> None:
         origin = ctx.event.origin
         adapter = self.adapters[origin.platform]
-        for op in ctx.outbound:
+        for op in _in_order(ctx.outbound, adapter, origin):
             try:
                 await self._one(adapter, ctx, op)
             except Undeliverable as exc:
@@ -102,6 +102,15 @@ class Replies:
                 found[1].deliverable = False
                 found[1].undeliverable_reason = reason[:200]
                 await session.commit()
+
+
+def _in_order(ops: list[Outbound], adapter: Adapter, origin: Origin) -> list[Outbound]:
+    """A modal opens first: its trigger lives three seconds (Slack, Discord), and a greeting
+    DM sent before it can take one of them. Where the form is a conversation instead, the
+    order is as asked (the greeting reads before the first question)."""
+    if not (adapter.capabilities.modal_forms and origin.interaction):
+        return ops
+    return sorted(ops, key=lambda op: not isinstance(op, Ask))
 
 
 def _private_to(op: Outbound, origin: Origin) -> bool:

@@ -22,6 +22,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -87,10 +88,15 @@ class SlackAdapter:
             retry_handlers=handlers,
         )
         secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+
+        async def authorize() -> AuthorizeResult:  # Bolt passes what the function names
+            return await self._authorize()
+
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=secret,
             request_verification_enabled=settings.mode == "http",
+            authorize=authorize,
             logger=logging.getLogger("roost.slack.bolt"),
         )
         self.bolt.command(settings.command)(self._on_command)
@@ -108,8 +114,22 @@ class SlackAdapter:
         self._groups_read = 0.0  # when the user groups were last read (monotonic)
         self._dispatch: Dispatch | None = None
         self._ready = asyncio.Event()
+        self._identity: AuthorizeResult | None = None  # who the bot is, asked once
+        self._learning: set[asyncio.Task[None]] = set()  # names being looked up
 
     # -- lifecycle ----------------------------------------------------------------------------
+
+    async def _authorize(self) -> AuthorizeResult:
+        """Bolt's question for every request, answered from one auth.test at start: asked
+        on the first request instead, it would spend a slash command's three seconds (its
+        trigger_id's life) before the modal could open."""
+        if self._identity is None:
+            assert self.settings.bot_token is not None
+            self._identity = AuthorizeResult.from_auth_test_response(
+                auth_test_response=await self.client.auth_test(),
+                bot_token=self.settings.bot_token.get_secret_value(),
+            )
+        return self._identity
 
     async def run(self, dispatch: Dispatch, menu: CommandMenu | None) -> None:
         self._dispatch = dispatch
@@ -119,6 +139,7 @@ class SlackAdapter:
                 self.groups[ident] = set()
         await self._read_groups()
         self.client.session = aiohttp.ClientSession()  # one pool, not a session per call
+        await self._authorize()
         try:
             log.info("Slack: %s mode, command %s", self.settings.mode, self.settings.command)
             self._ready.set()
@@ -188,14 +209,27 @@ class SlackAdapter:
             await self._dispatch(event)
 
     async def _user(self, user_id: str, name: str | None = None, handle: str | None = None) -> User:
+        """Who this is. A name the event does not carry is looked up in the background (and
+        reaches the core with their next event): a users.info first would spend the three
+        seconds a slash command's modal has to open."""
         if user_id not in self._names:
             if name is None:
-                info = (await self._api("users.info", None, user=user_id)).get("user", {})
-                name, handle = info.get("real_name") or info.get("name"), info.get("name")
-            self._names[user_id] = (name, handle)
+                learning = asyncio.create_task(self._learn_name(user_id))
+                self._learning.add(learning)
+                learning.add_done_callback(self._learning.discard)
+            self._names[user_id] = (name or handle, handle)
         name, handle = self._names[user_id]
         roles = frozenset(g for g, members in self.groups.items() if user_id in members)
         return User(PLATFORM, user_id, name=name, handle=handle, platform_roles=roles)
+
+    async def _learn_name(self, user_id: str) -> None:
+        try:
+            info = (await self._api("users.info", None, user=user_id)).get("user", {})
+        except DeliveryError as exc:
+            log.info("could not look up a Slack user's name: %s", exc)
+            return
+        name, handle = info.get("real_name") or info.get("name"), info.get("name")
+        self._names[user_id] = (name, handle or self._names.get(user_id, (None, None))[1])
 
     async def _origin(
         self,

@@ -21,7 +21,8 @@ class SlackUser:
 
     def _interaction_ids(self) -> tuple[str, str]:
         serial = self.emulator.next_id("")
-        return f"trigger-{self.id}-{serial}", f"{self.emulator.url}/response/{self.id}-{serial}"
+        trigger = self.emulator.issue_trigger(f"trigger-{self.id}-{serial}")
+        return trigger, f"{self.emulator.url}/response/{self.id}-{serial}"
 
     async def command(
         self, text: str, *, channel: str | None = None, command: str = "/roost"

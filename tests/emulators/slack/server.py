@@ -70,7 +70,10 @@ class SlackFaults:
     storm: int = 0  # the next N calls get 429
     storm_retry_after: int = 1
     errors: int = 0  # the next N calls get 500
-    slow: float = 0.0
+    slow: float = 0.0  # seconds each call takes to reach Slack (the latency switch)
+
+
+TRIGGER_LIFE = 3.0  # seconds a trigger_id can open a view, once
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Call:
     at: float
     status: int = 200
     ignored: tuple[str, ...] = ()  # arguments sent in a body this method does not read
+    error: str | None = None  # what Slack answered, when it refused
 
 
 @dataclass
@@ -113,6 +117,8 @@ class SlackEmulator:
         # What the app subscribed to, as its manifest says: Slack sends nothing else.
         self.bot_events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
         self.unsubscribed: list[str] = []  # events that happened but the app never heard of
+        self.triggers: dict[str, float] = {}  # trigger_id -> when issued (monotonic)
+        self.exchanged: set[str] = set()  # trigger_ids that opened a view already
         self.url = ""
         self._ids = itertools.count(1)
         self._minute: dict[str, deque[float]] = defaultdict(deque)
@@ -178,13 +184,14 @@ class SlackEmulator:
             validate_call(method, params)
             if self.faults.slow:
                 await asyncio.sleep(self.faults.slow)
+                call.at = time.monotonic()  # when it reached Slack
             if self.faults.errors:
                 self.faults.errors -= 1
                 raise SlackError("internal_error", status=500)
             self._rate_check(method, params, call.at)
             result = await getattr(self, "m_" + method.replace(".", "_"))(params)
         except SlackError as exc:
-            call.status = exc.status
+            call.status, call.error = exc.status, exc.error
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
             body: dict[str, Any] = {"ok": False, "error": exc.error}
             if exc.messages:
@@ -349,10 +356,21 @@ class SlackEmulator:
             raise SlackError("no_such_subteam")
         return {"users": self.usergroups[p["usergroup"]]}
 
+    def issue_trigger(self, trigger: str) -> str:
+        self.triggers[trigger] = time.monotonic()
+        return trigger
+
     async def m_views_open(self, p: dict[str, Any]) -> dict[str, Any]:
         view = check_view(p["view"])
-        if not str(p["trigger_id"]).startswith("trigger-"):
+        trigger = str(p["trigger_id"])
+        issued = self.triggers.get(trigger)
+        if issued is None:
             raise SlackError("invalid_trigger_id")
+        if trigger in self.exchanged:
+            raise SlackError("exchanged_trigger_id")
+        if time.monotonic() - issued > TRIGGER_LIFE:
+            raise SlackError("expired_trigger_id")
+        self.exchanged.add(trigger)
         view = {**view, "id": self.next_id("V"), "user": p["trigger_id"].split("-")[1]}
         self.views[view["id"]] = view
         return {"view": view}

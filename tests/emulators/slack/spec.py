@@ -250,6 +250,8 @@ def _element(element: Any, at: str, *, input_block: bool = False) -> None:
     if kind == "button":
         _need(not input_block, "a button cannot be an input", at)
         _text(element.get("text"), 75, f"{at}/text", plain=True)
+        if "style" in element:  # leave it out for the default look
+            _need(element["style"] in ("primary", "danger"), "must be primary or danger", at)
         if "value" in element:
             _length(element["value"], 2000, f"{at}/value", least=1)
         if "url" in element:
