@@ -20,6 +20,11 @@ from bot.router import Arg
 Dispatch = Callable[[Event], Awaitable[None]]
 
 
+class StartupError(Exception):
+    """The platform refused how Roost is set up (a webhook address, a token): one sentence
+    for the operator, and Roost does not start."""
+
+
 class DeliveryError(Exception):
     """A send the platform refused for good."""
 

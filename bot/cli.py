@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from bot.adapter import Adapter
+from bot.adapter import Adapter, StartupError
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_app
 from bot.clock import SystemClock
@@ -76,6 +76,13 @@ async def run(settings: Settings, *, deliver_only: bool = False) -> int:
             await app.run(deliver_only=deliver_only)
         except PortInUse as exc:
             print(f"roost: {exc}; not starting.", file=sys.stderr)
+            return 2
+        except ExceptionGroup as group:  # the adapters start side by side
+            refused, rest = group.split(StartupError)
+            for problem in refused.exceptions if refused else ():
+                print(f"roost: {problem}; not starting.", file=sys.stderr)
+            if rest is not None:
+                raise rest from None
             return 2
         return 0
     finally:

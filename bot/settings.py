@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -43,6 +44,7 @@ ENVIRONMENT = {
 }
 ENV_ONLY = set(ENVIRONMENT) - {("database", "url")}
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram's setWebhook accepts
+WEBHOOK_PORTS = (80, 88, 443, 8443)  # the only ports Telegram sends webhooks to
 
 
 class ConfigError(Exception):
@@ -233,6 +235,12 @@ class Settings(_Section):
                 raise ValueError(
                     "[web] public_url: telegram.mode = 'webhook' needs an https:// address "
                     "(Telegram sends webhooks over HTTPS only; put Roost behind one)"
+                )
+            port = urlsplit(self.web.public_url).port or 443
+            if port not in WEBHOOK_PORTS:
+                raise ValueError(
+                    f"[web] public_url: Telegram sends webhooks only to ports 80, 88, 443 or "
+                    f"8443, not {port} (put a TLS proxy on one of them in front of Roost)"
                 )
         if self.discord.token and self.discord.guild_id is None:
             raise ValueError("[discord] guild_id is needed when $ROOST_DISCORD_TOKEN is set")

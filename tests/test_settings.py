@@ -126,6 +126,11 @@ def test_discord_needs_its_server(tmp_path: Path) -> None:
         ),
         ("[web]\npublic_url = 'https://roost.example'\n", "not secret!", "A-Z, a-z, 0-9, _ and -"),
         ("[web]\npublic_url = 'https://roost.example'\n", "x" * 257, "1 to 256 characters"),
+        (
+            "[web]\npublic_url = 'https://roost.example:8080'\n",
+            "s3cret",
+            "only to ports 80, 88, 443 or 8443, not 8080",
+        ),
     ],
 )
 def test_a_telegram_webhook_roost_could_not_register_stops_it_at_start(

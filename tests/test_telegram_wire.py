@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -252,9 +253,31 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
             )
             for button, error in (
                 ({"url": "javascript:alert(1)"}, "BUTTON_URL_INVALID"),
+                ({"url": "http://localhost:8080/a/x"}, "BUTTON_URL_INVALID"),
+                ({"url": "https://intranet/jobs"}, "BUTTON_URL_INVALID"),
+                ({"callback_data": "x", "url": "https://example.com"}, "BUTTON_TYPE_INVALID"),
                 ({"callback_data": "x" * 65}, "BUTTON_DATA_INVALID"),
                 ({"callback_data": ""}, "BUTTON_DATA_INVALID"),
             )
+        ),
+        *(
+            ("setMyCommands", {"commands": json.dumps(commands)}, 400, error)
+            for commands, error in (
+                ([{"command": "my-cmd", "description": "x"}], "BOT_COMMAND_INVALID"),
+                ([{"command": "café", "description": "x"}], "BOT_COMMAND_INVALID"),
+                ([{"command": "Join", "description": "x"}], "BOT_COMMAND_INVALID"),
+                ([{"command": "x" * 33, "description": "x"}], "BOT_COMMAND_INVALID"),
+                (
+                    [{"command": f"c{i}", "description": "x"} for i in range(101)],
+                    "BOT_COMMANDS_TOO_MUCH",
+                ),
+            )
+        ),
+        (
+            "answerCallbackQuery",
+            {"callback_query_id": "never-issued"},
+            400,
+            "query ID is invalid",
         ),
         (
             "sendPoll",
@@ -353,3 +376,60 @@ async def test_images_go_out_as_photos_with_an_html_caption(
         assert request.params["caption"] == "<b>Open day</b>\n\nOur <b>new</b> office"
         assert ana.last()["caption"] == "Open day\n\nOur new office"
         assert [e["type"] for e in ana.last()["caption_entities"]] == ["bold", "bold"]
+
+
+async def test_the_emulator_takes_documents_up_to_fifty_megabytes(
+    emulator: TelegramEmulator,
+) -> None:
+    url = f"{emulator.url}/bot{emulator.token}/sendDocument"
+    statuses = []
+    async with aiohttp.ClientSession() as http:
+        for size in (2 * 2**20, 50 * 2**20 + 1):
+            form = aiohttp.FormData()
+            form.add_field("chat_id", "5001")
+            form.add_field("document", io.BytesIO(b"x" * size), filename="members.csv")
+            async with http.post(url, data=form) as response:
+                statuses.append(response.status)
+    assert statuses == [200, 413]  # a 2 MB file is taken, as Telegram takes it
+
+
+async def test_a_webhook_telegram_refuses_stops_roost_with_one_line(
+    sqlite_db: Database, clock: ManualClock, emulator: TelegramEmulator
+) -> None:
+    """What the settings cannot know (here, an address no one outside resolves) is Telegram's
+    to refuse at start: Roost says so in one sentence instead of a traceback."""
+    from bot.adapter import StartupError
+    from bot.adapters.telegram import TelegramAdapter
+    from bot.app import build_app
+    from tests.roost_on_telegram import telegram_settings
+
+    settings = telegram_settings(emulator, "webhook", None)
+    adapter = TelegramAdapter(settings.telegram, lambda: "https://intranet")
+    app = build_app(settings, [adapter], sqlite_db, clock)
+    with pytest.raises(ExceptionGroup) as caught:
+        await asyncio.wait_for(app.run(), 10)
+    refused, rest = caught.value.split(StartupError)
+    assert rest is None and refused is not None
+    assert "Telegram refused the webhook https://intranet" in str(refused.exceptions[0])
+
+
+def test_a_hint_shows_its_markdown_and_a_bare_host_goes_in_the_text() -> None:
+    from bot.adapters.telegram import render
+    from bot.forms import question
+    from bot.handlers.content import COMPOSE
+    from bot.messages import LinkButton
+
+    hint = render.to_html(question(COMPOSE, 4).body)
+    assert hint.startswith("<b>Text (Markdown: <code>**bold**</code>, <code>_italic_</code>")
+    assert hint.endswith("</code>)</b>")
+    message = Message(
+        "An invitation",
+        buttons=(
+            LinkButton("Apply", "http://localhost:8080/r/abc"),
+            LinkButton("Read", "https://roost.example/a/abc"),
+        ),
+    )
+    markup = render.keyboard(message.buttons)
+    assert markup is not None
+    assert [[b.text for b in row] for row in markup.inline_keyboard] == [["Read"]]
+    assert "Apply: http://localhost:8080/r/abc" in render.message_html(message)

@@ -233,15 +233,22 @@ def _button(number: int, button: Button) -> str:
     return f"[{number}] {button.label}"
 
 
-_MARKUP = re.compile(
-    r"\*\*(.+?)\*\*|__(.+?)__|`([^`]+)`|\[([^\]]+)\]\(([^)]+)\)|(?<!\w)_([^_\n]+)_(?!\w)"
-)
+_CODE = re.compile(r"`([^`]+)`")
+_MARKUP = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|\[([^\]]+)\]\(([^)]+)\)|(?<!\w)_([^_\n]+)_(?!\w)")
 
 
 def plain(text: str) -> str:
+    """The Markdown subset as plain text; a code span is kept as written, taken first."""
+    spans: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        spans.append(match[1])
+        return f"\x00{len(spans) - 1}\x00"
+
     def swap(match: re.Match[str]) -> str:
-        if match[4]:
-            return f"{match[4]} <{match[5]}>"
+        if match[3]:
+            return f"{match[3]} <{match[4]}>"
         return next(group for group in match.groups() if group)
 
-    return _MARKUP.sub(swap, text)
+    marked = _MARKUP.sub(swap, _CODE.sub(keep, text))
+    return re.sub("\x00(\\d+)\x00", lambda m: spans[int(m[1])], marked)

@@ -46,7 +46,10 @@ COMPOSE = Form(
         FormField("title_b", "Another title to test (optional)", required=False, max_length=150),
         FormField("title_c", "A third title to test (optional)", required=False, max_length=150),
         FormField(
-            "body", "Text (Markdown: **bold**, [link](url))", FieldKind.LONG_TEXT, max_length=6000
+            "body",
+            "Text (Markdown: `**bold**`, `_italic_`, `[a link](https://…)`)",
+            FieldKind.LONG_TEXT,
+            max_length=6000,
         ),
         FormField(
             "link", "Link to the source (optional)", FieldKind.LINK, required=False, max_length=500

@@ -37,6 +37,7 @@ from bot.adapter import (
     CommandMenu,
     DeliveryError,
     Dispatch,
+    StartupError,
     Uncertain,
     Undeliverable,
 )
@@ -114,11 +115,13 @@ class TelegramAdapter:
                 await self._publish(menu)
             await app.start()  # hands updates, from polling or the webhook, to `_on_update`
             if not self.listens and menu is not None:
-                await app.bot.set_webhook(
-                    f"{self.public_url().rstrip('/')}{self.settings.webhook_path}",
-                    secret_token=self._secret(),
-                    allowed_updates=UPDATES,
-                )
+                hook = f"{self.public_url().rstrip('/')}{self.settings.webhook_path}"
+                try:
+                    await app.bot.set_webhook(
+                        hook, secret_token=self._secret(), allowed_updates=UPDATES
+                    )
+                except TelegramError as exc:
+                    raise StartupError(f"Telegram refused the webhook {hook}: {exc}") from None
             log.info("Telegram: @%s, %s mode", app.bot.username, self.settings.mode)
             self._ready.set()
             await asyncio.Event().wait()

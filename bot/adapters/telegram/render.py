@@ -5,18 +5,19 @@ from __future__ import annotations
 import functools
 import html
 import re
+from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.messages import ActionButton, Button, Message
+from bot.messages import ActionButton, Button, LinkButton, Message
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_LIMIT = 64  # bytes of callback_data
 
+_CODE = re.compile(r"`([^`]+)`")
 _INLINE = [
     (re.compile(r"\*\*(.+?)\*\*"), r"<b>\1</b>"),
-    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
     (re.compile(r"(?<![\w])_(\S(?:.*?\S)?)_(?![\w])"), r"<i>\1</i>"),
     (re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)"), r'<a href="\2">\1</a>'),
 ]
@@ -24,11 +25,20 @@ _INLINE = [
 
 @functools.lru_cache(maxsize=256)  # a campaign sends one body to thousands
 def to_html(markdown: str) -> str:
-    """The core's Markdown subset as Telegram HTML; everything else is escaped."""
+    """The core's Markdown subset as Telegram HTML; everything else is escaped. A code span
+    is taken first and kept as written (`**bold**` in a hint shows the stars, and never
+    breaks the bold around it)."""
     text = html.escape(markdown, quote=False)
+    spans: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        spans.append(f"<code>{match[1]}</code>")
+        return f"\x00{len(spans) - 1}\x00"
+
+    text = _CODE.sub(keep, text)
     for pattern, replacement in _INLINE:
         text = pattern.sub(replacement, text)
-    return text
+    return re.sub("\x00(\\d+)\x00", lambda m: spans[int(m[1])], text)
 
 
 def message_html(message: Message) -> str:
@@ -44,7 +54,21 @@ def message_html(message: Message) -> str:
                 for f in message.fields
             )
         )
+    unlinked = [b for b in message.buttons if isinstance(b, LinkButton) and not buttonable(b.url)]
+    if unlinked:  # Telegram takes no button to a bare host name: the address goes in the text
+        parts.append(
+            "\n".join(
+                f"{html.escape(b.label, quote=False)}: {html.escape(b.url)}" for b in unlinked
+            )
+        )
     return "\n\n".join(parts) or "\u200b"
+
+
+def buttonable(url: str) -> bool:
+    """Whether Telegram takes `url` on a button: it refuses a host without a dot in it
+    (`localhost`, an intranet name) as BUTTON_URL_INVALID."""
+    parts = urlsplit(url)
+    return parts.scheme == "tg" or "." in (parts.hostname or "")
 
 
 def callback_data(button: ActionButton) -> str:
@@ -56,6 +80,9 @@ def callback_data(button: ActionButton) -> str:
 
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     """Short labels three to a row, long ones on their own, as Telegram clients show best."""
+    if not buttons:
+        return None
+    buttons = tuple(b for b in buttons if isinstance(b, ActionButton) or buttonable(b.url))
     if not buttons:
         return None
     per_row = 1 if any(len(b.label) > 20 for b in buttons) else 3

@@ -137,6 +137,7 @@ class TelegramEmulator:
         self._sent: deque[float] = deque()
         self._group_sent: dict[int, deque[float]] = defaultdict(deque)
         self._private_tokens: dict[int, tuple[float, float]] = {}
+        self.queries: set[str] = set()  # callback query ids issued, not yet answered
         self._changed = asyncio.Condition()
         self._released = False
         self._runner: web.AppRunner | None = None
@@ -147,7 +148,7 @@ class TelegramEmulator:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> str:
-        app = web.Application()
+        app = web.Application(client_max_size=UPLOAD + 2**20)  # a document and its form
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -273,6 +274,8 @@ class TelegramEmulator:
 
     async def push(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
+        if kind == "callback_query":  # an id Telegram issued, to be answered once
+            self.queries.add(payload["id"])
         update = build("Update", update_id=update_id, **{kind: payload})
         async with self._changed:
             self.updates.append(update)
@@ -332,6 +335,8 @@ class TelegramEmulator:
         url = urllib.parse.urlsplit(p["url"])
         if url.scheme != "https" or not url.hostname:
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if "." not in url.hostname:  # `localhost`, an intranet name: nothing Telegram reaches
+            raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
         if (url.port or 443) not in WEBHOOK_PORTS:
             raise bad_request(
                 "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
@@ -397,8 +402,10 @@ class TelegramEmulator:
 
     async def m_setMyCommands(self, p: dict[str, Any]) -> bool:
         scope = p.get("scope", {"type": "default"})
+        if len(p["commands"]) > 100:
+            raise bad_request("BOT_COMMANDS_TOO_MUCH")
         for command in p["commands"]:
-            if not (1 <= len(command["command"]) <= 32 and command["command"].islower()):
+            if not COMMAND.fullmatch(command["command"]):
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(command["description"]) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
@@ -412,6 +419,9 @@ class TelegramEmulator:
 
     async def m_sendPhoto(self, p: dict[str, Any]) -> dict[str, Any]:
         _check_caption(p)
+        upload: Any = p.get("photo")
+        if hasattr(upload, "file") and len(upload.file.read()) > PHOTO:
+            raise ApiError(413, "Request Entity Too Large")
         photo = [
             build(
                 "PhotoSize",
@@ -429,6 +439,8 @@ class TelegramEmulator:
         upload = p["document"]
         name = getattr(upload, "filename", None) or "file"
         data = upload.file.read() if hasattr(upload, "file") else b""
+        if len(data) > UPLOAD:
+            raise ApiError(413, "Request Entity Too Large")
         file_id = f"doc{next(self._ids)}"
         document = build(
             "Document",
@@ -515,7 +527,12 @@ class TelegramEmulator:
             raise bad_request("message to delete not found")
         return True
 
-    async def m_answerCallbackQuery(self, _p: dict[str, Any]) -> bool:
+    async def m_answerCallbackQuery(self, p: dict[str, Any]) -> bool:
+        if p["callback_query_id"] not in self.queries:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        self.queries.discard(p["callback_query_id"])
         return True
 
     async def m_createChatInviteLink(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -684,13 +701,25 @@ def _check_markup(p: dict[str, Any]) -> None:
         for button in row:
             if not 1 <= len(button.get("callback_data", "-").encode()) <= 64:
                 raise bad_request("BUTTON_DATA_INVALID")
-            if "callback_data" not in button and "url" not in button:
+            if ("callback_data" in button) == ("url" in button):  # exactly one of them
                 raise bad_request("BUTTON_TYPE_INVALID")
-            if "url" in button and not LINK.match(button["url"]):
+            if "url" in button and not _public_link(button["url"]):
                 raise bad_request("BUTTON_URL_INVALID")
 
 
+def _public_link(url: str) -> bool:
+    """What a URL button may open: http(s) or tg, to a host with a dot in it (Telegram
+    refuses `localhost` and other bare host names)."""
+    if not LINK.match(url):
+        return False
+    host = urllib.parse.urlsplit(url).hostname or ""
+    return url.lower().startswith("tg://") or "." in host
+
+
 LINK = re.compile(r"^(https?|tg)://[^\s]+$", re.I)
+COMMAND = re.compile(r"[a-z0-9_]{1,32}")  # Bot API: lowercase English letters, digits, _
+UPLOAD = 50 * 2**20  # bytes: what a bot may send as a document
+PHOTO = 10 * 2**20  # and as a photo
 LIMITS = {"text": 4096, "caption": 1024}  # characters after entity parsing
 # What HTML parse mode accepts besides tags: only these named entities, and numeric ones.
 STRAY = re.compile(
