@@ -51,6 +51,7 @@ class Capabilities:
     command_prefix: str = "/"  # how members type a command: "/join", or "/roost join" on Slack
     max_text: int = 4000
     max_buttons: int = 25
+    max_upload: int = 2**30  # bytes of a file one message may carry
 
 
 @dataclass(frozen=True, slots=True)

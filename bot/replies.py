@@ -4,6 +4,7 @@ handler's changes are committed, so nothing a member is told can be rolled back.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from bot.forms import PART
 from bot.messages import (
     AnswerJoin,
     Ask,
+    Attachment,
     DirectTarget,
     Form,
     Message,
@@ -40,13 +42,29 @@ class Replies:
         adapter = self.adapters[origin.platform]
         for op in _in_order(ctx.outbound, adapter, origin):
             try:
-                await self._one(adapter, ctx, op)
+                await self._one(adapter, ctx, _fitting(op, adapter))
             except Undeliverable as exc:
                 await self._mark_undeliverable(origin, str(exc))
                 if _private_to(op, origin) and origin.chat.kind is not ChatKind.DM:
                     await self._say_where_asked(adapter, origin)
             except Exception:
                 log.exception("could not deliver a reply on %s", origin.platform)
+                if (file := _file_of(op)) is not None:  # never dropped without a word
+                    await self._say_not_sent(adapter, ctx, op, file)
+
+    async def _say_not_sent(
+        self, adapter: Adapter, ctx: Context[Any], op: Outbound, file: Attachment
+    ) -> None:
+        note = Message(
+            f"I couldn't send you {file.filename} ({_size(len(file.data))}): "
+            f"{adapter.platform} did not take it. Nothing else was lost; please try again "
+            f"later, or get it from the dashboard ({ctx.cmd('dashboard')})."
+        )
+        target = op.target if isinstance(op, Say) else None
+        try:
+            await self._one(adapter, ctx, Say(note, target=target))
+        except Exception:
+            log.exception("could not say a file was not sent on %s", adapter.platform)
 
     async def _say_where_asked(self, adapter: Adapter, origin: Origin) -> None:
         """Someone acted in a channel and the answer was for them alone, but their DMs are
@@ -102,6 +120,33 @@ class Replies:
                 found[1].deliverable = False
                 found[1].undeliverable_reason = reason[:200]
                 await session.commit()
+
+
+def _file_of(op: Outbound) -> Attachment | None:
+    return op.message.attachment if isinstance(op, Say | Replace) else None
+
+
+def _fitting(op: Outbound, adapter: Adapter) -> Outbound:
+    """`op`, or in place of a file larger than the platform takes, a message that says so."""
+    file = _file_of(op)
+    limit = adapter.capabilities.max_upload
+    if file is None or len(file.data) <= limit or not isinstance(op, Say):
+        return op
+    note = (
+        f"{op.message.body}\n\n".lstrip()
+        + f"The file {file.filename} is {_size(len(file.data))}, more than {adapter.platform} "
+        f"takes ({_size(limit)}), so it was not sent: narrow it down, or get it from the "
+        "dashboard."
+    )
+    return dataclasses.replace(
+        op, message=dataclasses.replace(op.message, body=note, attachment=None)
+    )
+
+
+def _size(count: int) -> str:
+    if count < 2**10:
+        return f"{count} bytes"
+    return f"{count / 2**20:.1f} MB" if count >= 2**20 else f"{count / 2**10:.0f} kB"
 
 
 def _in_order(ops: list[Outbound], adapter: Adapter, origin: Origin) -> list[Outbound]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -103,6 +104,60 @@ async def test_a_repeated_nonce_returns_the_first_message(discord_api: DiscordEm
     again = await call(discord_api, "POST", f"/channels/{channel}/messages", body)
     assert first[1]["id"] == again[1]["id"]
     assert len(discord_api.messages[channel]) == 1
+
+
+def command(name: str, *options: tuple[str, bool]) -> dict[str, object]:
+    return {
+        "name": name,
+        "description": "d",
+        "type": 1,
+        "options": [
+            {"type": 3, "name": option, "description": "o", "required": required}
+            for option, required in options
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "commands", "code"),
+    [
+        ("a command name is lowercase", [command("Join")], "APPLICATION_COMMAND_INVALID_NAME"),
+        ("a command name has no space", [command("my jobs")], "APPLICATION_COMMAND_INVALID_NAME"),
+        (
+            "an option name is lowercase",
+            [command("jobs", ("Action", True))],
+            "APPLICATION_COMMAND_INVALID_NAME",
+        ),
+        (
+            "a required option comes before any optional one",
+            [command("jobs", ("action", False), ("job", True))],
+            "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+        ),
+    ],
+)
+async def test_the_emulator_refuses_commands_discord_refuses(
+    discord_api: DiscordEmulator, rule: str, commands: list[object], code: str
+) -> None:
+    path = f"/applications/{discord_api.app_id}/guilds/{discord_api.guild_id}/commands"
+    status, body = await call(discord_api, "PUT", path, commands)
+    assert (status, body["message"]) == (400, "Invalid Form Body"), rule
+    assert code in json.dumps(body["errors"]), rule
+
+
+async def test_an_interaction_answered_after_three_seconds_is_unknown(
+    discord_api: DiscordEmulator,
+) -> None:
+    ana = add_member(discord_api, "Ana")
+    await ana.join(dispatch=False)
+    discord_api.interactions["1"] = {
+        "id": "1", "token": "t", "responded": False, "issued": time.monotonic() - 3.5,
+        "channel_id": discord_api.channel_id, "user": ana.account, "replies": [],
+        "member": ana.id, "type": 3,
+    }  # fmt: skip
+    status, body = await call(
+        discord_api, "POST", "/interactions/1/t/callback", {"type": 4, "data": {"content": "x"}}
+    )
+    assert (status, body["code"]) == (404, 10062)
 
 
 @pytest.mark.parametrize(

@@ -245,3 +245,27 @@ async def test_linking_says_which_answer_now_counts_and_one_account_is_chosen(
     await chat.app.worker.drain()
     out = chat.out.getvalue()
     assert "[DM to ada_work]\n== News ==" in out and "[DM to ada]\n== News ==" not in out
+
+
+async def test_a_segment_too_large_for_a_chat_file_points_to_the_dashboard(
+    chat: Chat,
+) -> None:
+    import dataclasses
+
+    for name in ("ana", "ben", "cy"):
+        await chat.onboard(name)
+    tiny = dataclasses.replace(chat.console.capabilities, max_upload=200)
+    chat.console.capabilities = tiny
+    seen = await chat.say("/members function=engineering csv", as_="hr")
+    assert "more than console takes as a file" in seen and "[file members.csv" not in seen
+    assert "/dashboard/members.csv?filters=function%3Dengineering" in seen
+
+
+async def test_a_file_the_platform_will_not_take_is_said_not_dropped(chat: Chat) -> None:
+    import dataclasses
+
+    await chat.onboard("ana")
+    chat.console.capabilities = dataclasses.replace(chat.console.capabilities, max_upload=100)
+    seen = await chat.say("/mydata", as_="ana")
+    assert "more than console takes (100 bytes), so it was not sent" in seen
+    assert "[file roost-mydata.json" not in seen

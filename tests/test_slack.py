@@ -213,3 +213,11 @@ async def test_talking_in_a_channel_counts_as_activity_and_only_its_time_is_kept
     roost.slack.bot_events.discard("message.channels")  # an app that did not subscribe
     await ada.say_in_channel("hello again")
     assert roost.slack.unsubscribed == ["message.channels"]
+
+
+async def test_a_file_slack_would_not_take_is_said_not_dropped(roost: SlackRoost) -> None:
+    ana = roost.user("Ana")
+    await onboard(roost, ana)
+    roost.slack.faults.broken.add("files.getUploadURLExternal")  # the upload fails for good
+    seen = await roost.run(ana, "mydata")
+    assert "I couldn't send you roost-mydata.json" in seen and "Nothing else was lost" in seen

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Mapping
 from datetime import datetime
+from urllib.parse import urlencode
 
 from bot.context import Context
 from bot.events import CommandInvoked
@@ -82,7 +83,7 @@ async def members(ctx: Context[CommandInvoked]) -> None:
     used = sorted({w.partition("=")[0].lower() for w in words})
     ctx.audit("members.csv" if as_csv else "members.search", filters=used)  # keys only
     if as_csv:
-        await _export(ctx, flt)
+        await _export(ctx, flt, words)
         return
     total, found = await search(ctx.session, flt, ctx.now, limit=PAGE, offset=(page - 1) * PAGE)
     by_function = await breakdown(ctx.session, flt, ctx.now, "function")
@@ -108,15 +109,26 @@ CSV_COLUMNS = (
 )
 
 
-async def _export(ctx: Context[CommandInvoked], flt: MemberFilter) -> None:
-    """The whole segment as a CSV file, read a chunk at a time."""
+async def _export(ctx: Context[CommandInvoked], flt: MemberFilter, words: list[str]) -> None:
+    """The whole segment as a CSV file, read a chunk at a time, as large as this platform
+    takes a file; a larger segment is for the dashboard, which streams it to the browser."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     count, levels = 0, ctx.settings.engagement.levels
+    limit = ctx.capabilities.max_upload
     async for chunk in segment_members(ctx.session, flt, ctx.now):
         writer.writerows(csv_row(m, platforms, levels) for m, platforms in chunk)
         count += len(chunk)
+        if out.tell() > limit:  # a character is a byte or more: never under the limit
+            query = urlencode({"filters": " ".join(words)})
+            url = f"{ctx.settings.web.public_url.rstrip('/')}/dashboard/members.csv?{query}"
+            ctx.dm(
+                f"This segment is more than {limit // 2**20} MB as a spreadsheet, more than "
+                f"{ctx.platform} takes as a file. Download it from the dashboard (sign in with "
+                f"`{ctx.cmd('dashboard')}`): {url}"
+            )
+            return
     ctx.dm(
         Message(
             title=f"{count} member{'s' if count != 1 else ''}",

@@ -58,6 +58,7 @@ class DiscordAdapter:
         invite_links=True,
         max_text=4096,
         max_buttons=25,
+        max_upload=10 * 2**20,  # a bot's files per message in a server without boosts
     )
 
     def __init__(self, settings: DiscordSettings, *, defer_after: float = DEFER_AFTER) -> None:

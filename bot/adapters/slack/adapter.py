@@ -69,6 +69,7 @@ class SlackAdapter:
         home=True,
         max_text=3000,
         max_buttons=25,
+        max_upload=2**30,  # Slack takes files up to a gigabyte
     )
 
     def __init__(self, settings: SlackSettings) -> None:

@@ -71,6 +71,7 @@ class TelegramAdapter:
         edit_in_place=True,
         max_text=4096,
         max_buttons=100,
+        max_upload=50 * 2**20,  # what a bot may send as a document
     )
 
     def __init__(self, settings: TelegramSettings, public_url: Callable[[], str]) -> None:

@@ -4,6 +4,7 @@ buttons, submit modals, vote in polls, leave, close DMs."""
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,6 +170,7 @@ class DiscordMember:
             "channel_id": channel["id"],
             "user": self.account,
             "responded": False,
+            "issued": time.monotonic(),  # Discord waits three seconds for the first answer
             "replies": [],
             "member": self.id,
         }

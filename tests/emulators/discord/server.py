@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import math
+import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -164,6 +166,8 @@ class DiscordEmulator:
             headers = self._rate_limit(
                 name, template, path, record.at, exempt=name in UNAUTHENTICATED
             )
+            if sum(len(data) for data in files) > UPLOAD:
+                raise DiscordError(413, 40005, "Request entity too large")
             if files:  # on an interaction callback, the files belong to the message in `data`
                 carrier = body["data"] if isinstance(body.get("data"), dict) else body
                 names = [
@@ -287,6 +291,7 @@ class DiscordEmulator:
     async def op_bulk_set_guild_application_commands(
         self, p: dict[str, str], body: Any, _q: Any
     ) -> tuple[int, Any]:
+        _check_commands(body)
         self.command_writes += 1
         version = o.snowflake()
         self.commands = {c["name"]: o.command(self.app_id, p["guild_id"], c, version) for c in body}
@@ -420,6 +425,8 @@ class DiscordEmulator:
             raise DiscordError(404, 10062, "Unknown interaction")
         if interaction["responded"]:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
+        if time.monotonic() - interaction.get("issued", time.monotonic()) > ANSWER_WITHIN:
+            raise DiscordError(404, 10062, "Unknown interaction")  # the token is gone
         interaction["responded"] = True
         kind, data = body["type"], body.get("data") or {}
         resource = None
@@ -575,6 +582,31 @@ class DiscordEmulator:
     @property
     def connected(self) -> bool:
         return self._socket is not None and not self._socket.closed and self._session is not None
+
+
+ANSWER_WITHIN = 3.0  # seconds an interaction's first answer may take
+UPLOAD = 10 * 2**20  # bytes of files a bot may attach to a message (a server without boosts)
+NAME = re.compile(r"^[-_\w]{1,32}$")  # Discord's pattern for command and option names
+
+
+def _check_commands(commands: Any) -> None:
+    """What Discord refuses in a command list beyond the schema: a name that is not
+    lowercase or not a word, and a required option after an optional one."""
+    for at, command in enumerate(commands or []):
+        for where, named in ((f"{at}.name", command), *(
+            (f"{at}.options.{i}.name", option)
+            for i, option in enumerate(command.get("options") or [])
+        )):  # fmt: skip
+            name = str(named.get("name", ""))
+            if not NAME.match(name) or name != name.lower():
+                raise _invalid(where, "Command name is invalid", "APPLICATION_COMMAND_INVALID_NAME")
+        required = [bool(option.get("required")) for option in command.get("options") or []]
+        if any(later and not earlier for earlier, later in itertools.pairwise(required)):
+            raise _invalid(
+                f"{at}.options",
+                "Required options must be placed before non-required options",
+                "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+            )
 
 
 def _invalid(where: str, message: str, code: str = "BASE_TYPE_BAD_LENGTH") -> DiscordError:

@@ -71,6 +71,7 @@ class SlackFaults:
     storm_retry_after: int = 1
     errors: int = 0  # the next N calls get 500
     slow: float = 0.0  # seconds each call takes to reach Slack (the latency switch)
+    broken: set[str] = field(default_factory=set)  # methods that answer 500 until mended
 
 
 TRIGGER_LIFE = 3.0  # seconds a trigger_id can open a view, once
@@ -185,8 +186,8 @@ class SlackEmulator:
             if self.faults.slow:
                 await asyncio.sleep(self.faults.slow)
                 call.at = time.monotonic()  # when it reached Slack
-            if self.faults.errors:
-                self.faults.errors -= 1
+            if self.faults.errors or method in self.faults.broken:
+                self.faults.errors = max(0, self.faults.errors - 1)
                 raise SlackError("internal_error", status=500)
             self._rate_check(method, params, call.at)
             result = await getattr(self, "m_" + method.replace(".", "_"))(params)
