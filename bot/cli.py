@@ -129,9 +129,11 @@ async def invites_cli(settings: Settings, args: argparse.Namespace) -> int:
                     return 2
                 await session.commit()
                 landing = f"{settings.web.public_url.rstrip('/')}/i/{invite.code}"
-                qr = Path(args.qr or f"{invite.code}.png")
-                await asyncio.to_thread(qr.write_bytes, await qr_png(landing))
-                print(f"{invite.code}\t{invite.source}\tlanding {landing}\tQR code in {qr}")
+                saved = ""
+                if args.qr:  # only where asked: nothing lands in the directory unasked
+                    await asyncio.to_thread(Path(args.qr).write_bytes, await qr_png(landing))
+                    saved = f"\tQR code in {args.qr}"
+                print(f"{invite.code}\t{invite.source}\tlanding {landing}{saved}")
                 return 0
             rows = await code_rows(session, now)
         if args.action == "export":
@@ -219,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     codes.add_argument(
         "options", nargs="*", help="for create: SOURCE [campaign=…] [expires=…] [uses=…] [code=…]"
     )
-    codes.add_argument("--qr", help="create: where to write the QR code (default CODE.png)")
+    codes.add_argument("--qr", help="create: a PNG file to write the QR code to")
     codes.add_argument("-o", "--output", help="export: a CSV file (default standard output)")
     funnel = commands.add_parser("funnel", help="the talent pipeline's rows")
     funnel.add_argument("action", choices=["export"])

@@ -157,3 +157,10 @@ def test_a_job_number_no_table_holds_is_refused_in_one_line(tmp_path: Path) -> N
     done = roost(["funnel", "export", "--job", "99999999999999999999999"], tmp_path, url)
     assert done.returncode == 2 and "is not a job number" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_code_made_from_the_command_line_leaves_no_file_unasked(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'codes.db'}"
+    made = roost(["invites", "create", "website", "code=WEB26"], tmp_path, url)
+    assert made.returncode == 0 and made.stdout.startswith("WEB26\twebsite\tlanding ")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".png") == []
