@@ -1,5 +1,5 @@
 """Telegram Bot API validation against the official method and type list
-(`../shared/specs/telegram/api.json`): every request the bot makes and every object the
+(`tests/emulators/specs/telegram/api.json`): every request the bot makes and every object the
 emulator returns is checked, so the emulator cannot drift from the real API."""
 
 from __future__ import annotations
