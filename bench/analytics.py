@@ -27,8 +27,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 
 from bench.util import postgres, sqlite
-from bot.cli import write_invitations
 from bot.handlers.growth import code_rows
+from bot.handlers.pipeline.funnel import write_invitations
 from storage.content import approved_items, item_stats, retally
 from storage.db import Database
 from storage.events import events_since, numbers

@@ -72,6 +72,7 @@ class App:
         self.flow = FormFlow(db)
         self.replies = Replies(adapters, db, self.flow)
         self.handled = 0  # inbound events handled completely since start
+        self.refused = 0  # of them, inputs refused (nothing they asked for was kept)
         self._progress = asyncio.Condition()
         stop = routes.commands["stop"]
         assert stop.handler is not None
@@ -114,6 +115,9 @@ class App:
 
     async def _process(self, event: Event, *, first: bool = False) -> None:
         ctx = await self._handle(event, first=first)
+        if ctx is not None and ctx.refused:
+            self.refused += 1
+            log.info("refused %s on %s", type(ctx.event).__name__, ctx.platform)
         if ctx is not None:
             await self.replies.deliver(ctx)
             for signal in ctx.signals:

@@ -9,22 +9,21 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from bot.adapter import Adapter, StartupError
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_app
 from bot.clock import SystemClock
+from bot.handlers import root_router
+from bot.router import Routes, Tool
 from bot.settings import ConfigError, Settings, load_settings
 from bot.web import PortInUse
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
-    from storage.pipeline import Scope
+    pass
 
 log = logging.getLogger("roost")
 
@@ -107,128 +106,28 @@ async def upgrade(settings: Settings) -> int:
         await db.dispose()
 
 
-async def invites_cli(settings: Settings, args: argparse.Namespace) -> int:
-    """`roost invites create|list|export`: codes made here get their Telegram and Discord links
-    from the running Roost the first time HR shows them in chat."""
-    from bot.handlers.growth import code_rows, parse_create, to_csv
-    from bot.pictures import qr_png
-    from bot.router import UsageError
-    from storage.growth import create_code
-
-    db = Database(settings.database.url.get_secret_value())
-    now = SystemClock().now()
-    try:
-        await db.upgrade()
-        async with db.session() as session:
-            if args.action == "create":
-                try:
-                    options = parse_create(" ".join(args.options), settings.community.timezone, now)
-                    invite = await create_code(session, now=now, **options)
-                except (UsageError, ValueError) as exc:
-                    print(f"roost: {exc}; nothing was created.", file=sys.stderr)
-                    return 2
-                await session.commit()
-                landing = f"{settings.web.public_url.rstrip('/')}/i/{invite.code}"
-                saved = ""
-                if args.qr:  # only where asked: nothing lands in the directory unasked
-                    await asyncio.to_thread(Path(args.qr).write_bytes, await qr_png(landing))
-                    saved = f"\tQR code in {args.qr}"
-                print(f"{invite.code}\t{invite.source}\tlanding {landing}{saved}")
-                return 0
-            rows = await code_rows(session, now)
-        if args.action == "export":
-            _write(args.output, to_csv(rows), len(rows))
-        else:
-            for row in rows:
-                print(f"{row['code']}\t{row['source']}\t{row['joins']} joins\t{row['state']}")
-        return 0
-    finally:
-        await db.dispose()
+CORE = ("run", "worker", "db")  # the command lines Roost itself has; features add theirs
 
 
-async def funnel_cli(settings: Settings, args: argparse.Namespace) -> int:
-    """`roost funnel export`: the invitations under a funnel, one CSV row each."""
-    from storage.pipeline import Scope
-
-    db = Database(settings.database.url.get_secret_value())
-    to_file = args.output not in (None, "-")
-    # A command-line process with nothing else on its loop: buffered file writes are fine here.
-    target = Path(args.output).open("wb") if to_file else None  # noqa: ASYNC230, SIM115
-    try:
-        await db.upgrade()
-        async with db.session() as session:
-            scope = Scope(job_id=args.job, source=args.source)
-            count = await write_invitations(session, scope, target or sys.stdout.buffer, _progress)
-        print(f"\r{count} rows written to {args.output or 'standard output'}", file=sys.stderr)
-        return 0
-    finally:
-        if target is not None:
-            target.close()
-        await db.dispose()
-
-
-async def write_invitations(
-    session: AsyncSession, scope: Scope, out: BinaryIO, progress: Callable[[int], None]
-) -> int:
-    """The funnel's CSV written to `out` as the database hands it over, with the lines so
-    far after each chunk; how many rows."""
-    from storage.pipeline import export_invitations
-
-    lines = 0
-
-    async def write(chunk: bytes) -> None:
-        nonlocal lines
-        out.write(chunk)
-        lines += chunk.count(b"\n")
-        progress(max(0, lines - 1))
-
-    return await export_invitations(session, scope, write)
-
-
-def _progress(count: int) -> None:
-    print(f"\r{count:,} rows…", end="", file=sys.stderr, flush=True)
-
-
-def _write(output: str | None, data: bytes, count: int) -> None:
-    if output in (None, "-"):
-        sys.stdout.buffer.write(data)
-    else:
-        Path(output).write_bytes(data)
-    print(f"{count} rows written to {output or 'standard output'}", file=sys.stderr)
-
-
-def _job_number(text: str) -> int:
-    from storage.types import row_id
-
-    number = row_id(text)
-    if number is None:
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a job number")
-    return number
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="roost", description="The talent-community bot.")
-    parser.add_argument("--config", help="TOML settings file (default: $ROOST_CONFIG)")
-    commands = parser.add_subparsers(dest="command", required=True)
+def parser(tools: Mapping[str, Tool]) -> argparse.ArgumentParser:
+    """The command line: Roost's own commands, and each feature's tools."""
+    made = argparse.ArgumentParser(prog="roost", description="The talent-community bot.")
+    made.add_argument("--config", help="TOML settings file (default: $ROOST_CONFIG)")
+    commands = made.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start Roost: migrations, web server, every adapter")
     commands.add_parser(
         "worker", help="only deliver (beside `roost run` processes on the same PostgreSQL)"
     )
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply pending migrations")
-    codes = commands.add_parser("invites", help="source-tagged invite codes")
-    codes.add_argument("action", choices=["create", "list", "export"])
-    codes.add_argument(
-        "options", nargs="*", help="for create: SOURCE [campaign=…] [expires=…] [uses=…] [code=…]"
-    )
-    codes.add_argument("--qr", help="create: a PNG file to write the QR code to")
-    codes.add_argument("-o", "--output", help="export: a CSV file (default standard output)")
-    funnel = commands.add_parser("funnel", help="the talent pipeline's rows")
-    funnel.add_argument("action", choices=["export"])
-    funnel.add_argument("--job", type=_job_number, help="only this job's invitations")
-    funnel.add_argument("--source", help="only members who joined from this source")
-    funnel.add_argument("-o", "--output", help="a CSV file (default standard output)")
-    args = parser.parse_args(argv)
+    for tool in tools.values():
+        tool.arguments(commands.add_parser(tool.name, help=tool.help))
+    return made
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    tools = Routes(root_router()).tools
+    args = parser(tools).parse_args(argv)
     # Opt into python-telegram-bot's coming timedelta API; its internals warn otherwise.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -245,10 +144,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": lambda: run(settings),
         "worker": lambda: run(settings, deliver_only=True),
         "db": lambda: upgrade(settings),
-        "invites": lambda: invites_cli(settings, args),
-        "funnel": lambda: funnel_cli(settings, args),
     }
-    return _run_until_signalled(jobs[args.command]())
+    if args.command in jobs:
+        return _run_until_signalled(jobs[args.command]())
+    return _run_until_signalled(use(tools[args.command], settings, args))
+
+
+async def use(tool: Tool, settings: Settings, args: argparse.Namespace) -> int:
+    """A feature's tool, on the migrated database."""
+    db = Database(settings.database.url.get_secret_value())
+    try:
+        await db.upgrade()
+        return await tool.run(settings, db, args)
+    finally:
+        await db.dispose()
 
 
 def _run_until_signalled(job: Coroutine[Any, Any, int]) -> int:

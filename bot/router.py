@@ -7,6 +7,7 @@ duplicates, so two features can never silently claim the same command.
 
 from __future__ import annotations
 
+import argparse
 import io
 import shlex
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -20,6 +21,8 @@ from bot.messages import Form
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.settings import Settings
+    from storage.db import Database
 
 Handler = Callable[["Context[Any]"], Awaitable[None]]
 
@@ -178,6 +181,18 @@ class FormHandler:
 
 
 @dataclass(frozen=True, slots=True)
+class Tool:
+    """A `roost NAME …` command a feature adds to the command line: the arguments it adds to
+    its own parser, and what it does given the settings and the database (migrated already);
+    its exit status."""
+
+    name: str
+    help: str
+    run: Callable[[Settings, Database, argparse.Namespace], Awaitable[int]]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda _parser: None
+
+
+@dataclass(frozen=True, slots=True)
 class On:
     """Any other inbound event of a type (a join, a leave, a poll answer)."""
 
@@ -194,6 +209,7 @@ class Router:
     events: tuple[On, ...] = ()
     kinds: tuple[CampaignKind, ...] = ()  # the campaigns this feature sends
     duties: tuple[Duty, ...] = ()  # what the scheduler does for it daily
+    tools: tuple[Tool, ...] = ()  # what it adds to the command line
     children: tuple[Router, ...] = ()
 
     def walk(self) -> Iterator[Router]:
@@ -212,7 +228,10 @@ class Routes:
         self.events: dict[type[Event], list[Handler]] = {}
         self.kinds: dict[str, CampaignKind] = {}
         self.duties: dict[str, Duty] = {}
+        self.tools: dict[str, Tool] = {}
         for router in root.walk():
+            for tool in router.tools:
+                _claim(self.tools, tool.name, tool, router.name)
             for kind in router.kinds:
                 _claim(self.kinds, kind.name, kind, router.name)
             for duty in router.duties:

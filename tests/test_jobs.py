@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 from sqlmodel import col, select
 
-from bot.cli import write_invitations
 from bot.clock import ManualClock
+from bot.handlers.pipeline.funnel import write_invitations
 from bot.pictures import funnel_png
 from bot.settings import Settings
 from storage.db import Database

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bench.analytics import NOW, populate
-from bot.cli import write_invitations
+from bot.handlers.pipeline.funnel import write_invitations
 from storage.content import approved_items, hour_of, item_stats, record, retally, variants
 from storage.db import Database
 from storage.events import events_since, numbers

@@ -3,18 +3,25 @@ QR code; employees get a personal referral code and see what it brought."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import csv
 import io
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.clock import SystemClock
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.messages import Attachment, Image, Message, MessageField
 from bot.parsing import bounded, day, end_of, options, whole
 from bot.pictures import qr_png
-from bot.router import Arg, Command, Role, Router, UsageError
+from bot.router import Arg, Command, Role, Router, Tool, UsageError
+from bot.settings import Settings
+from bot.terminal import refuse, write_out
+from storage.db import Database
 from storage.growth import (
     SOURCES,
     add_links,
@@ -243,8 +250,46 @@ async def referrals(ctx: Context[CommandInvoked]) -> None:
     )
 
 
+async def invites_tool(settings: Settings, db: Database, args: argparse.Namespace) -> int:
+    """`roost invites create|list|export`: codes made here get their Telegram and Discord links
+    from the running Roost the first time HR shows them in chat."""
+    now = SystemClock().now()
+    async with db.session() as session:
+        if args.action == "create":
+            try:
+                options = parse_create(" ".join(args.options), settings.community.timezone, now)
+                invite = await create_code(session, now=now, **options)
+            except (UsageError, ValueError) as exc:
+                return refuse(f"{exc}; nothing was created.")
+            await session.commit()
+            landing = f"{settings.web.public_url.rstrip('/')}/i/{invite.code}"
+            saved = ""
+            if args.qr:  # only where asked: nothing lands in the directory unasked
+                await asyncio.to_thread(Path(args.qr).write_bytes, await qr_png(landing))
+                saved = f"\tQR code in {args.qr}"
+            print(f"{invite.code}\t{invite.source}\tlanding {landing}{saved}")
+            return 0
+        rows = await code_rows(session, now)
+    if args.action == "export":
+        write_out(args.output, to_csv(rows), len(rows))
+    else:
+        for row in rows:
+            print(f"{row['code']}\t{row['source']}\t{row['joins']} joins\t{row['state']}")
+    return 0
+
+
+def invites_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["create", "list", "export"])
+    parser.add_argument(
+        "options", nargs="*", help="for create: SOURCE [campaign=…] [expires=…] [uses=…] [code=…]"
+    )
+    parser.add_argument("--qr", help="create: a PNG file to write the QR code to")
+    parser.add_argument("-o", "--output", help="export: a CSV file (default standard output)")
+
+
 router = Router(
     "growth",
+    tools=(Tool("invites", "source-tagged invite codes", invites_tool, invites_arguments),),
     commands=(
         Command(
             "invites",

@@ -3,11 +3,11 @@ job alerts, invitations to apply and their answers, and a Not now that comes bac
 
 from __future__ import annotations
 
-from bot.handlers.pipeline import alerts, invitations, jobs
+from bot.handlers.pipeline import alerts, funnel, invitations, jobs
 from bot.handlers.pipeline.kinds import INVITATION, JOB_ALERT
 from bot.kinds import Duty
 from bot.naming import MEMBER_HINT
-from bot.router import Action, Arg, Command, FormHandler, Role, Router
+from bot.router import Action, Arg, Command, FormHandler, Role, Router, Tool
 from storage.pipeline import PROGRESS
 
 router = Router(
@@ -78,5 +78,8 @@ router = Router(
     duties=(
         Duty("not_now", alerts.come_back, hour=8),
         Duty("job_boards", alerts.import_boards, hour=6),
+    ),
+    tools=(
+        Tool("funnel", "the talent pipeline's rows", funnel.export_tool, funnel.export_arguments),
     ),
 )
