@@ -82,11 +82,11 @@ class Context(Generic[E]):
             message = Message(body=message)
         self.outbound.append(Say(message, ephemeral=ephemeral))
 
-    def refuse(self, message: Message | str) -> None:
+    def refuse(self, message: Message | str, *, ephemeral: bool = False) -> None:
         """Answer an input that cannot be taken, saying what was expected: nothing it asked
         for is kept, and an HR command refused this way is not an action to audit."""
         self.refused = True
-        self.reply(message)
+        self.reply(message, ephemeral=ephemeral)
 
     def replace(self, message: Message) -> None:
         """Turn the message whose button was pressed into `message` (a next page), where the

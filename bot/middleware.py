@@ -154,7 +154,7 @@ async def authorize(call: Call, call_next: Next) -> None:
     log.info("refused %s to member=%s", endpoint.name, call.ctx.member.id)
     ctx = call.ctx
     what = ctx.cmd(endpoint.typed) if endpoint.command else "that"
-    ctx.reply(
+    ctx.refuse(
         f"Sorry, {what} is only for the {endpoint.role.name.lower()} team. "
         f"Type {ctx.cmd('help')} to see what you can do."
     )

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot.adapter import Adapter, Undeliverable
+from bot.adapter import Adapter, DeliveryError, Undeliverable
 from bot.context import Context
 from bot.events import ActionPressed, ChatKind, Origin
 from bot.flow import FormFlow
@@ -76,6 +76,8 @@ class Replies:
         )
         try:
             await adapter.reply(origin, note, ephemeral=True)
+        except DeliveryError as exc:  # not even there (they are not in the channel): no more to do
+            log.warning("could not explain a closed DM on %s: %s", origin.platform, exc)
         except Exception:
             log.exception("could not explain a closed DM on %s", origin.platform)
 

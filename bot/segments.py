@@ -108,7 +108,7 @@ async def nobody_in(ctx: Context[CommandInvoked], segment: MemberFilter, text: s
         return False
     total = await size(ctx, segment)
     if total == 0:
-        ctx.reply(f"No member matches {text.strip()[:80]}, so nothing was sent or scheduled.")
+        ctx.refuse(f"No member matches {text.strip()[:80]}, so nothing was sent or scheduled.")
     return total == 0
 
 

@@ -8,6 +8,7 @@ import hmac
 import html
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -60,7 +61,7 @@ class WebServer:
     ) -> None:
         self.settings, self.ats_token = settings.web, settings.pipeline.ats_token
         self.db, self.clock, self.platforms = db, clock, platforms
-        self.app = web.Application()
+        self.app = web.Application(middlewares=[plain_addresses])
         self.app.router.add_get("/healthz", self.health)
         self.app.router.add_get("/r/{token}", self.tracked_link)
         self.app.router.add_get("/a/{token}", self.article)
@@ -227,6 +228,19 @@ LANDING = """<!doctype html>
 <h1>Join the community</h1><p>{how}</p></body></html>"""
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@web.middleware
+async def plain_addresses(request: web.Request, handler: Any) -> web.StreamResponse:
+    """An address with a control character in its path or query (`/i/%00`) is none Roost
+    serves: refused before a handler reads it (PostgreSQL refuses NUL in text)."""
+    if CONTROL.search(request.path) or any(CONTROL.search(k + v) for k, v in request.query.items()):
+        return web.Response(status=400, text="This address is not valid.")
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
 API_BODY = 64 * 1024  # bytes: an application's progress is a few hundred
 
 
@@ -237,6 +251,8 @@ async def _json(request: web.Request) -> object:
         return None
     raw = await read_at_most(request.content, API_BODY)
     if raw is None:
+        return None
+    if b"\\u0000" in raw:  # NUL: no text Roost keeps has one (and PostgreSQL refuses it)
         return None
     try:
         return json.loads(raw)

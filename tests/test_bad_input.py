@@ -210,6 +210,12 @@ async def test_links_are_web_addresses_and_lead_only_where_they_belong(
             body = {"job_id": True, "member_id": 1, "status": "applied"}
             async with http.post(f"{base}/api/applications", json=body, headers=headers) as reply:
                 assert reply.status == 404
+            body = {"ref": "a\x00b", "status": "applied"}  # PostgreSQL keeps no NUL in text
+            async with http.post(f"{base}/api/applications", json=body, headers=headers) as reply:
+                assert reply.status == 400
+            for address in ("/i/%00", "/r/a%00b", "/dashboard/funnel?source=%00"):
+                async with http.get(base + address) as reply:
+                    assert reply.status == 400, address
     finally:
         await chat.app.web.stop()
 

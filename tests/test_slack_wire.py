@@ -89,6 +89,18 @@ async def test_a_correctly_signed_request_is_served(http_roost: SlackRoost) -> N
     assert "Your message choices" in ana.text()
 
 
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [("null", "application/json"), ("[1]", "application/json"),
+     ("payload=null", "application/x-www-form-urlencoded")],
+)  # fmt: skip
+async def test_a_signed_body_that_is_no_slack_request_is_a_bad_request(
+    http_roost: SlackRoost, body: str, kind: str
+) -> None:
+    assert await http_roost.slack.post_signed(body, kind) == 400
+    assert http_roost.app.handled == 0
+
+
 async def test_an_event_slack_retries_is_handled_once(http_roost: SlackRoost) -> None:
     ana = add_user(http_roost.slack, "Ana")
     envelope = http_roost.slack.envelope(

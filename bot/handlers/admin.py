@@ -78,7 +78,7 @@ async def members(ctx: Context[CommandInvoked]) -> None:
         flt = parse_filter(" ".join(words), ctx.settings)
     except UsageError as exc:
         example = ctx.cmd("members", "function=engineering active=30d consent=jobs")
-        ctx.reply(f"Hmm, {exc}. Example: `{example}` (add page=2 for more, csv for a file)")
+        ctx.refuse(f"Hmm, {exc}. Example: `{example}` (add page=2 for more, csv for a file)")
         return
     used = sorted({w.partition("=")[0].lower() for w in words})
     ctx.audit("members.csv" if as_csv else "members.search", filters=used)  # keys only

@@ -87,7 +87,7 @@ async def created(ctx: Context[FormSubmitted]) -> None:
         if not criteria:
             raise ValueError("name at least one criterion")
     except ValueError as exc:
-        ctx.reply(f"Hmm, {exc}. Nothing was announced; {ctx.cmd('competition')} starts again.")
+        ctx.refuse(f"Hmm, {exc}. Nothing was announced; {ctx.cmd('competition')} starts again.")
         return
     competition = Competition(
         title=values["title"],
@@ -121,7 +121,7 @@ async def created(ctx: Context[FormSubmitted]) -> None:
 async def _competition(ctx: Context[Any], ref: str) -> Competition | None:
     found = await ctx.session.get(Competition, number) if (number := ident(ref)) else None
     if found is None:
-        ctx.reply(f"There is no competition {ref[:20]}.", ephemeral=True)
+        ctx.refuse(f"There is no competition {ref[:20]}.", ephemeral=True)
     return found
 
 
@@ -131,7 +131,7 @@ async def judge(ctx: Context[CommandInvoked]) -> None:
         return
     member = await resolve(ctx.session, ctx.args["member"], ctx.platform)
     if member is None or member.id is None:
-        ctx.reply(f"I can't find {ctx.args['member'][:40]}. {MEMBER_HINT}")
+        ctx.refuse(f"I can't find {ctx.args['member'][:40]}. {MEMBER_HINT}")
         return
     if await is_judge(ctx.session, competition.id or 0, member.id):
         ctx.reply(f"#{member.id} judges this competition already.")
@@ -179,7 +179,7 @@ async def submitted(ctx: Context[FormSubmitted]) -> None:
     """For the competition the member entered most recently whose deadline hasn't passed."""
     entries = await entries_of(ctx.session, ctx.member_id)
     if not entries:
-        ctx.reply("You haven't registered for a competition; nothing was saved.")
+        ctx.refuse("You haven't registered for a competition; nothing was saved.")
         return
     open_ = [(e, c) for e, c in entries if ctx.now < c.submission_closes_at]
     if not open_:
@@ -189,7 +189,7 @@ async def submitted(ctx: Context[FormSubmitted]) -> None:
             if entry.submitted_at
             else "no entry was received"
         )
-        ctx.reply(f"Sorry, submissions for {competition.title} have closed; {kept}.")
+        ctx.refuse(f"Sorry, submissions for {competition.title} have closed; {kept}.")
         return
     entry, competition = open_[0]
     link = ctx.event.values["link"]
@@ -230,7 +230,7 @@ async def scored(ctx: Context[CommandInvoked]) -> None:
     entry = await ctx.session.get(Entry, number) if (number := ident(ref)) else None
     competition = await ctx.session.get(Competition, entry.competition_id) if entry else None
     if entry is None or competition is None or entry.submitted_at is None:
-        ctx.reply(f"There is no submitted entry {ref[:12]}.")
+        ctx.refuse(f"There is no submitted entry {ref[:12]}.")
         return
     if not await is_judge(ctx.session, competition.id or 0, ctx.member_id):
         ctx.reply(f"Only the judges of {competition.title} score its entries.")
@@ -241,7 +241,7 @@ async def scored(ctx: Context[CommandInvoked]) -> None:
     try:
         points = parse_scores(ctx.args.get("scores", ""), competition.criteria)
     except ValueError as exc:
-        ctx.reply(f"Hmm, {exc}. Nothing was saved.")
+        ctx.refuse(f"Hmm, {exc}. Nothing was saved.")
         return
     await score(ctx.session, entry, ctx.member_id, points)
     ctx.reply(f"Scored entry {entry.id}: {', '.join(f'{k} {v}' for k, v in points.items())}.")

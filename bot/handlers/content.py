@@ -257,7 +257,7 @@ async def edit(ctx: Context[CommandInvoked]) -> None:
         item.body = value
     elif field == "link":
         if not web_link(value):
-            ctx.reply("That is not a web address (one starting https://); nothing was changed.")
+            ctx.refuse("That is not a web address (one starting https://); nothing was changed.")
             return
         item.link_url = value
     else:

@@ -129,7 +129,7 @@ async def created(ctx: Context[FormSubmitted]) -> None:
         if ends <= starts:
             raise ValueError("the event ends before it starts")
     except ValueError as exc:
-        ctx.reply(f"Hmm, {exc}. Nothing was announced; {ctx.cmd('event')} starts again.")
+        ctx.refuse(f"Hmm, {exc}. Nothing was announced; {ctx.cmd('event')} starts again.")
         return
     where = values["where"]
     link = where if where.startswith(("https://", "http://")) else None

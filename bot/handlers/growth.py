@@ -146,7 +146,7 @@ async def create(ctx: Context[CommandInvoked]) -> None:
         invite = await create_code(ctx.session, now=ctx.now, created_by=ctx.member_id, **options)
     except (UsageError, ValueError) as exc:
         example = ctx.cmd("invites", "create job-fair campaign=berlin-2026 expires=2026-12-31")
-        ctx.reply(f"Hmm, {exc}. Nothing was created. Example: `{example}`")
+        ctx.refuse(f"Hmm, {exc}. Nothing was created. Example: `{example}`")
         return
     ctx.audit("invites.create", code=invite.code, source=invite.source)
     ctx.reply(await code_message(ctx, invite, "Created. Hand it out:"))

@@ -300,7 +300,7 @@ async def profile(ctx: Context[CommandInvoked]) -> None:
     try:
         setattr(ctx.member, field, clean_value(spec, value))
     except ValueError as exc:
-        ctx.reply(f"{exc} Nothing was changed.")
+        ctx.refuse(f"{exc} Nothing was changed.")
         return
     ctx.dm(await profile_message(ctx, f"Saved your {field}."))
 

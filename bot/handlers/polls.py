@@ -71,7 +71,7 @@ async def created(ctx: Context[FormSubmitted]) -> None:
         closes = parse_closes(values["closes"], ctx.settings.community.timezone, ctx.now)
         correct = _correct(values, len(options))
     except ValueError as exc:
-        ctx.reply(f"Hmm, {exc}. Nothing was posted; {ctx.cmd('poll')} starts again.")
+        ctx.refuse(f"Hmm, {exc}. Nothing was posted; {ctx.cmd('poll')} starts again.")
         return
     poll = Poll(
         question=values["question"],

@@ -166,18 +166,15 @@ async def _polls(ctx: Context[CommandInvoked], days: int) -> None:
             + (f"; leading: {lead[0]} ({lead[1]})" if lead[1] else "")
         )
     platforms = sorted({p for t in tallies for p, _ in t.by_platform})
-    chart = await grouped_png(
-        "Poll participation by platform",
-        [f"#{poll.id}" for poll in polls],
-        [(p, [dict(t.by_platform).get(p, 0) for t in tallies]) for p in platforms],
-    )
-    ctx.reply(
-        Message(
-            title=f"Polls, last {days} days",
-            body="\n".join(lines),
-            image=Image(data=chart, alt="Voters per poll and platform"),
+    chart = None
+    if platforms:  # with nobody voting yet, a chart of nothing says less than the lines
+        drawn = await grouped_png(
+            "Poll participation by platform",
+            [f"#{poll.id}" for poll in polls],
+            [(p, [dict(t.by_platform).get(p, 0) for t in tallies]) for p in platforms],
         )
-    )
+        chart = Image(data=drawn, alt="Voters per poll and platform")
+    ctx.reply(Message(title=f"Polls, last {days} days", body="\n".join(lines), image=chart))
 
 
 async def _funnel(ctx: Context[CommandInvoked], options: dict[str, str]) -> None:
@@ -185,7 +182,7 @@ async def _funnel(ctx: Context[CommandInvoked], options: dict[str, str]) -> None
     if "job" in options:
         job = await ctx.session.get(Job, ident(options["job"]))
         if job is None:
-            ctx.reply(f"There is no job {options['job']}.")
+            ctx.refuse(f"There is no job {options['job']}.")
             return
         scope, named = Scope(job_id=job.id), [f"job #{job.id} {job.title}"]
     if "source" in options:

@@ -29,17 +29,17 @@ async def send(ctx: Context[CommandInvoked]) -> None:
     try:
         segment = parse_filter(filters, ctx.settings)
     except UsageError as exc:
-        ctx.reply(f"Hmm, {exc}. Nothing was sent. Example: `{example}`")
+        ctx.refuse(f"Hmm, {exc}. Nothing was sent. Example: `{example}`")
         return
     if not title.strip():
-        ctx.reply(f"A survey needs its question before the |. Nothing was sent. `{example}`")
+        ctx.refuse(f"A survey needs its question before the |. Nothing was sent. `{example}`")
         return
     if await nobody_in(ctx, segment, filters):
         return
     try:
         question = bounded(title.strip(), "The question", 150)
     except ParseError as exc:
-        ctx.reply(f"Hmm, {exc}. Nothing was sent.")
+        ctx.refuse(f"Hmm, {exc}. Nothing was sent.")
         return
     survey = new_survey(question, ctx.member_id, ctx.now)
     ctx.session.add(survey)
@@ -84,7 +84,7 @@ async def opened(ctx: Context[ActionPressed]) -> None:
 async def answered(ctx: Context[FormSubmitted]) -> None:
     survey_id = await unanswered_opened(ctx.session, ctx.member_id)
     if survey_id is None:
-        ctx.reply("Thanks! I couldn't tell which survey this was for, so nothing was saved.")
+        ctx.refuse("Thanks! I couldn't tell which survey this was for, so nothing was saved.")
         return
     values = ctx.event.values
     ctx.session.add(

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import time
+import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
@@ -184,14 +185,17 @@ class SlackAdapter:
 
     async def _http(self, request: web.Request) -> web.Response:
         """A request whose signature cannot even be computed (a timestamp that is not a number,
-        a body that is not UTF-8) is refused as unsigned, where Bolt would fail with a 500."""
+        a body that is not UTF-8) is refused as unsigned, and a JSON body that is no object
+        as malformed, where Bolt would fail with a 500."""
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if stamp and not (stamp.isascii() and stamp.isdigit()):
             return web.Response(status=401, text="invalid request")
         try:
-            (await request.read()).decode("utf-8")
+            body = (await request.read()).decode("utf-8")
         except UnicodeDecodeError:
             return web.Response(status=401, text="invalid request")
+        if not _readable(request.content_type, body):
+            return web.Response(status=400, text="not a Slack request")
         return await to_aiohttp_response(
             await self.bolt.async_dispatch(await to_bolt_request(request))
         )
@@ -450,3 +454,17 @@ class SlackAdapter:
             if error in GONE:
                 raise Undeliverable(error) from exc
             raise DeliveryError(error) from exc
+
+
+def _readable(content_type: str, body: str) -> bool:
+    """Whether Bolt can read the body: a JSON object, or a form whose `payload` (an
+    interaction) is one."""
+    if content_type == "application/x-www-form-urlencoded":
+        payload = urllib.parse.parse_qs(body).get("payload")
+        body = payload[0] if payload else "{}"
+    elif content_type != "application/json":
+        return True
+    try:
+        return isinstance(json.loads(body), dict)
+    except (ValueError, RecursionError):
+        return False

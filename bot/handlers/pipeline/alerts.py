@@ -67,7 +67,7 @@ async def alerts(ctx: Context[CommandInvoked]) -> None:
         if "location" in given:
             bounded(given["location"], "location=", LOCATION)
     except (UsageError, ParseError) as exc:
-        ctx.reply(f"Hmm, {exc}. Example: `{ctx.cmd('alerts', 'function=data location=Berlin')}`")
+        ctx.refuse(f"Hmm, {exc}. Example: `{ctx.cmd('alerts', 'function=data location=Berlin')}`")
         return
     alert = JobAlert(
         member_id=ctx.member_id,

@@ -47,10 +47,10 @@ async def added(ctx: Context[FormSubmitted]) -> None:
         try:
             closes_at = end_of(day(closes, "the closing date"), tz)
         except ParseError as exc:
-            ctx.reply(f"Hmm, {exc}. Nothing was saved.")
+            ctx.refuse(f"Hmm, {exc}. Nothing was saved.")
             return
         if closes_at <= ctx.now:
-            ctx.reply("That closing date has passed. Nothing was saved.")
+            ctx.refuse("That closing date has passed. Nothing was saved.")
             return
     job = Job(
         title=values["title"],
