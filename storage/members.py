@@ -382,18 +382,38 @@ async def reachable_accounts(session: AsyncSession, members: Sequence[int]) -> d
     gets one copy, on one account)."""
     if not members:
         return {}
-    seen = func.coalesce(col(Identity.last_seen_at), col(Identity.created_at))
     rows = await session.exec(
-        select(Identity, col(Member.preferred_identity_id))
-        .join(Member, col(Member.id) == Identity.member_id)
-        .where(col(Identity.member_id).in_(members), col(Identity.deliverable).is_(True))
-        .order_by(seen.desc(), col(Identity.id).desc())
+        _by_preference(select(Identity, col(Member.preferred_identity_id)), members)
     )
     found: dict[int, Identity] = {}
     for identity, preferred in rows:
         if identity.id == preferred or identity.member_id not in found:
             found[identity.member_id] = identity
     return found
+
+
+async def reachable_platforms(session: AsyncSession, members: Sequence[int]) -> dict[int, str]:
+    """The platform of each member's account for a DM (as `reachable_accounts` picks it), read
+    as plain columns: a campaign asks this of every member it reaches."""
+    if not members:
+        return {}
+    query = select(col(Identity.member_id), col(Identity.id), col(Identity.platform),
+                   col(Member.preferred_identity_id))  # fmt: skip
+    found: dict[int, str] = {}
+    for member, identity, platform, preferred in await session.exec(_by_preference(query, members)):
+        if identity == preferred or member not in found:
+            found[member] = platform
+    return found
+
+
+def _by_preference(query: Any, members: Sequence[int]) -> Any:
+    """Members' deliverable accounts, the one used last first."""
+    seen = func.coalesce(col(Identity.last_seen_at), col(Identity.created_at))
+    return (
+        query.join(Member, col(Member.id) == Identity.member_id)
+        .where(col(Identity.member_id).in_(members), col(Identity.deliverable).is_(True))
+        .order_by(seen.desc(), col(Identity.id).desc())
+    )
 
 
 async def has_joined(session: AsyncSession, member_id: int) -> bool:

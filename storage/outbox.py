@@ -33,7 +33,7 @@ from storage.leases import WORKER
 from storage.members import (
     ConsentKind,
     MemberFilter,
-    reachable_accounts,
+    reachable_platforms,
     segment_chunks,
     segment_ids,
 )
@@ -267,12 +267,7 @@ async def _over_cap(
 async def _reachable(session: AsyncSession, members: Sequence[int]) -> dict[int, str]:
     """Each member's platform for a DM: the one they chose, else the deliverable account
     they used last (one person on several platforms gets one copy)."""
-    if not members:
-        return {}
-    found: dict[int, str] = {}
-    for member, identity in (await reachable_accounts(session, members)).items():
-        found[member] = identity.platform
-    return found
+    return await reachable_platforms(session, members)
 
 
 async def claim(

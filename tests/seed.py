@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert
-from sqlmodel import col
+from sqlmodel import col, select
 
 from bot.app import App
 from bot.kinds import Launch, Signal
@@ -22,14 +22,23 @@ from tests.emulators.telegram import TelegramEmulator, TelegramUser, add_user
 async def campaign_to(db: Database, platform: str, user_ids: Sequence[str], now: datetime) -> int:
     """Onboarded members who consented to news, one per platform account, and a company-news
     campaign's rows to all of them; the campaign's id."""
+    await members_on(db, platform, user_ids, now)
+    return await news_campaign(db, platform, now)
+
+
+async def members_on(
+    db: Database, platform: str, user_ids: Sequence[str], now: datetime
+) -> list[int]:
+    """Onboarded members who consented to news, one per platform account; their ids."""
     async with db.session() as session:
-        made = await session.exec(
-            insert(Member).returning(col(Member.id), sort_by_parameter_order=True),
+        await session.exec(  # no RETURNING: SQLite would insert them one at a time
+            insert(Member),
             params=[
                 {"created_at": now, "onboarded_at": now, "consent_news": True} for _ in user_ids
             ],
         )
-        ids = list(made.scalars())
+        newest = select(Member.id).order_by(col(Member.id).desc()).limit(len(user_ids))
+        ids = sorted(id_ for id_ in (await session.exec(newest)).all() if id_ is not None)
         await session.exec(
             insert(Identity),
             params=[
@@ -58,7 +67,7 @@ async def campaign_to(db: Database, platform: str, user_ids: Sequence[str], now:
             ],
         )
         await session.commit()
-    return await news_campaign(db, platform, now)
+    return ids
 
 
 async def news_campaign(db: Database, platform: str | None, now: datetime) -> int:

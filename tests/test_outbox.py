@@ -13,13 +13,17 @@ from sqlmodel import col, select
 
 from bot.app import build_app
 from bot.clock import ManualClock, SystemClock
+from bot.handlers.content import CONTENT
 from bot.scheduler.jobs import RUNNING
 from bot.settings import Settings
+from storage.campaigns import Audience, list_members
 from storage.db import Database
 from storage.leases import hold
 from storage.models import Campaign, ContentItem, Delivery, Interaction, TitleVariant
+from storage.models.states import CampaignStatus
 from storage.outbox import claim, mark_sending, recover
 from tests.chat import Chat
+from tests.seed import approved_content, launch, members_on
 
 
 async def campaign_with_rows(
@@ -241,3 +245,23 @@ async def test_tracked_links_and_hosted_articles_record_opens_and_finishes(
     async with db.session() as session:
         kinds = sorted(i.kind for i in await session.exec(select(Interaction)))
     assert kinds == ["clicked", "finished", "opened", "opened"]
+
+
+async def test_a_campaign_to_listed_members_launches_whatever_their_number(
+    chat: Chat, db: Database, clock: ManualClock
+) -> None:
+    """Nurture steps, job alerts and follow-ups go to a list of members. Beyond 32,767 of them
+    a list spelled out in one statement is more parameters than PostgreSQL takes, so they
+    are listed with the campaign instead."""
+    now = clock.now()
+    listed = await members_on(db, "console", [f"u{i}" for i in range(33_000)], now)
+    item = await approved_content(db, now, "Body", "Title")
+    async with db.session() as session:
+        audience = Audience(dm=True, consent="news")
+        campaign = CONTENT.campaign(item, audience, now, status=CampaignStatus.SCHEDULED)
+        await list_members(session, campaign, listed[1:])  # all but the first
+        await session.commit()
+    await launch(chat.app, [campaign.id or 0])
+    async with db.session() as session:
+        rows = (await session.exec(select(Delivery.member_id))).all()
+    assert len(rows) == len(listed) - 1 and listed[0] not in rows
