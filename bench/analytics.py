@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import os
 import sys
 import time
@@ -27,15 +29,12 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 
 from bench.util import postgres, sqlite
-from bot.handlers.growth import code_rows
-from bot.handlers.pipeline.funnel import write_invitations
-from storage.content import approved_items, item_stats, retally
+from bot.app import features
+from bot.reports import Query, as_csv, read_options
+from bot.settings import Settings
+from storage.content import retally
 from storage.db import Database
-from storage.events import events_since, numbers
 from storage.members import ConsentKind, MemberFilter, breakdown, search
-from storage.pipeline import Scope, funnel, sources
-from storage.polls import polls_since, tally
-from storage.surveys import reached, summary, surveys_since
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SOURCES = ("careers_site", "email", "social", "rejection_letter", "job_fair", "referral", "alumni")
@@ -409,57 +408,65 @@ def _events(s: Seeder, members: int) -> None:
     }, members, "i % 40 = 0")  # fmt: skip
 
 
-Report = Callable[[Any], Awaitable[object]]
+Measured = Callable[[Database], Awaitable[object]]
 
 
-def reports() -> dict[str, Report]:
-    """Every HR report, through the functions the commands and exports call."""
+def reports() -> dict[str, Measured]:
+    """Every HR report, as chat, the dashboard and the command line build it: the declared
+    reports (their CSV made, as the dashboard's download does), `/members`, and the exports."""
+    roost = features()
+    settings = Settings()
 
-    def ago(days: int) -> datetime:
-        return NOW - timedelta(days=days)
+    def sheet(name: str, **given: str) -> Measured:
+        report = roost.reports[name]
 
-    async def content(session: Any, days: int) -> object:
-        return [
-            await item_stats(session, item, ago(days)) for item in await approved_items(session)
-        ]
+        async def build(db: Database) -> object:
+            async with db.session() as session:
+                options = read_options(given, report.options)
+                query = Query(session, settings, NOW, options, roost.kinds)
+                return as_csv(await report.build(query))
 
-    async def events(session: Any) -> object:
-        return [await numbers(session, e) for e in await events_since(session, ago(90))]
+        return build
 
-    async def polls(session: Any) -> object:
-        return [await tally(session, p.id or 0) for p in await polls_since(session, ago(30))]
+    def members(flt: MemberFilter, by: str | None = None) -> Measured:
+        async def find(db: Database) -> object:
+            async with db.session() as session:
+                if by:
+                    return await breakdown(session, flt, NOW, by)
+                return await search(session, flt, NOW)
 
-    async def surveys(session: Any) -> object:
-        found = await surveys_since(session, ago(90))
-        return [(await summary(session, v.id), await reached(session, v.id or 0)) for v in found]
+        return find
 
-    async def export(session: Any) -> object:
-        with open(os.devnull, "wb") as nowhere:  # noqa: ASYNC230  # never blocks
-            return await write_invitations(session, Scope(job_id=1), nowhere, lambda _n: None)
+    async def export(db: Database) -> object:
+        tool = next(t for t in roost.tools["funnel"].subtools if t.name == "export")
+        assert tool.run is not None
+        args = argparse.Namespace(job=1, source=None, event=None, output=os.devnull)
+        with contextlib.redirect_stderr(io.StringIO()):
+            return await tool.run(settings, db, args)
 
     return {
-        "/stats sources": lambda session: sources(session, ago(90)),
-        "/stats content (30 days)": lambda session: content(session, 30),
-        "/stats content (180 days)": lambda session: content(session, 180),
-        "/stats events": events,
-        "/stats polls": polls,
-        "/stats surveys": surveys,
-        "/stats funnel": lambda session: funnel(session, Scope()),
-        "/stats funnel job=1": lambda session: funnel(session, Scope(job_id=1)),
-        "/stats funnel source=email": lambda session: funnel(session, Scope(source="email")),
-        "/stats funnel event=1": lambda session: funnel(session, Scope(invite_code_id=2)),
-        "/stats funnel days=30": lambda session: funnel(session, Scope(since=ago(30))),
-        "/members function=data active=30d": lambda session: search(
-            session, MemberFilter(function="data", active_within=timedelta(days=30)), NOW
+        "/stats sources": sheet("sources"),
+        "/stats content (30 days)": sheet("content", days="30"),
+        "/stats content (180 days)": sheet("content", days="180"),
+        "/stats events": sheet("events"),
+        "/stats polls": sheet("polls"),
+        "/stats surveys": sheet("surveys"),
+        "/stats funnel": sheet("funnel"),
+        "/stats funnel job=1": sheet("funnel", job="1"),
+        "/stats funnel source=email": sheet("funnel", source="email"),
+        "/stats funnel event=1": sheet("funnel", event="1"),
+        "/stats funnel days=30": sheet("funnel", days="30"),
+        "/stats jobs": sheet("jobs"),
+        "/stats campaigns": sheet("campaigns"),
+        "/members function=data active=30d": members(
+            MemberFilter(function="data", active_within=timedelta(days=30))
         ),
-        "/members source=alumni consent=jobs": lambda session: search(
-            session, MemberFilter(source="alumni", consent=ConsentKind.JOBS), NOW
+        "/members source=alumni consent=jobs": members(
+            MemberFilter(source="alumni", consent=ConsentKind.JOBS)
         ),
-        "/members by seniority": lambda session: breakdown(
-            session, MemberFilter(), NOW, "seniority"
-        ),
+        "/members by seniority": members(MemberFilter(), "seniority"),
         "roost funnel export": export,
-        "roost invites export": lambda session: code_rows(session, NOW),
+        "roost invites export": sheet("codes"),
     }
 
 
@@ -500,10 +507,9 @@ async def measure(db: Database, size: int, label: str) -> dict[str, float]:
     for name, report in reports().items():
         best = float("inf")
         for _ in range(2):
-            async with db.session() as session:
-                began = time.perf_counter()
-                await report(session)
-                best = min(best, time.perf_counter() - began)
+            began = time.perf_counter()
+            await report(db)
+            best = min(best, time.perf_counter() - began)
         times[name] = best
     return times
 
@@ -550,8 +556,7 @@ async def heaviest(db: Database, kind: str, times: dict[str, float]) -> list[str
     shown = []
     for name in sorted(times, key=times.__getitem__, reverse=True)[:2]:
         statements = Statements(db)
-        async with db.session() as session:
-            await reports()[name](session)
+        await reports()[name](db)
         seconds, statement, params = max(statements.seen, key=lambda s: s[0])
         event.remove(db.engine.sync_engine, "before_cursor_execute", statements._before)
         event.remove(db.engine.sync_engine, "after_cursor_execute", statements._after)

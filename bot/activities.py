@@ -9,11 +9,13 @@ from typing import Any
 
 from bot.context import Context
 from bot.kinds import CampaignKind, Launch, Reschedule
+from bot.pages import Tab
 from storage.campaigns import Audience
 from storage.members import MemberFilter
 from storage.models.states import CampaignStatus
 
 CHANNELS = Audience(channels=True)  # every community channel
+ACTIVITIES = Tab("activities", "Activities", 60)  # the dashboard tab of their reports
 
 Step = tuple[CampaignKind, Audience, datetime]  # (what, to whom, when)
 

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.adapter import Adapter
 from bot.clock import Clock
 from bot.context import Context
+from bot.dashboard import Dashboard
 from bot.dispatch import invoke, resolve, typed
 from bot.events import ChatKind, Event, FirstContact, MemberActive, MemberLeft, User
 from bot.flow import FormFlow
@@ -30,6 +31,8 @@ from bot.handlers import root_router
 from bot.kinds import CampaignKind, Launch, Refresh, Reschedule, Signal
 from bot.messages import Message, Say, Sent
 from bot.middleware import Call, Endpoint, Middleware, authorize, log_event, opt_out, rate_limit
+from bot.outbox.links import tracked_links
+from bot.pages import Site
 from bot.replies import Replies
 from bot.roles import menu, role_of
 from bot.router import Routes, UsageError
@@ -280,6 +283,11 @@ class App:
                 await self.web.stop()
 
 
+def features() -> Routes:
+    """Every feature Roost has, indexed: the one place that knows them all."""
+    return Routes(root_router())
+
+
 def build_app(
     settings: Settings,
     adapters: Sequence[Adapter],
@@ -289,7 +297,7 @@ def build_app(
 ) -> App:
     """Roost, put together: every feature's routes (or those given), the delivery worker with
     each campaign kind's composer, the campaigns, the scheduler and the web server."""
-    routes = routes or Routes(root_router())
+    routes = routes or features()
     if unknown := sorted(set(settings.duties.hours) - set(routes.duties)):
         raise ConfigError(
             f"[duties] hours: there is no daily duty {', '.join(unknown)} "
@@ -315,7 +323,19 @@ def build_app(
         db, clock, settings, communities, worker.wake, routes.kinds, routes.duties
     )
     scheduler = Scheduler(db, campaigns, clock, settings)
-    web = WebServer(settings, db, clock, platforms=lambda: sorted(running))
+    web = WebServer(
+        Site(db, clock, settings),
+        [*routes.web.values(), tracked_links(routes.kinds)],
+        Dashboard(
+            settings,
+            db,
+            clock,
+            list(routes.pages.values()),
+            list(routes.reports.values()),
+            routes.kinds,
+        ),
+        platforms=lambda: sorted(running),
+    )
     return App(
         settings,
         running,

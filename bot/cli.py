@@ -10,20 +10,17 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.adapter import Adapter, StartupError
 from bot.adapters.console import ConsoleAdapter
-from bot.app import build_app
+from bot.app import build_app, features
 from bot.clock import SystemClock
-from bot.handlers import root_router
-from bot.router import Routes, Tool
+from bot.router import Tool
 from bot.settings import ConfigError, Settings, load_settings
+from bot.terminal import refuse
 from bot.web import PortInUse
 from storage.db import Database
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("roost")
 
@@ -121,13 +118,24 @@ def parser(tools: Mapping[str, Tool]) -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply pending migrations")
     for tool in tools.values():
-        tool.arguments(commands.add_parser(tool.name, help=tool.help))
+        _add(commands, tool)
     return made
 
 
+def _add(commands: Any, tool: Tool) -> None:
+    """A tool's parser; a tool of subtools gets one parser each (`roost invites create`)."""
+    made = commands.add_parser(tool.name, help=tool.help, description=tool.help)
+    tool.arguments(made)
+    if tool.subtools:
+        inner = made.add_subparsers(dest=f"{tool.name}_action", required=True, metavar="ACTION")
+        for sub in tool.subtools:
+            _add(inner, sub)
+    else:
+        made.set_defaults(tool=tool)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    tools = Routes(root_router()).tools
-    args = parser(tools).parse_args(argv)
+    args = parser(features().tools).parse_args(argv)
     # Opt into python-telegram-bot's coming timedelta API; its internals warn otherwise.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -147,15 +155,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.command in jobs:
         return _run_until_signalled(jobs[args.command]())
-    return _run_until_signalled(use(tools[args.command], settings, args))
+    return _run_until_signalled(use(args.tool, settings, args))
 
 
 async def use(tool: Tool, settings: Settings, args: argparse.Namespace) -> int:
     """A feature's tool, on the migrated database."""
+    assert tool.run is not None, f"{tool.name} runs one of its subtools"
     db = Database(settings.database.url.get_secret_value())
     try:
         await db.upgrade()
         return await tool.run(settings, db, args)
+    except OSError as exc:
+        if exc.filename is None:  # not a file the command line named
+            raise
+        return refuse(f"cannot write {exc.filename}: {exc.strerror}")
     finally:
         await db.dispose()
 

@@ -28,6 +28,7 @@ from bot.messages import (
     Say,
     Target,
 )
+from bot.reports import Query
 from bot.router import Role
 from bot.settings import Settings
 from storage.models import AuditEntry, Identity, Member
@@ -72,6 +73,10 @@ class Context(Generic[E]):
     @property
     def in_dm(self) -> bool:
         return self.event.origin.chat.kind is ChatKind.DM
+
+    def query(self, options: Mapping[str, str] | None = None) -> Query:
+        """What a report is built from, as of this event."""
+        return Query(self.session, self.settings, self.now, options or {}, self.kinds)
 
     def cmd(self, name: str, args: str = "") -> str:
         """A command as the member types it on their platform (`/join`, `/roost join`)."""

@@ -76,7 +76,8 @@ class CampaignKind:
     HR reads it (`label`), whether members asked for it (`solicited`: no consent gate, no
     cap), whether rows are split between title variants (`titled`), what a launch adds to
     making rows (`launching`), and what a subject's posts show now where they are edited in
-    place (`live`: a poll's counts)."""
+    place (`live`: a poll's counts), and where a tracked link in one of its rows leads once
+    followed (`followed`, which records the click; None: nowhere)."""
 
     name: str
     subject: Subject
@@ -88,6 +89,7 @@ class CampaignKind:
         nothing_more
     )
     live: Callable[[Session, int], Awaitable[Message]] | None = None
+    followed: Callable[[Session, Delivery, Campaign, datetime], Awaitable[str | None]] | None = None
 
     def campaign(
         self, subject_id: int, audience: Audience, now: datetime, **fields: Any

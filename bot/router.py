@@ -21,6 +21,8 @@ from bot.messages import Form
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.pages import Page, WebRoute
+    from bot.reports import Report
     from bot.settings import Settings
     from storage.db import Database
 
@@ -184,12 +186,13 @@ class FormHandler:
 class Tool:
     """A `roost NAME …` command a feature adds to the command line: the arguments it adds to
     its own parser, and what it does given the settings and the database (migrated already);
-    its exit status."""
+    its exit status. A tool of `subtools` (`roost invites create`) runs one of them."""
 
     name: str
     help: str
-    run: Callable[[Settings, Database, argparse.Namespace], Awaitable[int]]
+    run: Callable[[Settings, Database, argparse.Namespace], Awaitable[int]] | None = None
     arguments: Callable[[argparse.ArgumentParser], None] = lambda _parser: None
+    subtools: tuple[Tool, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +213,9 @@ class Router:
     kinds: tuple[CampaignKind, ...] = ()  # the campaigns this feature sends
     duties: tuple[Duty, ...] = ()  # what the scheduler does for it daily
     tools: tuple[Tool, ...] = ()  # what it adds to the command line
+    web: tuple[WebRoute, ...] = ()  # public web routes: links, landing pages, APIs
+    pages: tuple[Page, ...] = ()  # dashboard pages
+    reports: tuple[Report, ...] = ()  # in chat (/stats), on the dashboard, as CSV
     children: tuple[Router, ...] = ()
 
     def walk(self) -> Iterator[Router]:
@@ -229,7 +235,16 @@ class Routes:
         self.kinds: dict[str, CampaignKind] = {}
         self.duties: dict[str, Duty] = {}
         self.tools: dict[str, Tool] = {}
+        self.web: dict[str, WebRoute] = {}
+        self.pages: dict[str, Page] = {}
+        self.reports: dict[str, Report] = {}
         for router in root.walk():
+            for route in router.web:
+                _claim(self.web, f"{route.method} {route.path}", route, router.name)
+            for page in router.pages:
+                _claim(self.pages, f"{page.method} {page.path}", page, router.name)
+            for report in router.reports:
+                _claim(self.reports, report.name, report, router.name)
             for tool in router.tools:
                 _claim(self.tools, tool.name, tool, router.name)
             for kind in router.kinds:

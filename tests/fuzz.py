@@ -109,10 +109,23 @@ def chat_targets() -> list[Target]:
     return found
 
 
+def tool_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Every `roost …` command line (`invites create`), with the parser of its arguments."""
+    found: dict[str, argparse.ArgumentParser] = {}
+
+    def walk(made: argparse.ArgumentParser, words: str) -> None:
+        inner = [a for a in made._actions if isinstance(a, argparse._SubParsersAction)]
+        if not inner:
+            found[words.strip()] = made
+        for name, child in inner[0].choices.items() if inner else ():
+            walk(child, f"{words} {name}")
+
+    walk(parser, "")
+    return found
+
+
 def tool_targets(parser: argparse.ArgumentParser) -> list[Target]:
-    """Every `roost …` command line."""
-    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return [Target("tool", name) for name in subparsers.choices]
+    return [Target("tool", name) for name in tool_parsers(parser)]
 
 
 def web_targets(app: App) -> list[Target]:

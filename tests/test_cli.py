@@ -164,3 +164,11 @@ def test_a_code_made_from_the_command_line_leaves_no_file_unasked(tmp_path: Path
     made = roost(["invites", "create", "website", "code=WEB26"], tmp_path, url)
     assert made.returncode == 0 and made.stdout.startswith("WEB26\twebsite\tlanding ")
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".png") == []
+
+
+def test_a_file_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'out.db'}"
+    for tool in (["invites", "export"], ["funnel", "export"]):
+        done = roost([*tool, "-o", str(tmp_path / "no" / "such" / "x.csv")], tmp_path, url)
+        assert done.returncode == 2 and "cannot write" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr

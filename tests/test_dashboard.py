@@ -73,7 +73,7 @@ def routes(chat: Chat) -> list[tuple[str, str]]:
     """Every dashboard route, as (method, a path to it)."""
     found = []
     for resource in chat.app.web.app.router.resources():
-        path = resource.canonical.replace("{id}", "1")
+        path = re.sub(r"\{\w+\}", "1", resource.canonical)
         if path.startswith("/dashboard") and path != "/dashboard/signin":
             found += [(route.method, path) for route in resource if route.method != "HEAD"]
     return found

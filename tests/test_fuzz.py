@@ -52,6 +52,7 @@ from tests.fuzz import (
     form_values,
     routes,
     seeded,
+    tool_parsers,
     tool_targets,
     typed,
     web_targets,
@@ -324,10 +325,8 @@ def test_whatever_is_typed_on_the_command_line_ends_in_words(
     config.write_text(
         f'[database]\nurl = "{db_url}"\n[console]\nenabled = false\n[web]\nenabled = false\n'
     )
-    made = parser(routes().tools)
-    commands = next(a for a in made._actions if isinstance(a, argparse._SubParsersAction))
-    for target in tool_targets(made):
-        fuzz_tool(target, commands.choices[target.name], config, capsys, caplog)
+    for name, tool in tool_parsers(parser(routes().tools)).items():
+        fuzz_tool(Target("tool", name), tool, config, capsys, caplog)
 
 
 def fuzz_tool(
@@ -341,7 +340,7 @@ def fuzz_tool(
     @given(command_lines(tool, config.parent))
     def typing(argv: list[str]) -> None:
         try:
-            status = main(["--config", str(config), target.name, *argv])
+            status = main(["--config", str(config), *target.name.split(), *argv])
         except SystemExit as exit:  # argparse's own refusal, its usage printed
             status = exit.code if isinstance(exit.code, int) else 2
         out, err = capsys.readouterr()
@@ -379,7 +378,12 @@ def test_the_fuzz_covers_everything_declared(sqlite_url: str) -> None:
             assert built(index.forms[target.name], community_settings()).fields
 
     made = parser(index.tools)
-    assert {"run", "worker", "db", *index.tools} == {t.name for t in tool_targets(made)}
+    lines = {
+        f"{tool.name} {sub.name}" if sub else tool.name
+        for tool in index.tools.values()
+        for sub in tool.subtools or (None,)
+    }
+    assert {"run", "worker", "db", *lines} == {t.name for t in tool_targets(made)}
 
     async def served() -> set[str]:
         db = Database(sqlite_url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.handlers import (
-    admin,
     campaigns,
     competitions,
     content,
@@ -11,16 +10,17 @@ from bot.handlers import (
     events,
     feeds,
     growth,
+    members,
     membership,
     nurture,
     people,
     pipeline,
     polls,
     privacy,
-    stats,
     surveys,
 )
 from bot.handlers.help import help_router
+from bot.handlers.stats import stats_router
 from bot.router import Router, Routes
 
 
@@ -30,7 +30,7 @@ def root_router() -> Router:
         children=(
             membership.router,
             privacy.router,
-            admin.router,
+            members.router,
             dashboard.router,
             people.router,
             content.router,
@@ -43,7 +43,9 @@ def root_router() -> Router:
             events.router,
             competitions.router,
             surveys.router,
-            stats.router,
         ),
     )
-    return Router("roost", children=(features, help_router(Routes(features))))
+    reported = Router(
+        "reported", children=(features, stats_router(Routes(features).reports.values()))
+    )
+    return Router("roost", children=(reported, help_router(Routes(reported))))

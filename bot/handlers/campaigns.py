@@ -4,13 +4,15 @@ subject, how far each got (by state, and what is left), and stopping one."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.events import CommandInvoked
 from bot.kinds import Reschedule
-from bot.messages import Message
+from bot.pages import Tab
 from bot.parsing import ident
+from bot.reports import Column, Query, Report, Sheet, as_message
 from bot.router import Arg, Command, Role, Router
 from storage.campaigns import WAITING, latest, states, stop
 from storage.models import Campaign
@@ -22,34 +24,66 @@ def local(at: datetime, timezone: str) -> str:
     return f"{at.astimezone(ZoneInfo(timezone)):%a %d %b %Y %H:%M} ({timezone})"
 
 
-async def line(ctx: Context[CommandInvoked], campaign: Campaign) -> str:
-    """A campaign in one line: its kind and subject, its state, when, and its rows' states."""
-    kind = ctx.kinds.get(campaign.kind)
-    label = kind.shown if kind else campaign.kind.replace("_", " ")
-    named = await kind.subject.named(ctx.session, campaign.subject_id) if kind else ""
-    subject = f" “{named}”" if named else ""
-    tz = ctx.settings.community.timezone
-    when = (
-        f"every {campaign.recurrence}"
-        if campaign.recurrence
-        else local(campaign.scheduled_at, tz)
-        if campaign.scheduled_at
-        else local(campaign.created_at, tz)
+class CampaignRow(NamedTuple):
+    campaign: Campaign
+    kind: str  # as HR reads it
+    subject: str
+    when: str
+    counts: str  # its rows by state, and what is left
+
+
+async def campaigns_sheet(query: Query) -> Sheet[CampaignRow]:
+    """The newest campaigns: kind and subject, state, when, and how far each got."""
+    tz, rows = query.settings.community.timezone, []
+    for campaign in await latest(query.session, limit=50):
+        kind = query.kinds.get(campaign.kind)
+        label = kind.shown if kind else campaign.kind.replace("_", " ")
+        named = await kind.subject.named(query.session, campaign.subject_id) if kind else ""
+        when = (
+            f"every {campaign.recurrence}"
+            if campaign.recurrence
+            else local(campaign.scheduled_at or campaign.created_at, tz)
+        )
+        counts = await states(query.session, campaign)
+        left = sum(n for state, n in counts.items() if state in WAITING)
+        shown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing sent yet"
+        if left and campaign.status == CampaignStatus.SENDING:
+            shown += f"; {left} still to go"
+        rows.append(CampaignRow(campaign, label, named, when, shown))
+    return Sheet(
+        "Campaigns",
+        (
+            Column("#", lambda r: r.campaign.id),
+            Column("kind", lambda r: r.kind),
+            Column("subject", lambda r: r.subject),
+            Column("status", lambda r: r.campaign.status),
+            Column("when", lambda r: r.when),
+            Column("rows", lambda r: r.counts),
+        ),
+        rows,
+        sentence=lambda r: (
+            f"#{r.campaign.id} {r.kind}"
+            + (f" “{r.subject}”" if r.subject else "")
+            + f" · {r.campaign.status} · {r.when} · {r.counts}"
+        ),
+        empty="No campaigns yet.",
     )
-    counts = await states(ctx.session, campaign)
-    left = sum(n for state, n in counts.items() if state in WAITING)
-    shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing sent yet"
-    if left and campaign.status == CampaignStatus.SENDING:
-        shown += f"; {left} still to go"
-    return f"#{campaign.id} {label}{subject} · {campaign.status} · {when} · {shown}"
+
+
+REPORT = Report(
+    "campaigns",
+    "What went out or waits, by kind, and how far each got.",
+    campaigns_sheet,
+    Tab("campaigns", "Campaigns", 25),
+)
 
 
 async def campaigns(ctx: Context[CommandInvoked]) -> None:
-    rows = await latest(ctx.session)
-    if not rows:
+    sheet = await campaigns_sheet(ctx.query())
+    if not sheet.rows:
         ctx.reply(f"No campaigns yet. {ctx.cmd('schedule')} makes one.")
         return
-    ctx.reply(Message(title="Campaigns", body="\n".join([await line(ctx, c) for c in rows])))
+    ctx.reply(await as_message(sheet))
 
 
 async def cancel(ctx: Context[CommandInvoked]) -> None:
@@ -69,6 +103,7 @@ async def cancel(ctx: Context[CommandInvoked]) -> None:
 
 router = Router(
     "campaigns",
+    reports=(REPORT,),
     commands=(
         Command(
             "campaigns",

@@ -7,22 +7,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot.activities import CHANNELS, plan, registrants
+from bot.activities import ACTIVITIES, CHANNELS, plan, registrants
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.kinds import CampaignKind, Composer, Launch, Render, Subject
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
 from bot.naming import MEMBER_HINT
 from bot.parsing import ParseError, ident, moment
+from bot.reports import Column, Query, Report, Sheet
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
 from bot.settings import Settings
 from storage.competitions import (
     entries_of,
     entry_of,
     is_judge,
+    latest_competitions,
     leaderboard,
     parse_scores,
     score,
@@ -364,8 +366,41 @@ RESULT = CampaignKind(
     "competition_result", COMPETITION_SUBJECT, composed(winners), label="competition winners"
 )
 
+# -- the report -----------------------------------------------------------------------------
+
+
+class Standings(NamedTuple):
+    competition: Competition
+    leading: str
+
+
+async def competitions_sheet(query: Query) -> Sheet[Standings]:
+    """The newest competitions and who leads each."""
+    rows = []
+    for competition in await latest_competitions(query.session):
+        board = await leaderboard(query.session, competition.id or 0)
+        names = await first_names(query.session, [s.member_id for s in board[:3]])
+        leading = ", ".join(f"{names[s.member_id]} {s.points:.1f}" for s in board[:3])
+        rows.append(Standings(competition, leading or "no entries scored"))
+    return Sheet(
+        "Competitions",
+        (
+            Column("#", lambda r: r.competition.id),
+            Column("competition", lambda r: r.competition.title),
+            Column("leading", lambda r: r.leading),
+        ),
+        rows,
+        sentence=lambda r: f"#{r.competition.id} **{r.competition.title}**: {r.leading}",
+        empty="No competitions yet.",
+    )
+
+
+REPORT = Report("competitions", "Who leads each competition.", competitions_sheet, ACTIVITIES)
+
+
 router = Router(
     "competitions",
+    reports=(REPORT,),
     kinds=(ANNOUNCEMENT, LAST_CALL, REMINDER, RESULT),
     commands=(
         Command(

@@ -6,10 +6,10 @@ reveals during the event, and get a short survey after it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot.activities import CHANNELS, Step, plan, registrants
+from bot.activities import ACTIVITIES, CHANNELS, Step, plan, registrants
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.kinds import CampaignKind, Render, Subject
@@ -26,18 +26,23 @@ from bot.messages import (
     Style,
 )
 from bot.parsing import ParseError, clock, ident, moment
+from bot.pictures import grouped_png
 from bot.questionnaire import invitation, new_survey
+from bot.reports import Chart, Column, Query, Report, Sheet
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
 from storage.db import Session
 from storage.events import (
+    EventNumbers,
     cancel,
     check_in,
+    events_since,
     new_checkin_code,
     on_now_for,
     register,
     registered_count,
     upcoming,
 )
+from storage.events import numbers as event_numbers
 from storage.growth import create_code
 from storage.members import MemberFilter, reachable_account
 from storage.models import (
@@ -324,8 +329,78 @@ AFTER = CampaignKind(
     "event_survey", EVENT_SUBJECT, lambda _s: surveyed, label="event survey", solicited=True
 )
 
+# -- the report -----------------------------------------------------------------------------
+
+
+class EventRow(NamedTuple):
+    event: CommunityEvent
+    n: EventNumbers
+
+
+def _share(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "—"
+
+
+def _score(value: float | None, scale: int) -> str:
+    return f"{value:.1f}/{scale}" if value is not None else "—"
+
+
+async def events_sheet(query: Query) -> Sheet[EventRow]:
+    """Per event: registrations, attendance, new members through its code, satisfaction."""
+    days = query.days(90)
+    events = await events_since(query.session, query.now - timedelta(days=days))
+    rows = [EventRow(e, await event_numbers(query.session, e)) for e in events]
+
+    async def draw(svg: bool) -> bytes:
+        return await grouped_png(
+            "Events: registered, attended, new members",
+            [f"#{r.event.id}" for r in rows],
+            [("registered", [r.n.registered for r in rows]),
+             ("attended", [r.n.attended for r in rows]),
+             ("new members", [r.n.new_members for r in rows])],
+            svg=svg,
+        )  # fmt: skip
+
+    return Sheet(
+        "Events",
+        (
+            Column("#", lambda r: r.event.id),
+            Column("event", lambda r: r.event.title),
+            Column("registered", lambda r: r.n.registered),
+            Column("waitlisted", lambda r: r.n.waitlisted),
+            Column("attended", lambda r: r.n.attended),
+            Column("new members", lambda r: r.n.new_members),
+            Column("satisfaction", lambda r: _score(r.n.satisfaction, 5)),
+            Column("would recommend", lambda r: _score(r.n.recommend, 10)),
+        ),
+        rows,
+        sentence=lambda r: (
+            f"#{r.event.id} **{r.event.title}**: {r.n.registered} registered"
+            + (f" (+{r.n.waitlisted} waiting)" if r.n.waitlisted else "")
+            + f", {r.n.attended} attended ({_share(r.n.attendance)}), "
+            f"{r.n.new_members} new members through its code; "
+            f"satisfaction {_score(r.n.satisfaction, 5)}, "
+            f"would recommend {_score(r.n.recommend, 10)}, "
+            f"survey answered by {_share(r.n.response_rate)}"
+        ),
+        chart=Chart("Registered, attended and new members per event", draw),
+        empty=f"No events in the last {days} days or planned.",
+    )
+
+
+REPORT = Report(
+    "events",
+    "Registered, attended, new members and satisfaction per event.",
+    events_sheet,
+    ACTIVITIES,
+    options=("days",),
+    example="90",
+)
+
+
 router = Router(
     "events",
+    reports=(REPORT,),
     kinds=(EVENT, REMINDER, AFTER),
     commands=(
         Command(

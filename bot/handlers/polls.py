@@ -12,19 +12,31 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot.activities import CHANNELS, plan
+from bot.activities import ACTIVITIES, CHANNELS, plan
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted, PollAnswered
 from bot.kinds import CampaignKind, Launching, Refresh, Render, Subject
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, PollSpec
 from bot.parsing import ParseError, duration, ident, moment
+from bot.pictures import grouped_png
+from bot.reports import Chart, Column, Query, Report, Sheet
 from bot.router import Action, Command, FormHandler, On, Role, Router
 from bot.settings import Settings
 from storage.db import Session
 from storage.models import Campaign, Poll, PollOption
-from storage.polls import by_native_id, clean_options, latest_polls, options_of, tally, vote
+from storage.polls import (
+    Tally,
+    by_native_id,
+    clean_options,
+    latest_polls,
+    options_of,
+    polls_since,
+    tally,
+    vote,
+)
 
 IN = re.compile(r"^(?:in\s+)?\d+\s*[mhdw]$")
 KINDS = ("single", "multiple", "quiz")
@@ -228,8 +240,62 @@ POLL_RESULT = CampaignKind(
     "poll_result", POLL_SUBJECT, lambda _s: result, label="poll result", launching=final_count
 )
 
+# -- the report -----------------------------------------------------------------------------
+
+
+class PollRow(NamedTuple):
+    poll: Poll
+    tally: Tally
+
+
+def _said(r: PollRow) -> str:
+    lead = max(r.tally.options, key=lambda option: option[1])
+    where = ", ".join(f"{p} {n}" for p, n in r.tally.by_platform) or "nobody yet"
+    return f"#{r.poll.id} {r.poll.question}: {r.tally.voters} voted ({where})" + (
+        f"; leading: {lead[0]} ({lead[1]})" if lead[1] else ""
+    )
+
+
+async def polls_sheet(query: Query) -> Sheet[PollRow]:
+    """Per poll: who took part on which platform, and the answers."""
+    days = query.days(30)
+    polls = await polls_since(query.session, query.now - timedelta(days=days))
+    rows = [PollRow(p, await tally(query.session, p.id or 0)) for p in polls]
+    platforms = sorted({p for r in rows for p, _ in r.tally.by_platform})
+
+    async def draw(svg: bool) -> bytes:
+        return await grouped_png(
+            "Poll participation by platform",
+            [f"#{r.poll.id}" for r in rows],
+            [(p, [dict(r.tally.by_platform).get(p, 0) for r in rows]) for p in platforms],
+            svg=svg,
+        )
+
+    return Sheet(
+        f"Polls, last {days} days",
+        (
+            Column("#", lambda r: r.poll.id),
+            Column("question", lambda r: r.poll.question),
+            Column("voters", lambda r: r.tally.voters),
+            Column("answers", lambda r: ", ".join(f"{o} {n}" for o, n in r.tally.options)),
+        ),
+        rows,
+        sentence=_said,
+        # with nobody voting yet, a chart of nothing says less than the lines
+        chart=Chart("Voters per poll and platform", draw) if platforms else None,
+        empty=f"No polls in the last {days} days.",
+    )
+
+
+REPORT = Report(
+    "polls", "Who voted, per poll and platform.", polls_sheet, ACTIVITIES, options=("days",),
+    example="30",
+)  # fmt: skip
+
+
 router = Router(
     "polls",
+    reports=(REPORT,),
     kinds=(POLL, POLL_RESULT),
     commands=(
         Command("poll", ask, "Ask the community a question (a poll or a quiz).", role=Role.HR),

@@ -7,19 +7,31 @@ to the survey they opened last and have not answered, so one form serves every s
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import NamedTuple
+
+from bot.activities import ACTIVITIES
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.kinds import CampaignKind, Launch, Render, Subject
 from bot.messages import Message
 from bot.parsing import ParseError, bounded, ident
 from bot.questionnaire import ANSWER, invitation, new_survey
+from bot.reports import Column, Query, Report, Sheet
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.segments import nobody_in, parse_filter
 from storage.campaigns import Audience
 from storage.db import Session
 from storage.models import Campaign, Interaction, Survey, SurveyResponse
 from storage.models.states import Fact
-from storage.surveys import has_answered, unanswered_opened
+from storage.surveys import (
+    Answers,
+    has_answered,
+    reached,
+    summary,
+    surveys_since,
+    unanswered_opened,
+)
 
 
 async def send(ctx: Context[CommandInvoked]) -> None:
@@ -106,8 +118,66 @@ async def asked(_session: Session, _campaign: Campaign, survey: Survey) -> Rende
 
 SURVEY = CampaignKind("survey", Subject("survey", Survey), lambda _s: asked, label="survey")
 
+# -- the report -----------------------------------------------------------------------------
+
+
+class SurveyRow(NamedTuple):
+    survey: Survey
+    answers: Answers
+    reached: int
+
+
+def _said(r: SurveyRow) -> str:
+    a = r.answers
+    return (
+        f"#{r.survey.id} {r.survey.title}: {a.count} answered"
+        + (f" of {r.reached} ({a.count / r.reached:.0%})" if r.reached else "")
+        + (f"; satisfaction {a.satisfaction:.1f}/5" if a.satisfaction is not None else "")
+        + (f", would recommend {a.recommend:.1f}/10" if a.recommend is not None else "")
+        + f"; {a.comments} comments"
+    )
+
+
+async def surveys_sheet(query: Query) -> Sheet[SurveyRow]:
+    """Per survey: how many got it, answered, and the average answers."""
+    days = query.days(90)
+    rows = [
+        SurveyRow(s, await summary(query.session, s.id), await reached(query.session, s.id or 0))
+        for s in await surveys_since(query.session, query.now - timedelta(days=days))
+    ]
+    return Sheet(
+        f"Surveys, last {days} days",
+        (
+            Column("#", lambda r: r.survey.id),
+            Column("survey", lambda r: r.survey.title),
+            Column("answers", lambda r: r.answers.count),
+            Column("reached", lambda r: r.reached),
+            Column("satisfaction", lambda r: _mean(r.answers.satisfaction, 5)),
+            Column("recommend", lambda r: _mean(r.answers.recommend, 10)),
+        ),
+        rows,
+        sentence=_said,
+        empty=f"No surveys in the last {days} days.",
+    )
+
+
+def _mean(value: float | None, scale: int) -> str:
+    return f"{value:.1f}/{scale}" if value is not None else "—"
+
+
+REPORT = Report(
+    "surveys",
+    "Answered of reached, satisfaction and would-recommend per survey.",
+    surveys_sheet,
+    ACTIVITIES,
+    options=("days",),
+    example="90",
+)
+
+
 router = Router(
     "surveys",
+    reports=(REPORT,),
     kinds=(SURVEY,),
     commands=(
         Command(

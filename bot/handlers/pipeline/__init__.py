@@ -3,11 +3,12 @@ job alerts, invitations to apply and their answers, and a Not now that comes bac
 
 from __future__ import annotations
 
-from bot.handlers.pipeline import alerts, funnel, invitations, jobs
+from bot.handlers.pipeline import alerts, funnel, invitations, jobs, web
 from bot.handlers.pipeline.kinds import INVITATION, JOB_ALERT
+from bot.handlers.pipeline.report import FUNNEL, JOBS, SOURCES_REPORT
 from bot.kinds import Duty
 from bot.naming import MEMBER_HINT
-from bot.router import Action, Arg, Command, FormHandler, Role, Router, Tool
+from bot.router import Action, Arg, Command, FormHandler, Role, Router
 from storage.pipeline import PROGRESS
 
 router = Router(
@@ -79,7 +80,7 @@ router = Router(
         Duty("not_now", alerts.come_back, hour=8),
         Duty("job_boards", alerts.import_boards, hour=6),
     ),
-    tools=(
-        Tool("funnel", "the talent pipeline's rows", funnel.export_tool, funnel.export_arguments),
-    ),
+    tools=(funnel.TOOL,),
+    web=web.ROUTES,
+    reports=(FUNNEL, SOURCES_REPORT, JOBS),
 )

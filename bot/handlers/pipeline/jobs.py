@@ -8,12 +8,13 @@ from typing import Any
 from bot.context import Context
 from bot.events import CommandInvoked, FormSubmitted
 from bot.handlers.pipeline.alerts import alert, sync_boards
+from bot.handlers.pipeline.report import jobs_sheet
 from bot.kinds import Launch
 from bot.messages import FieldKind, Form, FormField, Message
 from bot.parsing import ParseError, day, end_of, ident
+from bot.reports import as_message
 from storage.models import Job
 from storage.openings import open_jobs
-from storage.pipeline import jobs_with_counts
 
 
 def job_form(ctx: Context[Any]) -> Form:
@@ -118,14 +119,7 @@ async def _open_jobs(ctx: Context[CommandInvoked], *, everything: bool) -> None:
 
 
 async def listing(ctx: Context[CommandInvoked]) -> None:
-    lines = []
-    for job, invited, applied in await jobs_with_counts(ctx.session):
-        closed = " (closed)" if job.closes_at and job.closes_at <= ctx.now else ""
-        lines.append(
-            f"#{job.id} **{job.title}**{closed}: {job.function}, {job.seniority}, "
-            f"{job.location} · {invited} invited, {applied} applied"
-        )
-    ctx.reply(Message(title="Jobs", body="\n".join(lines) or "No jobs yet."))
+    ctx.reply(await as_message(await jobs_sheet(ctx.query())))
 
 
 async def job_named(ctx: Context[Any], ref: str) -> Job | None:

@@ -9,8 +9,8 @@ from bot.kinds import CampaignKind, Launching, Render, Subject
 from bot.messages import ActionButton, LinkButton, Message, MessageField, Style
 from bot.settings import Settings
 from storage.db import Session
-from storage.models import Campaign, Job
-from storage.pipeline import exclusions, invite_rows
+from storage.models import Campaign, Delivery, Job
+from storage.pipeline import click, exclusions, invite_rows
 
 
 def invitation_message(
@@ -62,6 +62,12 @@ async def inviting(session: Session, run: Campaign, now: datetime, settings: Set
     return Launching(exclude=await exclusions(session, job, now, rest_days=rest), after=rows)
 
 
+async def followed(session: Session, row: Delivery, _run: Campaign, now: datetime) -> str | None:
+    """Apply was followed: the invitation is opened, clicked and answered, and the candidate
+    goes on to the job's application page (told which invitation it was)."""
+    return await click(session, row.token or "", now)
+
+
 JOB = Subject("job", Job)
 INVITATION = CampaignKind(
     "invitation",
@@ -69,6 +75,7 @@ INVITATION = CampaignKind(
     lambda s: InvitationComposer(s.web.public_url),
     label="invitation to apply",
     launching=inviting,
+    followed=followed,
 )
 JOB_ALERT = CampaignKind(
     "job_alert",
@@ -76,4 +83,5 @@ JOB_ALERT = CampaignKind(
     lambda s: InvitationComposer(s.web.public_url, "A new job for your alert"),
     label="job alert",
     launching=inviting,
+    followed=followed,
 )

@@ -1,19 +1,18 @@
-"""HR's view of the community: label members, find them, count them."""
+"""HR's view of the community in chat: label members, find them, count them, export them."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
-from datetime import datetime
 from urllib.parse import urlencode
 
 from bot.context import Context
 from bot.events import CommandInvoked
+from bot.handlers.members.spreadsheet import CSV_COLUMNS, csv_row
 from bot.messages import Attachment, Message, MessageField
 from bot.naming import ago, label_name, named_member
 from bot.parsing import whole
-from bot.router import Arg, Command, Role, Router, UsageError
+from bot.router import UsageError
 from bot.segments import parse_filter
 from storage.engagement import level
 from storage.members import (
@@ -26,7 +25,6 @@ from storage.members import (
     segment_members,
 )
 from storage.models import Label, Member
-from storage.spreadsheet import cell
 
 
 async def label(ctx: Context[CommandInvoked]) -> None:
@@ -103,12 +101,6 @@ async def members(ctx: Context[CommandInvoked]) -> None:
     )
 
 
-CSV_COLUMNS = (
-    *("member", "name", "function", "seniority", "location", "source", "platforms"),
-    *("engagement", "level", "last_active", "last_contacted"),
-)
-
-
 async def _export(ctx: Context[CommandInvoked], flt: MemberFilter, words: list[str]) -> None:
     """The whole segment as a CSV file, read a chunk at a time, as large as this platform
     takes a file; a larger segment is for the dashboard, which streams it to the browser."""
@@ -138,22 +130,6 @@ async def _export(ctx: Context[CommandInvoked], flt: MemberFilter, words: list[s
     )
 
 
-def csv_row(m: Member, platforms: list[str], levels: Mapping[str, int]) -> tuple[object, ...]:
-    """A member as a segment's CSV shows them (`CSV_COLUMNS`)."""
-    return tuple(
-        cell(value)
-        for value in (
-            m.id, m.display_name, m.function, m.seniority, m.location, m.first_source,
-            " ".join(platforms), m.engagement, level(m.engagement, levels),
-            _iso(m.last_active_at), _iso(m.last_contact_at),
-        )
-    )  # fmt: skip
-
-
-def _iso(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else ""
-
-
 async def _line(ctx: Context[CommandInvoked], member: Member) -> str:
     assert member.id is not None
     accounts = await accounts_of(ctx.session, member.id)
@@ -169,34 +145,3 @@ async def _line(ctx: Context[CommandInvoked], member: Member) -> str:
         f"contacted {ago(ctx.now, member.last_contact_at)}",
     ]
     return " · ".join(p for p in parts if p)
-
-
-router = Router(
-    "admin",
-    commands=(
-        Command(
-            "label",
-            label,
-            "Add a label to a member.",
-            role=Role.HR,
-            args=(Arg("member"), Arg("label", rest=True)),
-        ),
-        Command(
-            "unlabel",
-            unlabel,
-            "Remove a label from a member.",
-            role=Role.HR,
-            args=(Arg("member"), Arg("label", rest=True)),
-        ),
-        Command(
-            "members",
-            members,
-            "Find and count members: function= seniority= location= label= source= "
-            "platform= active=30d inactive=90d contacted=30d uncontacted=30d "
-            "consent=news|jobs onboarded=yes|no engagement=LEVEL attended=EVENT entered=COMP "
-            "voted=POLL; page=2 for more, csv for a file",
-            role=Role.HR,
-            args=(Arg("filters", required=False, rest=True),),
-        ),
-    ),
-)

@@ -1,9 +1,4 @@
-"""Content: HR composes, schedules and measures news, company news and employee stories;
-employees share their stories; members read them page by page.
-
-A pushed item shows its title (one of up to three variants) and a teaser; Read opens it
-(the open) and the last page, or the Done button, finishes it (the finish).
-"""
+"""HR composes, reviews, previews, edits and schedules content; employees share their stories."""
 
 from __future__ import annotations
 
@@ -13,29 +8,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.events import ActionPressed, CommandInvoked, FormSubmitted
-from bot.kinds import CampaignKind, Launch, Render, Reschedule, Subject
-from bot.messages import (
-    ActionButton,
-    FieldKind,
-    Form,
-    FormField,
-    Image,
-    LinkButton,
-    Message,
-    MessageField,
-    Style,
-)
+from bot.events import CommandInvoked, FormSubmitted
+from bot.handlers.content.kind import CONTENT, ContentComposer
+from bot.handlers.content.reading import pages
+from bot.kinds import Launch, Reschedule
+from bot.messages import FieldKind, Form, FormField, Message, MessageField
 from bot.parsing import bounded, duration, ident, options, web_link, whole
-from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
+from bot.router import UsageError
 from bot.scheduler.triggers import WhenError, next_run, parse_when
 from bot.segments import FILTER_KEYS, nobody_in, parse_filter, size
 from bot.settings import Settings
 from storage.campaigns import Audience
-from storage.content import KINDS, delivered_item, has_gone_out, latest_items, record, variants
-from storage.db import Session
-from storage.models import Campaign, ContentItem, Delivery, TitleVariant
-from storage.models.states import CampaignStatus, ContentStatus, Fact
+from storage.content import KINDS, has_gone_out, latest_items, variants
+from storage.models import ContentItem, Delivery, TitleVariant
+from storage.models.states import CampaignStatus, ContentStatus
 
 COMPOSE = Form(
     id="content.compose",
@@ -74,57 +60,6 @@ SHARE = Form(
     ),
     submit_label="Send to HR",
 )
-
-
-def pages(body: str, size: int) -> list[str]:
-    """Paragraph-sized pages of at most `size` characters."""
-    found: list[str] = []
-    current = ""
-    for paragraph in body.split("\n\n"):
-        while len(paragraph) > size:
-            found, current = [*found, current] if current else found, ""
-            found.append(paragraph[:size])
-            paragraph = paragraph[size:]
-        if current and len(current) + 2 + len(paragraph) > size:
-            found.append(current)
-            current = paragraph
-        else:
-            current = f"{current}\n\n{paragraph}" if current else paragraph
-    return [*found, current] if current else found or [""]
-
-
-class ContentComposer:
-    """What a content campaign's row says: a title, a teaser, Read (and links)."""
-
-    def __init__(self, teaser_chars: int, public_url: str) -> None:
-        self.teaser_chars, self.public_url = teaser_chars, public_url.rstrip("/")
-
-    async def __call__(self, session: Session, _campaign: Campaign, item: ContentItem) -> Render:
-        """The item's titles, once; each row then costs no database work."""
-        titles = {v.id: v.title for v in await variants(session, item.id or 0)}
-        first = next(iter(titles.values()), "")
-        teaser = (
-            item.body
-            if len(item.body) <= self.teaser_chars
-            else item.body[: self.teaser_chars].rsplit(" ", 1)[0] + "…"
-        )
-        body, url = f"_{KINDS[item.kind]}_\n{teaser}", self.public_url
-
-        def message(row: Delivery) -> Message:
-            title = titles.get(row.variant_id, first)
-            buttons: list[ActionButton | LinkButton] = [
-                ActionButton("Read", "content.read", row.token or "", Style.PRIMARY),
-                LinkButton("Open in browser", f"{url}/a/{row.token}"),
-            ]
-            if item.link_url:
-                buttons.append(LinkButton("Source", f"{url}/r/{row.token}"))
-            image = Image(url=item.image_url, alt=title) if item.image_url else None
-            return Message(title=title, body=body, buttons=tuple(buttons), image=image)
-
-        return message
-
-
-# -- HR: compose, review, schedule, measure --------------------------------------------------
 
 
 async def compose(ctx: Context[CommandInvoked]) -> None:
@@ -352,140 +287,3 @@ async def schedule(ctx: Context[CommandInvoked]) -> None:
             f"Campaign #{campaign.id}: content #{item.id} goes out {shown} ({tz})"
             f"{' and then ' + rule if rule else ''}.{note}"
         )
-
-
-# -- members: read, page, finish -------------------------------------------------------------
-
-
-async def _delivery(ctx: Context[ActionPressed], token: str) -> tuple[Delivery, ContentItem] | None:
-    found = await delivered_item(ctx.session, token)
-    if found is None:
-        ctx.reply("That article is no longer available.")
-    return found
-
-
-async def _fact(ctx: Context[ActionPressed], kind: str, row: Delivery, item: ContentItem) -> None:
-    """The member opened or finished this item, through the title variant they were sent."""
-    await record(
-        ctx.session, ctx.member.id, kind, item.id or 0, row.variant_id, ctx.platform, ctx.now
-    )
-
-
-async def read(ctx: Context[ActionPressed]) -> None:
-    found = await _delivery(ctx, ctx.event.value)
-    if found is not None:
-        row, item = found
-        await _fact(ctx, Fact.OPENED, row, item)
-        await _page(ctx, row, item, 0)
-
-
-async def turn(ctx: Context[ActionPressed]) -> None:
-    token, _, number = ctx.event.value.rpartition(":")
-    found = await _delivery(ctx, token)
-    if found is not None and number.isascii() and number.isdigit() and len(number) < 6:
-        await _page(ctx, found[0], found[1], int(number), turning=True)
-
-
-async def done(ctx: Context[ActionPressed]) -> None:
-    found = await _delivery(ctx, ctx.event.value)
-    if found is not None:
-        row, item = found
-        await _fact(ctx, Fact.FINISHED, row, item)
-        ctx.dm("Thanks for reading!")
-
-
-async def _page(
-    ctx: Context[ActionPressed],
-    row: Delivery,
-    item: ContentItem,
-    number: int,
-    *,
-    turning: bool = False,
-) -> None:
-    """A page of the body; turning a page replaces the one before where the platform edits
-    messages in place (Telegram), so a long article stays one message."""
-    texts = pages(item.body, ctx.settings.content.page_chars)
-    number = min(number, len(texts) - 1)
-    last = number == len(texts) - 1
-    if last and len(texts) > 1:  # reaching the last page is finishing
-        await _fact(ctx, Fact.FINISHED, row, item)
-    buttons = (
-        (ActionButton("Done", "content.done", row.token or "", Style.PRIMARY),)
-        if last and len(texts) == 1
-        else ()
-        if last
-        else (ActionButton("Next page", "content.page", f"{row.token}:{number + 1}"),)
-    )
-    footer = f"\n\n_{number + 1}/{len(texts)}_" if len(texts) > 1 else ""
-    page = Message(body=texts[number] + footer, buttons=buttons)
-    if turning and ctx.in_dm:
-        ctx.replace(page)
-    else:
-        ctx.dm(page)
-
-
-async def title_of(session: Session, item: ContentItem) -> str:
-    titles = await variants(session, item.id or 0)
-    return titles[0].title if titles else f"#{item.id}"
-
-
-CONTENT = CampaignKind(
-    "content",
-    Subject("content", ContentItem, title_of),
-    lambda s: ContentComposer(s.content.teaser_chars, s.web.public_url),
-    label="content push",
-    titled=True,
-)
-
-router = Router(
-    "content",
-    kinds=(CONTENT,),
-    commands=(
-        Command("compose", compose, "Write news, company news or an employee story.", role=Role.HR),
-        Command("content", listing, "List content.", role=Role.HR),
-        Command(
-            "preview",
-            preview,
-            "Show content as members will see it.",
-            role=Role.HR,
-            args=(Arg("content", "a content number"),),
-        ),
-        Command(
-            "edit",
-            edit,
-            "Change content before it goes out.",
-            role=Role.HR,
-            args=(
-                Arg("content"),
-                Arg("field", choices=("title", "title_b", "title_c", "body", "link")),
-                Arg("value", rest=True),
-            ),
-        ),
-        Command(
-            "schedule",
-            schedule,
-            "Send content: now, 2026-12-07 09:00, or every mon 09:00; to=channels,dm and a segment "
-            "(function=…), sample=20% wait=2h to test titles first.",
-            role=Role.HR,
-            args=(Arg("content"), Arg("when", required=False, rest=True)),
-        ),
-        Command(
-            "approve", review, "Approve an employee's story.", role=Role.HR, args=(Arg("content"),)
-        ),
-        Command(
-            "decline", review, "Decline an employee's story.", role=Role.HR, args=(Arg("content"),)
-        ),
-        Command(
-            "share", share, "Share your story of working here (employees).", role=Role.EMPLOYEE
-        ),
-    ),
-    actions=(
-        Action("content.read", read),
-        Action("content.page", turn),
-        Action("content.done", done),
-    ),
-    forms=(
-        FormHandler(COMPOSE.id, composed, lambda _ctx: COMPOSE, role=Role.HR),
-        FormHandler(SHARE.id, shared, lambda _ctx: SHARE, role=Role.EMPLOYEE),
-    ),
-)

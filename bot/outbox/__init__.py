@@ -1,0 +1,1 @@
+"""The outbox: campaigns launched into rows, rows delivered, outcomes recorded, links followed."""
