@@ -63,6 +63,8 @@ async def resolve(routes: Routes, flow: FormFlow, ctx: Context[Any]) -> Endpoint
         action = routes.actions.get(event.action)
         if action is None:
             return Endpoint("stale", _stale_button)
+        if action.payload is not None and action.payload.unpack(event.value) is None:
+            return Endpoint(action.name, _unreadable_button, action.role)
         return Endpoint(action.name, action.handler, action.role)
     if isinstance(event, FormSubmitted) and PART in event.form:
         return Endpoint("form.part", flow.part)
@@ -133,6 +135,14 @@ async def _unknown_command(ctx: Context[CommandInvoked]) -> None:
 
 async def _stale_button(ctx: Context[ActionPressed]) -> None:
     ctx.reply(f"That button no longer does anything. Type {ctx.cmd('help')} to see what I can do.")
+
+
+async def _unreadable_button(ctx: Context[ActionPressed]) -> None:
+    """A press whose value is none this button's action made (an old or forged one)."""
+    ctx.refuse(
+        "Sorry, that button is from a message I can't read any more; nothing was changed. "
+        f"Type {ctx.cmd('help')} to see what I can do."
+    )
 
 
 async def _chat(ctx: Context[TextReceived]) -> None:

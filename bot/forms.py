@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
 from bot.parsing import clean, ident, web_link
+from bot.payloads import Payload
 
 ANSWER_ACTION = "form.answer"
 YES = ("yes", "y", "true", "1", "on")
@@ -56,6 +57,13 @@ def clean_values(form: Form, values: Mapping[str, str]) -> dict[str, str]:
     return cleaned
 
 
+@dataclass(frozen=True, slots=True)
+class Answer(Payload, action=ANSWER_ACTION):
+    """A choice pressed as a form's answer, as if typed."""
+
+    choice: str
+
+
 def question(form: Form, index: int, problem: str | None = None) -> Message:
     spec = form.fields[index]
     lines = [problem] if problem else []
@@ -64,12 +72,9 @@ def question(form: Form, index: int, problem: str | None = None) -> Message:
     lines.append(f"**{spec.label}**")
     buttons: tuple[ActionButton, ...] = ()
     if spec.kind is FieldKind.CHOICE:
-        buttons = tuple(ActionButton(c, ANSWER_ACTION, c) for c in spec.choices)
+        buttons = tuple(Answer(c).button(c) for c in spec.choices)
     elif spec.kind is FieldKind.YES_NO:
-        buttons = (
-            ActionButton("Yes", ANSWER_ACTION, "yes"),
-            ActionButton("No", ANSWER_ACTION, "no"),
-        )
+        buttons = (Answer("yes").button("Yes"), Answer("no").button("No"))
     elif spec.default:
         lines.append(f"(now: {spec.default}; send - to keep it)")
     elif not spec.required:

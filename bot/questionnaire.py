@@ -4,9 +4,11 @@ both take it from."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from bot.messages import ActionButton, FieldKind, Form, FormField, Message, Style
+from bot.messages import FieldKind, Form, FormField, Message, Style
+from bot.payloads import Payload
 from storage.models import Survey
 
 ANSWER = Form(
@@ -32,6 +34,11 @@ ANSWER = Form(
 QUESTIONS = [{"name": f.name, "label": f.label} for f in ANSWER.fields]
 
 
+@dataclass(frozen=True, slots=True)
+class OpenSurvey(Payload, action="survey.open"):
+    survey: int
+
+
 def new_survey(title: str, by: int, now: datetime) -> Survey:
     return Survey(title=title, questions=QUESTIONS, created_by_member_id=by, created_at=now)
 
@@ -40,5 +47,5 @@ def invitation(survey: Survey, body: str) -> Message:
     return Message(
         title=survey.title,
         body=body,
-        buttons=(ActionButton("Answer", "survey.open", str(survey.id), Style.PRIMARY),),
+        buttons=(OpenSurvey(survey.id or 0).button("Answer", Style.PRIMARY),),
     )

@@ -22,6 +22,7 @@ from bot.messages import Form
 if TYPE_CHECKING:
     from bot.context import Context
     from bot.pages import Page, WebRoute
+    from bot.payloads import Payload
     from bot.reports import Report
     from bot.settings import Settings
     from storage.db import Database
@@ -164,11 +165,18 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """A button or select: `ActionPressed.action == name`."""
+    """A button or select: `ActionPressed.action == name`. With a `payload` class, every press
+    is checked to unpack before the handler runs (which reads it with `Payload.of(ctx)`)."""
 
     name: str
     handler: Handler
     role: Role = Role.MEMBER
+    payload: type[Payload] | None = None
+
+    @classmethod
+    def taking(cls, payload: type[Payload], handler: Handler, role: Role = Role.MEMBER) -> Action:
+        """The action of a payload's buttons."""
+        return cls(payload.action, handler, role, payload)
 
 
 @dataclass(frozen=True, slots=True)

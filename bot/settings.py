@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 DEFAULT_FUNCTIONS = (
     "engineering",
@@ -82,9 +90,19 @@ class RoleSettings(_Section):
     employee: tuple[str, ...] = ()
 
 
+def _fits_a_button(choice: str) -> str:
+    """A choice rides on its button (`form.answer|CHOICE`), which Telegram caps at 64 bytes."""
+    if len(choice.encode()) > 52:
+        raise ValueError(f"{choice[:20]!r} is too long for a button: 52 bytes at most")
+    return choice
+
+
+Choice = Annotated[str, Field(min_length=1), AfterValidator(_fits_a_button)]
+
+
 class OnboardingSettings(_Section):
-    functions: tuple[str, ...] = Field(DEFAULT_FUNCTIONS, min_length=2)
-    seniorities: tuple[str, ...] = Field(DEFAULT_SENIORITIES, min_length=2)
+    functions: tuple[Choice, ...] = Field(DEFAULT_FUNCTIONS, min_length=2)
+    seniorities: tuple[Choice, ...] = Field(DEFAULT_SENIORITIES, min_length=2)
     privacy_version: str = "2026-11"
     consent_version: str = "2026-11"
 

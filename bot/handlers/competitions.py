@@ -6,6 +6,7 @@ the winners are announced in every community channel."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from bot.kinds import CampaignKind, Composer, Launch, Render, Subject
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
 from bot.naming import MEMBER_HINT
 from bot.parsing import ParseError, ident, moment
+from bot.payloads import Payload
 from bot.reports import Column, Query, Report, Sheet
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
 from bot.settings import Settings
@@ -145,8 +147,18 @@ async def judge(ctx: Context[CommandInvoked]) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SignUp(Payload, action="competition.register"):
+    competition: int
+
+
+@dataclass(frozen=True, slots=True)
+class Submit(Payload, action="competition.submit"):
+    competition: int
+
+
 async def signed_up(ctx: Context[ActionPressed]) -> None:
-    competition = await _competition(ctx, ctx.event.value)
+    competition = await _competition(ctx, str(SignUp.of(ctx).competition))
     if competition is None:
         return
     tz = ctx.settings.community.timezone
@@ -164,11 +176,7 @@ async def signed_up(ctx: Context[ActionPressed]) -> None:
             title=f"You're in: {competition.title}",
             body=f"Submit your entry before {_shown(competition.submission_closes_at, tz)}; "
             "you can resubmit until then.",
-            buttons=(
-                ActionButton(
-                    "Submit my entry", "competition.submit", str(competition.id), Style.PRIMARY
-                ),
-            ),
+            buttons=(Submit(competition.id or 0).button("Submit my entry", Style.PRIMARY),),
         )
     )
 
@@ -201,7 +209,7 @@ async def submitted(ctx: Context[FormSubmitted]) -> None:
         Message(
             body=f"{'Resubmitted' if again else 'Submitted'}: your entry to {competition.title}. "
             "Good luck!",
-            buttons=(ActionButton("Resubmit", "competition.submit", str(competition.id)),),
+            buttons=(Submit(competition.id or 0).button("Resubmit"),),
         )
     )
 
@@ -290,7 +298,7 @@ async def announce(ctx: Context[CommandInvoked]) -> None:
 
 
 def _register(competition: Competition) -> ActionButton:
-    return ActionButton("Register", "competition.register", str(competition.id), Style.PRIMARY)
+    return SignUp(competition.id or 0).button("Register", Style.PRIMARY)
 
 
 def composed(
@@ -336,7 +344,7 @@ async def reminder(session: Session, competition: Competition, tz: str) -> Messa
     return Message(
         title=f"One day left: {competition.title}",
         body=f"Submissions close {_shown(competition.submission_closes_at, tz)}.",
-        buttons=(ActionButton("Submit my entry", "competition.submit", str(competition.id)),),
+        buttons=(Submit(competition.id or 0).button("Submit my entry"),),
     )
 
 
@@ -442,8 +450,8 @@ router = Router(
         ),
     ),
     actions=(
-        Action("competition.register", signed_up),
-        Action("competition.submit", submitting),
+        Action.taking(SignUp, signed_up),
+        Action.taking(Submit, submitting),
     ),
     forms=(
         FormHandler(COMPETITION.id, created, lambda _ctx: COMPETITION, role=Role.HR),

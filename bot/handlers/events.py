@@ -5,6 +5,7 @@ reveals during the event, and get a short survey after it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from bot.messages import (
     Style,
 )
 from bot.parsing import ParseError, clock, ident, moment
+from bot.payloads import Payload
 from bot.pictures import grouped_png
 from bot.questionnaire import invitation, new_survey
 from bot.reports import Chart, Column, Query, Report, Sheet
@@ -179,16 +181,26 @@ async def created(ctx: Context[FormSubmitted]) -> None:
     )
 
 
-async def _event(ctx: Context[Any], ref: str) -> CommunityEvent | None:
-    event = await ctx.session.get(CommunityEvent, number) if (number := ident(ref)) else None
+async def _event(ctx: Context[Any], number: int) -> CommunityEvent | None:
+    event = await ctx.session.get(CommunityEvent, number)
     if event is None or event.cancelled_at is not None:
-        ctx.reply("That event is no longer available.", ephemeral=True)
+        ctx.refuse("That event is no longer available.", ephemeral=True)
         return None
     return event
 
 
+@dataclass(frozen=True, slots=True)
+class Register(Payload, action="event.register"):
+    event: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPlace(Payload, action="event.cancel"):
+    event: int
+
+
 async def signed_up(ctx: Context[ActionPressed]) -> None:
-    event = await _event(ctx, ctx.event.value)
+    event = await _event(ctx, Register.of(ctx).event)
     if event is None:
         return
     if event.starts_at <= ctx.now:
@@ -213,13 +225,13 @@ def _confirmation(event: CommunityEvent, intro: str = "You're registered!") -> M
         body="Add it to your calendar with the file below. I'll remind you a day and an hour "
         "before.",
         fields=(MessageField("When", when(event), inline=False), MessageField("Where", where)),
-        buttons=(ActionButton("Cancel my place", "event.cancel", str(event.id)),),
+        buttons=(CancelPlace(event.id or 0).button("Cancel my place"),),
         attachment=ics(event),
     )
 
 
 async def cancelled(ctx: Context[ActionPressed]) -> None:
-    event = await _event(ctx, ctx.event.value)
+    event = await _event(ctx, CancelPlace.of(ctx).event)
     if event is None:
         return
     promoted = await cancel(ctx.session, event, ctx.member_id)
@@ -242,7 +254,8 @@ async def listing(ctx: Context[CommandInvoked]) -> None:
 
 
 async def reveal(ctx: Context[CommandInvoked]) -> None:
-    event = await _event(ctx, ctx.args["event"])
+    number = ident(ctx.args["event"])
+    event = await _event(ctx, number or 0)
     if event is None:
         return
     code = new_checkin_code(event)
@@ -282,7 +295,7 @@ async def announcement(session: Any, event: CommunityEvent) -> Message:
         else "no limit"
     )
     buttons: list[ActionButton | LinkButton] = [
-        ActionButton("Register", "event.register", str(event.id), Style.PRIMARY)
+        Register(event.id or 0).button("Register", Style.PRIMARY)
     ]
     if event.tour_url:
         buttons.append(LinkButton("Virtual tour", event.tour_url))
@@ -308,7 +321,7 @@ async def reminded(_session: Session, _campaign: Campaign, event: CommunityEvent
         title=f"Reminder: {event.title}",
         body=f"See you {when(event)}.",
         fields=(MessageField("Where", event.place or event.stream_url or "—"),),
-        buttons=(ActionButton("Cancel my place", "event.cancel", str(event.id)),),
+        buttons=(CancelPlace(event.id or 0).button("Cancel my place"),),
     )
     return lambda _row: message
 
@@ -420,8 +433,8 @@ router = Router(
         Command("checkin", checking_in, "Check in at an event with its code.", args=(Arg("code"),)),
     ),
     actions=(
-        Action("event.register", signed_up),
-        Action("event.cancel", cancelled),
+        Action.taking(Register, signed_up),
+        Action.taking(CancelPlace, cancelled),
     ),
     forms=(FormHandler(EVENT_FORM.id, created, lambda _ctx: EVENT_FORM, role=Role.HR),),
 )

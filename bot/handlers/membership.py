@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.codes import code_wait
+from bot.consent import record_consent, toggle
 from bot.context import Context
 from bot.events import (
     ActionPressed,
@@ -16,10 +18,9 @@ from bot.events import (
     MemberLeft,
 )
 from bot.forms import clean_value
-from bot.handlers.privacy import record_consent
 from bot.messages import ActionButton, FieldKind, Form, FormField, Message, MessageField, Style
 from bot.router import Action, Arg, Command, FormHandler, On, Router
-from storage.growth import find_code, refer, throttled, usable
+from storage.growth import find_code, refer, usable
 from storage.members import ConsentKind, consents, first_source, has_joined, labels
 from storage.models import InviteCode, Join, Label
 
@@ -237,19 +238,6 @@ async def _record_join(
     return invite
 
 
-async def code_wait(ctx: Context[Any]) -> str | None:
-    """The brute-force guard on every code a member types (invite and link codes alike): this
-    try counted, and how long to wait when there were too many, else None."""
-    limits = ctx.settings.pipeline
-    return await throttled(
-        ctx.session,
-        ctx.member_id,
-        ctx.now,
-        per_minute=limits.redeem_per_minute,
-        per_day=limits.redeem_per_day,
-    )
-
-
 async def _throttled(ctx: Context[Any]) -> bool:
     """Too many tries and the code is not even looked at."""
     wait = await code_wait(ctx)
@@ -336,11 +324,7 @@ async def profile_message(ctx: Context[Any], intro: str = "") -> Message:
     buttons = (
         ActionButton("Edit profile", "profile.edit", style=Style.PRIMARY),
         *(
-            ActionButton(
-                f"Turn {label} {'off' if current[kind] else 'on'}",
-                "consent.set",
-                f"{kind.value}:{'off' if current[kind] else 'on'}",
-            )
+            toggle(kind, current[kind], label)
             for kind, label in ((ConsentKind.NEWS, "news"), (ConsentKind.JOBS, "job invitations"))
         ),
     )

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.codes import code_wait
 from bot.context import Context
 from bot.events import CommandInvoked
-from bot.handlers.membership import code_wait
 from bot.kinds import Duty, Signal
 from bot.messages import Message, MessageField
 from bot.naming import MEMBER_HINT, ago, named_member

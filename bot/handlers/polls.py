@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -19,8 +20,9 @@ from bot.activities import ACTIVITIES, CHANNELS, plan
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted, PollAnswered
 from bot.kinds import CampaignKind, Launching, Refresh, Render, Subject
-from bot.messages import ActionButton, FieldKind, Form, FormField, Message, PollSpec
+from bot.messages import FieldKind, Form, FormField, Message, PollSpec
 from bot.parsing import ParseError, duration, ident, moment
+from bot.payloads import Payload
 from bot.pictures import grouped_png
 from bot.reports import Chart, Column, Query, Report, Sheet
 from bot.router import Action, Command, FormHandler, On, Role, Router
@@ -118,11 +120,17 @@ def _correct(values: Mapping[str, str], count: int) -> int | None:
     return number - 1
 
 
+@dataclass(frozen=True, slots=True)
+class Vote(Payload, action="poll.vote"):
+    poll: int
+    option: int  # its position
+
+
 async def pressed(ctx: Context[ActionPressed]) -> None:
     """A vote by button: pressing an option again takes the vote back."""
-    poll_id, _, position = ctx.event.value.partition(":")
-    poll = await ctx.session.get(Poll, number) if (number := ident(poll_id)) else None
-    if poll is None or not (position.isascii() and position.isdigit() and len(position) < 3):
+    chose = Vote.of(ctx)
+    poll = await ctx.session.get(Poll, chose.poll)
+    if poll is None:
         ctx.reply("That poll is no longer available.", ephemeral=True)
         return
     if poll.closed_at is not None:
@@ -132,7 +140,7 @@ async def pressed(ctx: Context[ActionPressed]) -> None:
         ctx.session,
         poll,
         ctx.member_id,
-        (int(position),),
+        (chose.option,),
         change="toggle",
         platform=ctx.platform,
         now=ctx.now,
@@ -199,9 +207,7 @@ async def poll_message(session: Session, poll_id: int) -> Message:
             else ""
         ),
         buttons=tuple(
-            ActionButton(
-                f"{o.text} · {counted.get(o.text, 0)}", "poll.vote", f"{poll_id}:{o.position}"
-            )
+            Vote(poll_id, o.position).button(f"{o.text} · {counted.get(o.text, 0)}")
             for o in options
         ),
         poll=None if poll.anonymous else native,
@@ -301,7 +307,7 @@ router = Router(
         Command("poll", ask, "Ask the community a question (a poll or a quiz).", role=Role.HR),
         Command("polls", listing, "Polls, how many voted, and when they close.", role=Role.HR),
     ),
-    actions=(Action("poll.vote", pressed),),
+    actions=(Action.taking(Vote, pressed),),
     forms=(FormHandler(POLL_FORM.id, created, lambda _ctx: POLL_FORM, role=Role.HR),),
     events=(On(PollAnswered, answered),),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.consent import DESCRIBE, KINDS, Choice, record_consent, toggle
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked
 from bot.kinds import CampaignKind, Duty, Launch, Render, Signal, Subject
@@ -20,9 +21,6 @@ from storage.models.states import CampaignStatus
 
 DAYS_A_MONTH = 30.44  # a month of a consent's lifetime or the retention, on average
 
-KINDS = {"news": ConsentKind.NEWS, "jobs": ConsentKind.JOBS}
-DESCRIBE = {ConsentKind.NEWS: "news and event DMs", ConsentKind.JOBS: "job invitations"}
-
 
 async def consent(ctx: Context[Any]) -> None:
     kind, state = ctx.args.get("kind"), ctx.args.get("state")
@@ -35,14 +33,7 @@ async def consent(ctx: Context[Any]) -> None:
             Message(
                 title="Your message choices",
                 body="\n".join([*lines, f"Change one with `{ctx.cmd('consent', 'news on')}`."]),
-                buttons=tuple(
-                    ActionButton(
-                        f"Turn {DESCRIBE[k]} {'off' if v else 'on'}",
-                        "consent.set",
-                        f"{k.value}:{'off' if v else 'on'}",
-                    )
-                    for k, v in current.items()
-                ),
+                buttons=tuple(toggle(k, v, DESCRIBE[k]) for k, v in current.items()),
             )
         )
         return
@@ -50,24 +41,11 @@ async def consent(ctx: Context[Any]) -> None:
 
 
 async def consent_pressed(ctx: Context[ActionPressed]) -> None:
-    kind, _, state = ctx.event.value.partition(":")
-    if kind not in KINDS or state not in ("on", "off"):
-        ctx.reply(f"That button no longer works. Type {ctx.cmd('consent')} to see your choices.")
+    chosen = Choice.of(ctx).read()
+    if chosen is None:
+        ctx.refuse(f"That button no longer works. Type {ctx.cmd('consent')} to see your choices.")
         return
-    await _set(ctx, KINDS[kind], state == "on")
-
-
-async def record_consent(ctx: Context[Any], kind: ConsentKind, granted: bool) -> None:
-    """The member's answer, with the wording they were shown, where and when they gave it."""
-    await set_consent(
-        ctx.session,
-        ctx.member_id,
-        kind,
-        granted,
-        wording_version=ctx.settings.onboarding.consent_version,
-        platform=ctx.platform,
-        now=ctx.now,
-    )
+    await _set(ctx, *chosen)
 
 
 async def _set(
@@ -320,7 +298,7 @@ router = Router(
         ),
     ),
     actions=(
-        Action("consent.set", consent_pressed),
+        Action.taking(Choice, consent_pressed),
         Action("forgetme.confirm", forget_confirmed),
         Action("forgetme.cancel", forget_cancelled),
         Action("privacy.keep", keep),

@@ -15,8 +15,8 @@ from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.kinds import CampaignKind, Launch, Render, Subject
 from bot.messages import Message
-from bot.parsing import ParseError, bounded, ident
-from bot.questionnaire import ANSWER, invitation, new_survey
+from bot.parsing import ParseError, bounded
+from bot.questionnaire import ANSWER, OpenSurvey, invitation, new_survey
 from bot.reports import Column, Query, Report, Sheet
 from bot.router import Action, Arg, Command, FormHandler, Role, Router, UsageError
 from bot.segments import nobody_in, parse_filter
@@ -72,8 +72,7 @@ async def send(ctx: Context[CommandInvoked]) -> None:
 
 
 async def opened(ctx: Context[ActionPressed]) -> None:
-    ref = ctx.event.value
-    survey = await ctx.session.get(Survey, number) if (number := ident(ref)) else None
+    survey = await ctx.session.get(Survey, OpenSurvey.of(ctx).survey)
     if survey is None:
         ctx.reply("That survey is no longer available.", ephemeral=True)
         return
@@ -188,6 +187,6 @@ router = Router(
             args=(Arg("question", "a title, then | and /members filters", rest=True),),
         ),
     ),
-    actions=(Action("survey.open", opened),),
+    actions=(Action.taking(OpenSurvey, opened),),
     forms=(FormHandler(ANSWER.id, answered, lambda _ctx: ANSWER),),
 )

@@ -21,7 +21,7 @@ from bot.handlers.content.compose import (
     shared,
 )
 from bot.handlers.content.kind import CONTENT
-from bot.handlers.content.reading import ROUTES, done, read, turn
+from bot.handlers.content.reading import ROUTES, Done, Read, Turn, done, read, turn
 from bot.handlers.content.report import REPORT
 from bot.router import Action, Arg, Command, FormHandler, Role, Router
 
@@ -72,9 +72,9 @@ router = Router(
         ),
     ),
     actions=(
-        Action("content.read", read),
-        Action("content.page", turn),
-        Action("content.done", done),
+        Action.taking(Read, read),
+        Action.taking(Turn, turn),
+        Action.taking(Done, done),
     ),
     forms=(
         FormHandler(COMPOSE.id, composed, lambda _ctx: COMPOSE, role=Role.HR),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.handlers.content.reading import Read
 from bot.kinds import CampaignKind, Render, Subject
 from bot.messages import ActionButton, Image, LinkButton, Message, Style
 from bot.parsing import web_link
@@ -34,7 +35,7 @@ class ContentComposer:
         def message(row: Delivery) -> Message:
             title = titles.get(row.variant_id, first)
             buttons: list[ActionButton | LinkButton] = [
-                ActionButton("Read", "content.read", row.token or "", Style.PRIMARY),
+                Read(row.token or "").button("Read", Style.PRIMARY),
                 LinkButton("Open in browser", f"{url}/a/{row.token}"),
             ]
             if item.link_url:

@@ -4,13 +4,15 @@ finishes it (the finish); the same article on a web page, whose end reports the 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.context import Context
 from bot.events import ActionPressed
-from bot.messages import ActionButton, Message, Style
+from bot.messages import Message, Style
 from bot.pages import Site, WebRoute
+from bot.payloads import Payload
 from storage.content import delivered_item, record, variants
 from storage.models import ContentItem, Delivery
 from storage.models.states import Fact
@@ -33,6 +35,22 @@ def pages(body: str, size: int) -> list[str]:
     return [*found, current] if current else found or [""]
 
 
+@dataclass(frozen=True, slots=True)
+class Read(Payload, action="content.read"):
+    token: str  # the delivery's
+
+
+@dataclass(frozen=True, slots=True)
+class Turn(Payload, action="content.page"):
+    token: str
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Payload, action="content.done"):
+    token: str
+
+
 async def _delivery(ctx: Context[ActionPressed], token: str) -> tuple[Delivery, ContentItem] | None:
     found = await delivered_item(ctx.session, token)
     if found is None:
@@ -48,7 +66,7 @@ async def _fact(ctx: Context[ActionPressed], kind: str, row: Delivery, item: Con
 
 
 async def read(ctx: Context[ActionPressed]) -> None:
-    found = await _delivery(ctx, ctx.event.value)
+    found = await _delivery(ctx, Read.of(ctx).token)
     if found is not None:
         row, item = found
         await _fact(ctx, Fact.OPENED, row, item)
@@ -56,14 +74,14 @@ async def read(ctx: Context[ActionPressed]) -> None:
 
 
 async def turn(ctx: Context[ActionPressed]) -> None:
-    token, _, number = ctx.event.value.rpartition(":")
-    found = await _delivery(ctx, token)
-    if found is not None and number.isascii() and number.isdigit() and len(number) < 6:
-        await _page(ctx, found[0], found[1], int(number), turning=True)
+    turn = Turn.of(ctx)
+    found = await _delivery(ctx, turn.token)
+    if found is not None:
+        await _page(ctx, found[0], found[1], turn.page, turning=True)
 
 
 async def done(ctx: Context[ActionPressed]) -> None:
-    found = await _delivery(ctx, ctx.event.value)
+    found = await _delivery(ctx, Done.of(ctx).token)
     if found is not None:
         row, item = found
         await _fact(ctx, Fact.FINISHED, row, item)
@@ -86,11 +104,11 @@ async def _page(
     if last and len(texts) > 1:  # reaching the last page is finishing
         await _fact(ctx, Fact.FINISHED, row, item)
     buttons = (
-        (ActionButton("Done", "content.done", row.token or "", Style.PRIMARY),)
+        (Done(row.token or "").button("Done", Style.PRIMARY),)
         if last and len(texts) == 1
         else ()
         if last
-        else (ActionButton("Next page", "content.page", f"{row.token}:{number + 1}"),)
+        else (Turn(row.token or "", number + 1).button("Next page"),)
     )
     footer = f"\n\n_{number + 1}/{len(texts)}_" if len(texts) > 1 else ""
     page = Message(body=texts[number] + footer, buttons=buttons)

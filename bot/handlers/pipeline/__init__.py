@@ -4,7 +4,7 @@ job alerts, invitations to apply and their answers, and a Not now that comes bac
 from __future__ import annotations
 
 from bot.handlers.pipeline import alerts, funnel, invitations, jobs, web
-from bot.handlers.pipeline.kinds import INVITATION, JOB_ALERT
+from bot.handlers.pipeline.kinds import INVITATION, JOB_ALERT, Interested, NotForMe, NotNow
 from bot.handlers.pipeline.report import FUNNEL, JOBS, SOURCES_REPORT
 from bot.kinds import Duty
 from bot.naming import MEMBER_HINT
@@ -64,11 +64,11 @@ router = Router(
         ),
     ),
     actions=(
-        Action("jobs.send", invitations.send, Role.HR),
-        Action("jobs.discard", invitations.discard, Role.HR),
-        Action("job.interested", invitations.interested),
-        Action("job.not_now", invitations.declined),
-        Action("job.not_for_me", invitations.declined),
+        Action.taking(invitations.SendInvitations, invitations.send, Role.HR),
+        Action.taking(invitations.DiscardInvitations, invitations.discard, Role.HR),
+        Action.taking(Interested, invitations.interested),
+        Action.taking(NotNow, invitations.declined),
+        Action.taking(NotForMe, invitations.declined),
     ),
     forms=(
         FormHandler("job.add", jobs.added, jobs.job_form, role=Role.HR),

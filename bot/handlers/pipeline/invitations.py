@@ -5,16 +5,16 @@ applicant tracking system, reports how far each candidate got."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bot.context import Context
 from bot.events import ActionPressed, CommandInvoked, FormSubmitted
 from bot.handlers.pipeline.jobs import job_named
-from bot.handlers.pipeline.kinds import INVITATION
+from bot.handlers.pipeline.kinds import INVITATION, Answered
 from bot.kinds import Launch
 from bot.messages import (
-    ActionButton,
     DirectTarget,
     FieldKind,
     Form,
@@ -23,7 +23,7 @@ from bot.messages import (
     Style,
 )
 from bot.naming import named_member
-from bot.parsing import ident
+from bot.payloads import Payload
 from bot.router import UsageError
 from bot.segments import parse_filter
 from storage.campaigns import Audience
@@ -101,8 +101,8 @@ async def preview(ctx: Context[CommandInvoked]) -> None:
             + "".join(f"\n• {reasons[r]} skipped: {r}" for r in held)
             + f"\n\n**{reach} would receive it.**",
             buttons=(
-                ActionButton(f"Send to {reach}", "jobs.send", str(campaign.id), Style.PRIMARY),
-                ActionButton("Discard", "jobs.discard", str(campaign.id)),
+                SendInvitations(campaign.id or 0).button(f"Send to {reach}", Style.PRIMARY),
+                DiscardInvitations(campaign.id or 0).button("Discard"),
             )
             if reach
             else (),
@@ -110,8 +110,18 @@ async def preview(ctx: Context[CommandInvoked]) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SendInvitations(Payload, action="jobs.send"):
+    campaign: int  # the draft
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardInvitations(Payload, action="jobs.discard"):
+    campaign: int
+
+
 async def send(ctx: Context[ActionPressed]) -> None:
-    campaign = await _draft(ctx)
+    campaign = await _draft(ctx, SendInvitations.of(ctx).campaign)
     if campaign is None:
         return
     campaign.status = CampaignStatus.SCHEDULED
@@ -124,15 +134,14 @@ async def send(ctx: Context[ActionPressed]) -> None:
 
 
 async def discard(ctx: Context[ActionPressed]) -> None:
-    campaign = await _draft(ctx)
+    campaign = await _draft(ctx, DiscardInvitations.of(ctx).campaign)
     if campaign is not None:
         campaign.status = CampaignStatus.CANCELLED
         ctx.reply("Discarded; nothing was sent.")
 
 
-async def _draft(ctx: Context[ActionPressed]) -> Campaign | None:
-    value = ctx.event.value
-    campaign = await ctx.session.get(Campaign, number) if (number := ident(value)) else None
+async def _draft(ctx: Context[ActionPressed], number: int) -> Campaign | None:
+    campaign = await ctx.session.get(Campaign, number)
     if (
         campaign is None
         or campaign.kind != INVITATION.name
@@ -166,7 +175,7 @@ async def mark(ctx: Context[CommandInvoked]) -> None:
 
 
 async def _invitation(ctx: Context[ActionPressed]) -> tuple[Invitation, Job] | None:
-    found = await invitation_by_token(ctx.session, ctx.event.value, ctx.member_id)
+    found = await invitation_by_token(ctx.session, Answered.of(ctx).token, ctx.member_id)
     if found is None:
         ctx.reply("That invitation is no longer available.")
         return None

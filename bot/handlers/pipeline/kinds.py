@@ -3,14 +3,38 @@ under another title), each row of which becomes an invitation to follow through 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.kinds import CampaignKind, Launching, Render, Subject
-from bot.messages import ActionButton, LinkButton, Message, MessageField, Style
+from bot.messages import LinkButton, Message, MessageField, Style
+from bot.payloads import Payload
 from bot.settings import Settings
 from storage.db import Session
 from storage.models import Campaign, Delivery, Job
 from storage.pipeline import click, exclusions, invite_rows
+
+
+@dataclass(frozen=True, slots=True)
+class Answered(Payload):
+    """A member's answer to an invitation: its delivery's token."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Interested(Answered, action="job.interested"):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class NotNow(Answered, action="job.not_now"):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class NotForMe(Answered, action="job.not_for_me"):
+    pass
 
 
 def invitation_message(
@@ -30,9 +54,9 @@ def invitation_message(
         fields=tuple(fields),
         buttons=(
             LinkButton("Apply", f"{public_url.rstrip('/')}/r/{token}"),
-            ActionButton("I'm interested", "job.interested", token, Style.PRIMARY),
-            ActionButton("Not now", "job.not_now", token),
-            ActionButton("Not for me", "job.not_for_me", token),
+            Interested(token).button("I'm interested", Style.PRIMARY),
+            NotNow(token).button("Not now"),
+            NotForMe(token).button("Not for me"),
         ),
     )
 
